@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// Module init: per-environment AddonData with its executor thread, the exported classes and functions,
+// and process-wide libtorch setup done once.
+#include <napi.h>
+
+#include <mutex>
+
+#include "bindings/addon_data.h"
+#include "bindings/errors.h"
+#include "bindings/jobs/function_job.h"
+#include "bindings/model_wrap.h"
+#include "bindings/options.h"
+#include "bindings/session_wrap.h"
+#include "core/runtime.h"
+#include "io/tensor_loader.h"
+
+namespace fsllm::bindings {
+
+namespace {
+
+std::once_flag g_torch_setup;
+
+// binding.initialize({ FsllmError }): JS hands over the error class native code instantiates.
+Napi::Value Initialize(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto opts = expect_object(env, info[0], "initialize options");
+  auto* data = env.GetInstanceData<AddonData>();
+  if (opts.Get("FsllmError").IsFunction()) data->error_class = Napi::Persistent(opts.Get("FsllmError").As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 0) {
+    throw_invalid_arg(env, "Expected a non-negative integer for threads (0 = all cores)");
+  }
+  return Napi::Number::New(env, configure_threads(info[0].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto ri = runtime_info();
+  auto o = Napi::Object::New(env);
+  o.Set("torchVersion", ri.torch_version);
+  o.Set("blas", ri.blas);
+  o.Set("cudaAvailable", ri.cuda_available);
+  o.Set("threads", ri.threads);
+  return o;
+}
+
+// binding.readTensors(sources) -> Promise<{[name]: Float32Array}>: decodes checkpoint tensors (tests, tools).
+Napi::Value ReadTensors(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto sources = guard_sync(env, "readTensors", [&] { return parse_tensor_sources(env, info[0]); });
+  auto result = std::make_shared<std::unordered_map<std::string, torch::Tensor>>();
+  auto job = std::make_unique<FunctionJob>(env, "readTensors");
+  job->work = [sources, result] { *result = io::load_tensors(sources, torch::kFloat32); };
+  job->resolve = [result](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    for (auto& kv : *result) o.Set(kv.first, to_float32_array(env, kv.second));
+    return o;
+  };
+  return Executor::Submit(env, std::move(job));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  std::call_once(g_torch_setup, [] { configure_threads(0); });
+  auto* data = new AddonData();
+  data->executor = std::make_unique<Executor>();
+  env.SetInstanceData<AddonData>(data);  // deleted (executor joined) at env teardown
+  auto model_class = ModelWrap::Define(env);
+  auto session_class = SessionWrap::Define(env);
+  data->model_class = Napi::Persistent(model_class);
+  data->session_class = Napi::Persistent(session_class);
+  exports.Set("Model", model_class);
+  exports.Set("TrainSession", session_class);
+  exports.Set("initialize", Napi::Function::New<Initialize>(env, "initialize"));
+  exports.Set("loadModel", Napi::Function::New<ModelWrap::Load>(env, "loadModel"));
+  exports.Set("createSession", Napi::Function::New<SessionWrap::Create>(env, "createSession"));
+  exports.Set("readTensors", Napi::Function::New<ReadTensors>(env, "readTensors"));
+  exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
+  exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfoJs>(env, "runtimeInfo"));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace fsllm::bindings
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return fsllm::bindings::Init(env, exports); }
+
+NODE_API_MODULE(fsllm_native, InitAddon)

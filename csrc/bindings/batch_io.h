@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// JS micro-batches ({ids, labels?, attentionMask, batch, seq}) pinned on the JS thread and turned into
+// train::MicroBatch tensors on the executor thread.
+#pragma once
+
+#include <napi.h>
+
+#include <vector>
+
+#include "bindings/jobs/function_job.h"
+#include "train/batch.h"
+
+namespace fsllm::bindings {
+
+struct BatchView {
+  ArrayView ids, labels, mask;
+  int64_t batch = 0, seq = 0;
+  bool has_labels = false;
+  train::MicroBatch to_tensors() const;  // executor thread: int32 -> int64 and uint8 -> bool copies
+};
+
+// Parses one micro-batch and pins its arrays on `job`; `path` names it in errors. Labels are optional
+// (inference: then labels = ids).
+BatchView parse_batch(Napi::Env env, Napi::Value value, const std::string& path, FunctionJob& job);
+std::vector<BatchView> parse_batches(Napi::Env env, Napi::Value value, FunctionJob& job);
+
+}  // namespace fsllm::bindings

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: Apache-2.0
+// Model wrap: argument parsing on the JS thread, work on the executor; see model_wrap.h.
+#include "bindings/model_wrap.h"
+
+#include "bindings/addon_data.h"
+#include "bindings/batch_io.h"
+#include "bindings/errors.h"
+#include "bindings/jobs/function_job.h"
+#include "bindings/options.h"
+#include "io/tensor_loader.h"
+#include "model/weights.h"
+#include "peft/adapter_state.h"
+#include "peft/inject.h"
+
+namespace fsllm::bindings {
+
+namespace {
+
+using ModelPtr = std::shared_ptr<model::CausalLmImpl>;
+
+Napi::Value strings_to_js(Napi::Env env, const std::vector<std::string>& items) {
+  auto arr = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) arr.Set(i, items[i]);
+  return arr;
+}
+
+}  // namespace
+
+Napi::Value manifest_to_js(Napi::Env env, model::CausalLmImpl& model) {
+  auto entries = peft::manifest(model);
+  auto arr = Napi::Array::New(env, entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto o = Napi::Object::New(env);
+    o.Set("name", entries[i].name);
+    auto shape = Napi::Array::New(env, entries[i].shape.size());
+    for (size_t j = 0; j < entries[i].shape.size(); ++j) shape.Set(j, Napi::Number::New(env, entries[i].shape[j]));
+    o.Set("shape", shape);
+    o.Set("offset", Napi::Number::New(env, entries[i].offset));
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+Napi::Function ModelWrap::Define(Napi::Env env) {
+  return DefineClass(env, "Model",
+                     {InstanceMethod<&ModelWrap::AttachLora>("attachLora"),
+                      InstanceMethod<&ModelWrap::DetachLora>("detachLora"),
+                      InstanceMethod<&ModelWrap::MergeLora>("mergeLora"),
+                      InstanceMethod<&ModelWrap::ExportAdapter>("exportAdapter"),
+                      InstanceMethod<&ModelWrap::ImportAdapter>("importAdapter"),
+                      InstanceMethod<&ModelWrap::ImportAdapterTensors>("importAdapterTensors"),
+                      InstanceMethod<&ModelWrap::Logits>("logits"),
+                      InstanceMethod<&ModelWrap::EvalLoss>("evalLoss"),
+                      InstanceMethod<&ModelWrap::Generate>("generate"),
+                      InstanceMethod<&ModelWrap::StopGeneration>("stopGeneration"),
+                      InstanceMethod<&ModelWrap::Info>("info"),
+                      InstanceMethod<&ModelWrap::Dispose>("dispose")});
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw_invalid_arg(info.Env(), "Model cannot be constructed directly; use loadModel()");
+  }
+  model_ = *info[0].As<Napi::External<ModelPtr>>().Data();
+  for (auto& p : model_->parameters()) num_parameters_ += p.numel();
+}
+
+std::shared_ptr<model::CausalLmImpl> ModelWrap::acquire(Napi::Env env, const char* operation) {
+  if (!model_) {
+    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_DISPOSED", "Model is disposed; load a new Model", "", true}));
+  }
+  if (busy_) {
+    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY",
+                                            std::string("Model is busy: await the previous call before ") + operation,
+                                            "", true}));
+  }
+  busy_ = true;
+  return model_;
+}
+
+Napi::Value ModelWrap::submit(Napi::Env env, std::unique_ptr<FunctionJob> job) {
+  Ref();
+  job->on_cleanup([this] {
+    release();
+    Unref();
+  });
+  return Executor::Submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto config = parse_model_config(expect_object(env, info[0], "config"));
+  auto sources = guard_sync(env, "loadModel", [&] { return parse_tensor_sources(env, info[1]); });
+  auto result = std::make_shared<ModelPtr>();
+  auto unexpected = std::make_shared<std::vector<std::string>>();
+  auto job = std::make_unique<FunctionJob>(env, "loadModel");
+  job->work = [config, sources, result, unexpected] {
+    auto model = model::make_causal_lm(config);
+    auto tensors = io::load_tensors(sources, torch::kFloat32);
+    *unexpected = model::load_weights(*model, std::move(tensors)).unexpected;
+    *result = model;
+  };
+  job->resolve = [result, unexpected](Napi::Env env) -> Napi::Value {
+    auto* data = env.GetInstanceData<AddonData>();
+    auto obj = data->model_class.New({Napi::External<ModelPtr>::New(env, result.get())});
+    obj.Set("unexpectedKeys", strings_to_js(env, *unexpected));
+    return obj;
+  };
+  return Executor::Submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::AttachLora(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto cfg = parse_lora_config(expect_object(env, info[0], "lora"));
+  auto job = std::make_unique<FunctionJob>(env, "attachLora");
+  auto model = acquire(env, "attachLora()");
+  auto adapted = std::make_shared<std::vector<std::string>>();
+  job->work = [model, cfg, adapted] { *adapted = peft::inject_lora(*model, cfg); };
+  job->resolve = [model, adapted](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("modules", strings_to_js(env, *adapted));
+    o.Set("manifest", manifest_to_js(env, *model));
+    return o;
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::DetachLora(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "detachLora");
+  auto model = acquire(env, "detachLora()");
+  job->work = [model] { peft::remove_lora(*model); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::MergeLora(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[0].IsBoolean()) throw_invalid_arg(env, "Expected a boolean for merge");
+  const bool merge = info[0].As<Napi::Boolean>().Value();
+  auto job = std::make_unique<FunctionJob>(env, "mergeLora");
+  auto model = acquire(env, "mergeLora()");
+  job->work = [model, merge] { peft::merge_lora(*model, merge); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::ExportAdapter(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "exportAdapter");
+  auto model = acquire(env, "exportAdapter()");
+  auto flat = std::make_shared<torch::Tensor>();
+  job->work = [model, flat] { *flat = peft::export_flat(*model); };
+  job->resolve = [model, flat](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("data", to_float32_array(env, *flat));
+    o.Set("manifest", manifest_to_js(env, *model));
+    return o;
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::ImportAdapter(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "importAdapter");
+  auto data = job->pin(expect_typed_array(env, info[0], napi_float32_array, "a Float32Array", "adapter data"));
+  auto model = acquire(env, "importAdapter()");
+  job->work = [model, data] { peft::import_flat(*model, data.view(torch::kFloat32, {static_cast<int64_t>(data.length)})); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::ImportAdapterTensors(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[0].IsArray()) throw_invalid_arg(env, "Expected an array of {name, shape, data} for adapter tensors");
+  auto arr = info[0].As<Napi::Array>();
+  struct Named {
+    std::string name;
+    std::vector<int64_t> shape;
+    ArrayView data;
+  };
+  auto job = std::make_unique<FunctionJob>(env, "importAdapterTensors");
+  std::vector<Named> items;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const std::string p = "tensors[" + std::to_string(i) + "]";
+    auto o = expect_object(env, arr.Get(i), p);
+    Named n{get_string(o, "name", p, ""), {}, {}};
+    if (!o.Get("shape").IsArray()) throw_invalid_arg(env, "Expected an array of integers for " + p + ".shape");
+    auto shape = o.Get("shape").As<Napi::Array>();
+    int64_t count = 1;
+    for (uint32_t j = 0; j < shape.Length(); ++j) count *= n.shape.emplace_back(shape.Get(j).As<Napi::Number>().Int64Value());
+    n.data = job->pin(expect_typed_array(env, o.Get("data"), napi_float32_array, "a Float32Array", p + ".data", count));
+    items.push_back(std::move(n));
+  }
+  auto model = acquire(env, "importAdapterTensors()");
+  job->work = [model, items] {
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (auto& n : items) tensors.emplace_back(n.name, n.data.view(torch::kFloat32, n.shape));
+    peft::import_named(*model, tensors);
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::Logits(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto precision = parse_precision(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env), "options");
+  auto job = std::make_unique<FunctionJob>(env, "logits");
+  auto batch = parse_batch(env, info[0], "batch", *job);
+  auto model = acquire(env, "logits()");
+  auto out = std::make_shared<torch::Tensor>();
+  job->work = [model, batch, out, precision] { *out = train::forward_logits(*model, batch.to_tensors(), precision); };
+  job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::EvalLoss(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto precision = parse_precision(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env), "options");
+  auto job = std::make_unique<FunctionJob>(env, "evalLoss");
+  auto batches = parse_batches(env, info[0], *job);
+  auto model = acquire(env, "evalLoss()");
+  auto result = std::make_shared<train::EvalMetrics>();
+  job->work = [model, batches, result, precision] {
+    std::vector<train::MicroBatch> tensors;
+    for (auto& b : batches) tensors.push_back(b.to_tensors());
+    *result = train::eval_step(*model, tensors, precision);
+  };
+  job->resolve = [result](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("lossSum", result->loss_sum);
+    o.Set("tokens", Napi::Number::New(env, static_cast<double>(result->target_tokens)));
+    return o;
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::Generate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto prompt_array = expect_typed_array(env, info[0], napi_int32_array, "an Int32Array", "prompt ids");
+  std::vector<int64_t> prompt(prompt_array.ElementLength());
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = prompt_array.As<Napi::Int32Array>()[i];
+  auto options = parse_generate_options(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env));
+  std::shared_ptr<Napi::ThreadSafeFunction> stream;
+  if (info.Length() > 2 && info[2].IsFunction()) {
+    stream = std::make_shared<Napi::ThreadSafeFunction>(
+        Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "fsllm-generate-token", 0, 1));
+  }
+  auto job = std::make_unique<FunctionJob>(env, "generate");
+  auto model = acquire(env, "generate()");
+  stop_->store(false);
+  auto out = std::make_shared<std::vector<int64_t>>();
+  auto stop = stop_;
+  job->work = [model, prompt, options, out, stream, stop] {
+    // Released on every path, so the token stream never keeps the event loop alive after the job.
+    struct StreamRelease {
+      std::shared_ptr<Napi::ThreadSafeFunction> tsfn;
+      ~StreamRelease() { if (tsfn) tsfn->Release(); }
+    } release{stream};
+    std::function<void(int64_t)> on_token;
+    if (stream) {
+      on_token = [stream](int64_t id) {
+        auto* payload = new int64_t(id);
+        auto status = stream->NonBlockingCall(payload, [](Napi::Env env, Napi::Function fn, int64_t* v) {
+          const double value = static_cast<double>(*v);
+          delete v;
+          try {
+            fn.Call({Napi::Number::New(env, value)});
+          } catch (...) {
+            // A listener must never throw into native code; its error is dropped here by contract.
+          }
+        });
+        if (status != napi_ok) delete payload;
+      };
+    }
+    *out = train::generate(*model, prompt, options, on_token, *stop);
+  };
+  job->resolve = [out](Napi::Env env) { return to_int32_array(env, *out); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("numParameters", Napi::Number::New(env, static_cast<double>(num_parameters_)));
+  o.Set("disposed", Napi::Boolean::New(env, !model_));
+  return o;
+}
+
+Napi::Value ModelWrap::StopGeneration(const Napi::CallbackInfo& info) {
+  stop_->store(true);
+  return info.Env().Undefined();
+}
+
+Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (busy_) throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY", "Model is busy: await the running call before dispose()", "", true}));
+  model_.reset();
+  return env.Undefined();
+}
+
+}  // namespace fsllm::bindings

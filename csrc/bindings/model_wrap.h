@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// JS class `Model`: a loaded causal LM (frozen base plus attached LoRA) behind a handle. Every method that
+// touches tensors queues a job on the executor and returns a Promise; one call in flight at a time.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+
+#include "model/transformer.h"
+
+namespace fsllm::bindings {
+
+class FunctionJob;
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // binding.loadModel(config, tensorSources, {dtype}) -> Promise<Model>
+  static Napi::Value Load(const Napi::CallbackInfo& info);
+  explicit ModelWrap(const Napi::CallbackInfo& info);
+
+  // For SessionWrap: the model, throwing ERR_FSLLM_DISPOSED / ERR_FSLLM_BUSY as JS errors when unusable.
+  std::shared_ptr<model::CausalLmImpl> acquire(Napi::Env env, const char* operation);
+  void release() { busy_ = false; }
+  // Ref()s this wrap for the job's lifetime, releases the busy flag when it settles, and queues it.
+  Napi::Value submit(Napi::Env env, std::unique_ptr<FunctionJob> job);
+
+ private:
+  Napi::Value AttachLora(const Napi::CallbackInfo& info);
+  Napi::Value DetachLora(const Napi::CallbackInfo& info);
+  Napi::Value MergeLora(const Napi::CallbackInfo& info);
+  Napi::Value ExportAdapter(const Napi::CallbackInfo& info);
+  Napi::Value ImportAdapter(const Napi::CallbackInfo& info);
+  Napi::Value ImportAdapterTensors(const Napi::CallbackInfo& info);
+  Napi::Value Logits(const Napi::CallbackInfo& info);
+  Napi::Value EvalLoss(const Napi::CallbackInfo& info);
+  Napi::Value Generate(const Napi::CallbackInfo& info);
+  Napi::Value StopGeneration(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<model::CausalLmImpl> model_;
+  std::shared_ptr<std::atomic<bool>> stop_ = std::make_shared<std::atomic<bool>>(false);
+  int64_t num_parameters_ = 0;
+  bool busy_ = false;
+};
+
+// Manifest entries as JS objects [{name, shape, offset}].
+Napi::Value manifest_to_js(Napi::Env env, model::CausalLmImpl& model);
+
+}  // namespace fsllm::bindings

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrainSession wrap; see session_wrap.h. A step also holds the model's busy flag, so no other call can
+// change the model (attach, import) while gradients are being computed.
+#include "bindings/session_wrap.h"
+
+#include "bindings/addon_data.h"
+#include "bindings/batch_io.h"
+#include "bindings/errors.h"
+#include "bindings/jobs/function_job.h"
+#include "bindings/options.h"
+
+namespace fsllm::bindings {
+
+namespace {
+
+using SessionPtr = std::shared_ptr<train::TrainSession>;
+
+struct SessionInit {
+  SessionPtr session;
+  Napi::Object model;
+};
+
+Napi::Value metrics_to_js(Napi::Env env, const train::StepMetrics& m) {
+  auto o = Napi::Object::New(env);
+  o.Set("loss", m.loss);
+  o.Set("targetTokens", Napi::Number::New(env, static_cast<double>(m.target_tokens)));
+  o.Set("inputTokens", Napi::Number::New(env, static_cast<double>(m.input_tokens)));
+  o.Set("gradNorm", m.grad_norm);
+  o.Set("lossScale", m.loss_scale);
+  o.Set("skipped", m.skipped);
+  o.Set("ms", m.ms);
+  auto micro = Napi::Array::New(env, m.micro_losses.size());
+  for (size_t i = 0; i < m.micro_losses.size(); ++i) micro.Set(i, m.micro_losses[i]);
+  o.Set("microLosses", micro);
+  return o;
+}
+
+}  // namespace
+
+Napi::Function SessionWrap::Define(Napi::Env env) {
+  return DefineClass(env, "TrainSession",
+                     {InstanceMethod<&SessionWrap::TrainStep>("trainStep"),
+                      InstanceMethod<&SessionWrap::Abort>("abort"),
+                      InstanceMethod<&SessionWrap::ExportOptimizerState>("exportOptimizerState"),
+                      InstanceMethod<&SessionWrap::ImportOptimizerState>("importOptimizerState"),
+                      InstanceMethod<&SessionWrap::ResetOptimizer>("resetOptimizer"),
+                      InstanceMethod<&SessionWrap::Dispose>("dispose")});
+}
+
+SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw_invalid_arg(info.Env(), "TrainSession cannot be constructed directly; use createSession()");
+  }
+  auto* init = info[0].As<Napi::External<SessionInit>>().Data();
+  session_ = init->session;
+  model_ref_ = Napi::Persistent(init->model);
+  model_wrap_ = ModelWrap::Unwrap(init->model);
+}
+
+Napi::Value SessionWrap::Create(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto* data = env.GetInstanceData<AddonData>();
+  if (!info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(data->model_class.Value())) {
+    throw_invalid_arg(env, "Expected a Model for createSession(model, options)");
+  }
+  auto options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+  auto optimizer = parse_optimizer_config(options.Has("optimizer") ? expect_object(env, options.Get("optimizer"), "optimizer") : Napi::Object::New(env));
+  auto scaler = parse_scaler_config(options.Has("lossScale") ? expect_object(env, options.Get("lossScale"), "lossScale") : Napi::Object::New(env));
+  auto model_obj = info[0].As<Napi::Object>();
+  auto* model_wrap = ModelWrap::Unwrap(model_obj);
+  auto job = std::make_unique<FunctionJob>(env, "createSession");
+  auto model = model_wrap->acquire(env, "createSession()");
+  auto result = std::make_shared<SessionPtr>();
+  auto model_ref = std::make_shared<Napi::ObjectReference>(Napi::Persistent(model_obj));
+  job->work = [model, optimizer, scaler, result] { *result = std::make_shared<train::TrainSession>(model, optimizer, scaler); };
+  job->resolve = [result, model_ref](Napi::Env env) -> Napi::Value {
+    SessionInit init{*result, model_ref->Value()};
+    return env.GetInstanceData<AddonData>()->session_class.New({Napi::External<SessionInit>::New(env, &init)});
+  };
+  job->on_cleanup([model_wrap, model_ref] {
+    model_wrap->release();
+    model_ref->Reset();
+  });
+  return Executor::Submit(env, std::move(job));
+}
+
+std::shared_ptr<train::TrainSession> SessionWrap::acquire(Napi::Env env, const char* operation) {
+  if (!session_) {
+    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_DISPOSED", "TrainSession is disposed; create a new one", "", true}));
+  }
+  if (busy_) {
+    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY",
+                                            std::string("TrainSession is busy: await the previous call before ") + operation,
+                                            "", true}));
+  }
+  model_wrap_->acquire(env, operation);  // throws if the model is disposed or in use
+  busy_ = true;
+  return session_;
+}
+
+Napi::Value SessionWrap::submit(Napi::Env env, std::unique_ptr<FunctionJob> job) {
+  Ref();
+  job->on_cleanup([this] {
+    busy_ = false;
+    model_wrap_->release();
+    Unref();
+  });
+  return Executor::Submit(env, std::move(job));
+}
+
+Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "trainStep");
+  auto batches = parse_batches(env, info[0], *job);
+  auto options = parse_step_options(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env));
+  auto session = acquire(env, "trainStep()");
+  abort_->store(false);
+  auto abort = abort_;
+  auto metrics = std::make_shared<train::StepMetrics>();
+  job->work = [session, batches, options, abort, metrics] {
+    std::vector<train::MicroBatch> tensors;
+    for (auto& b : batches) tensors.push_back(b.to_tensors());
+    *metrics = session->train_step(tensors, options, *abort);
+  };
+  job->resolve = [metrics](Napi::Env env) { return metrics_to_js(env, *metrics); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value SessionWrap::Abort(const Napi::CallbackInfo& info) {
+  abort_->store(true);
+  return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::ExportOptimizerState(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "exportOptimizerState");
+  auto session = acquire(env, "exportOptimizerState()");
+  auto flat = std::make_shared<torch::Tensor>();
+  job->work = [session, flat] { *flat = session->optimizer().export_state(); };
+  job->resolve = [flat](Napi::Env env) { return to_float32_array(env, *flat); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value SessionWrap::ImportOptimizerState(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "importOptimizerState");
+  auto data = job->pin(expect_typed_array(env, info[0], napi_float32_array, "a Float32Array", "optimizer state"));
+  auto session = acquire(env, "importOptimizerState()");
+  job->work = [session, data] {
+    session->optimizer().import_state(data.view(torch::kFloat32, {static_cast<int64_t>(data.length)}));
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value SessionWrap::ResetOptimizer(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "resetOptimizer");
+  auto session = acquire(env, "resetOptimizer()");
+  job->work = [session] { session->optimizer().reset(); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value SessionWrap::Dispose(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (busy_) throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY", "TrainSession is busy: await trainStep() before dispose()", "", true}));
+  session_.reset();
+  model_ref_.Reset();
+  return env.Undefined();
+}
+
+}  // namespace fsllm::bindings

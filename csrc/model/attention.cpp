@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// Attention layers; the cache append happens here so prefill and decode share one code path.
+#include "model/attention.h"
+
+#include <cmath>
+
+namespace fsllm::model {
+
+torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& bias) {
+  const auto B = q.size(0), H = q.size(1), T = q.size(2), Hd = q.size(3);
+  const auto Hkv = k.size(1);
+  // Grouped-query: view the H query heads as (Hkv, G) so k and v broadcast instead of being copied.
+  auto qg = q.view({B, Hkv, H / Hkv, T, Hd});                           // (B, Hkv, G, T, Hd)
+  auto scores = torch::matmul(qg, k.unsqueeze(2).transpose(-1, -2));     // (B, Hkv, G, T, S)
+  scores = scores * (1.0 / std::sqrt(static_cast<double>(Hd))) + bias.unsqueeze(1);
+  auto probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(v.scalar_type());
+  auto out = torch::matmul(probs, v.unsqueeze(2));                       // (B, Hkv, G, T, Hd)
+  return out.view({B, H, T, Hd});
+}
+
+namespace {
+
+// Appends this call's keys/values to the layer cache and returns the full (past + new) tensors.
+std::pair<torch::Tensor, torch::Tensor> with_cache(ForwardContext& ctx, int64_t layer, torch::Tensor k,
+                                                   torch::Tensor v) {
+  if (ctx.cache == nullptr) return {k, v};
+  auto& slot = ctx.cache->layers.at(layer);
+  if (slot.k.defined()) {
+    k = torch::cat({slot.k, k}, /*dim=*/2);  // (B, Hkv, P+T, Hd)
+    v = torch::cat({slot.v, v}, /*dim=*/2);
+  }
+  slot.k = k;
+  slot.v = v;
+  return {k, v};
+}
+
+}  // namespace
+
+LlamaAttentionImpl::LlamaAttentionImpl(const ModelConfig& c)
+    : heads_(c.num_heads), kv_heads_(c.num_kv_heads), head_dim_(c.head_dim) {
+  q_proj_ = register_module("q_proj", peft::LoraLinear(c.hidden_size, heads_ * head_dim_, c.attention_bias));
+  k_proj_ = register_module("k_proj", peft::LoraLinear(c.hidden_size, kv_heads_ * head_dim_, c.attention_bias));
+  v_proj_ = register_module("v_proj", peft::LoraLinear(c.hidden_size, kv_heads_ * head_dim_, c.attention_bias));
+  o_proj_ = register_module("o_proj", peft::LoraLinear(heads_ * head_dim_, c.hidden_size, false));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer) {
+  const auto B = x.size(0), T = x.size(1);
+  // (B, T, H*Hd) -> (B, T, H, Hd) -> (B, H, T, Hd)
+  auto q = q_proj_(x).view({B, T, heads_, head_dim_}).transpose(1, 2);
+  auto k = k_proj_(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
+  auto v = v_proj_(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
+  q = apply_rotary(q, ctx.cos, ctx.sin);
+  k = apply_rotary(k, ctx.cos, ctx.sin);
+  std::tie(k, v) = with_cache(ctx, layer, k, v);
+  auto out = scaled_attention(q, k, v, ctx.attn_bias);             // (B, H, T, Hd)
+  return o_proj_(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));  // (B, T, D)
+}
+
+Gpt2AttentionImpl::Gpt2AttentionImpl(const ModelConfig& c) : heads_(c.num_heads), head_dim_(c.head_dim) {
+  c_attn_ = register_module("c_attn", peft::LoraLinear(c.hidden_size, 3 * c.hidden_size, true));
+  c_proj_ = register_module("c_proj", peft::LoraLinear(c.hidden_size, c.hidden_size, true));
+}
+
+torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer) {
+  const auto B = x.size(0), T = x.size(1);
+  auto qkv = c_attn_(x).view({B, T, 3, heads_, head_dim_});  // (B, T, 3, H, Hd)
+  auto q = qkv.select(2, 0).transpose(1, 2);                   // (B, H, T, Hd)
+  auto k = qkv.select(2, 1).transpose(1, 2);
+  auto v = qkv.select(2, 2).transpose(1, 2);
+  std::tie(k, v) = with_cache(ctx, layer, k, v);
+  auto out = scaled_attention(q, k, v, ctx.attn_bias);
+  return c_proj_(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+}
+
+}  // namespace fsllm::model

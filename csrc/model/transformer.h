@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// Decoder-only causal LMs. `CausalLmImpl` is what the rest of the core sees: final hidden states, the
+// LM head weight (for the chunked loss), and the projections LoRA can attach to. Families:
+// LlamaForCausalLM (also Qwen2/Mistral layouts) and GPT2LMHeadModel, registered under HF key names.
+#pragma once
+
+#include "model/block.h"
+
+namespace fsllm::model {
+
+class CausalLmImpl : public torch::nn::Module {
+ public:
+  explicit CausalLmImpl(const ModelConfig& config);
+  const ModelConfig& config() const { return config_; }
+
+  // ids: (B, T) int64; key_mask: (B, P+T) bool, true for real tokens. Returns normed hidden (B, T, D).
+  torch::Tensor hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache);
+  // Logits for hidden states (..., D) -> (..., V).
+  torch::Tensor logits(const torch::Tensor& hidden);
+  virtual torch::Tensor lm_head_weight() = 0;  // (V, D)
+
+  // Every projection LoRA can wrap, with its qualified name (e.g. "model.layers.0.self_attn.q_proj").
+  std::vector<std::pair<std::string, peft::LoraLinear>> projections();
+  // Layer index of a qualified module name, or -1 (embeddings, head).
+  static int64_t layer_of(const std::string& qualified_name);
+
+ protected:
+  // (B, T) ids and (B, T) positions -> (B, T, D) before the final norm.
+  virtual torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) = 0;
+  virtual torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx) = 0;
+  virtual torch::Tensor final_norm(const torch::Tensor& x) = 0;
+
+  ModelConfig config_;
+  Rope rope_;
+};
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const ModelConfig& config);
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RmsNorm norm{nullptr};
+};
+TORCH_MODULE(LlamaModel);
+
+class LlamaForCausalLmImpl : public CausalLmImpl {
+ public:
+  explicit LlamaForCausalLmImpl(const ModelConfig& config);
+  torch::Tensor lm_head_weight() override;
+
+ protected:
+  torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) override;
+  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx) override;
+  torch::Tensor final_norm(const torch::Tensor& x) override;
+
+ private:
+  LlamaModel model_{nullptr};
+  peft::LoraLinear lm_head_{nullptr};  // null when tied to embed_tokens
+};
+
+class Gpt2ModelImpl : public torch::nn::Module {
+ public:
+  explicit Gpt2ModelImpl(const ModelConfig& config);
+  torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+  torch::nn::ModuleList h{nullptr};
+  torch::nn::LayerNorm ln_f{nullptr};
+};
+TORCH_MODULE(Gpt2Model);
+
+class Gpt2LmHeadModelImpl : public CausalLmImpl {
+ public:
+  explicit Gpt2LmHeadModelImpl(const ModelConfig& config);
+  torch::Tensor lm_head_weight() override;
+
+ protected:
+  torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) override;
+  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx) override;
+  torch::Tensor final_norm(const torch::Tensor& x) override;
+
+ private:
+  Gpt2Model transformer_{nullptr};
+};
+
+// Builds the family's module tree with zero weights (weights/load fills them). Validates the config.
+std::shared_ptr<CausalLmImpl> make_causal_lm(const ModelConfig& config);
+
+}  // namespace fsllm::model

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// The trainable state of a model as one flat fp32 buffer plus a manifest of PEFT-named slices. This is
+// what crosses to JS (aggregation, transport, files); the layout is the trainable parameters in
+// registration order, each flattened row-major.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/transformer.h"
+
+namespace fsllm::peft {
+
+struct ManifestEntry {
+  std::string name;            // PEFT key, e.g. base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight
+  std::vector<int64_t> shape;
+  int64_t offset = 0;          // in elements
+};
+
+// PEFT key of a model parameter name ("model.layers.0.self_attn.q_proj.lora_A.weight" ->
+// "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").
+std::string peft_key(const std::string& param_name);
+
+// Parameters that require grad, with their registered names, in registration order.
+std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(model::CausalLmImpl& model);
+
+std::vector<ManifestEntry> manifest(model::CausalLmImpl& model);
+
+// A new contiguous fp32 CPU tensor holding every trainable parameter (an owned snapshot).
+torch::Tensor export_flat(model::CausalLmImpl& model);
+
+// Copies `flat` (same layout as export_flat, fp32) into the trainable parameters.
+// Throws fsllm::Error(kInvalidArg) when the element count differs.
+void import_flat(model::CausalLmImpl& model, const torch::Tensor& flat);
+
+// Copies named tensors (PEFT keys) into the matching trainable parameters; every trainable parameter
+// must be given exactly once with its shape, else fsllm::Error(kCheckpoint) naming the key.
+void import_named(model::CausalLmImpl& model, const std::vector<std::pair<std::string, torch::Tensor>>& tensors);
+
+}  // namespace fsllm::peft

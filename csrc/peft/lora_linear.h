@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// A linear projection with a frozen base weight and an optional LoRA branch (Hu et al. 2021):
+//   y = x W^T + b + scaling * dropout(x) A^T B^T,   A: (R, in), B: (out, R).
+// Parameter names match Hugging Face and PEFT keys: `weight`, `bias`, `lora_A.weight`, `lora_B.weight`.
+// It does not decide which modules get LoRA (peft/inject) or how the delta is exported (adapter_state).
+#pragma once
+
+#include "peft/lora_config.h"
+
+namespace fsllm::peft {
+
+class LoraLinearImpl : public torch::nn::Module {
+ public:
+  LoraLinearImpl(int64_t in_features, int64_t out_features, bool bias);
+
+  torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out)
+
+  // Adds lora_A / lora_B (A ~ kaiming-uniform as PEFT, B = 0). Throws if LoRA is already attached.
+  void attach_lora(const LoraConfig& config, torch::Generator& generator);
+  void detach_lora();
+  bool has_lora() const { return lora_a_.defined(); }
+
+  // Folds scaling * B A into the base weight (and back). The LoRA branch is skipped while merged.
+  void merge();
+  void unmerge();
+  bool merged() const { return merged_; }
+
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+  double scaling() const { return scaling_; }
+  torch::Tensor& weight() { return weight_; }
+
+ private:
+  torch::Tensor delta_weight() const;  // (out, in) = scaling * B A
+
+  int64_t in_features_;
+  int64_t out_features_;
+  torch::Tensor weight_;  // (out, in), frozen
+  torch::Tensor bias_;    // (out) or undefined, frozen
+  torch::nn::Linear lora_a_mod_{nullptr};
+  torch::nn::Linear lora_b_mod_{nullptr};
+  torch::Tensor lora_a_;  // (R, in), alias of lora_a_mod_->weight
+  torch::Tensor lora_b_;  // (out, R)
+  double scaling_ = 0.0;
+  double dropout_ = 0.0;
+  bool merged_ = false;
+};
+TORCH_MODULE(LoraLinear);
+
+}  // namespace fsllm::peft

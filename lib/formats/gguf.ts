@@ -1,0 +1,245 @@
+/**
+ * GGUF v2/v3 reader (little-endian): header, metadata key/values and tensor infos. Tensor data is not
+ * read. Layout: magic "GGUF", u32 version, u64 tensor count, u64 metadata count, the key/values, the
+ * tensor infos, then padding to `general.alignment` (default 32) and the data section; each tensor's
+ * offset is relative to the data section.
+ */
+import fs, { type FileHandle } from 'node:fs/promises';
+
+import { checkpointError } from './errors.js';
+import { readRange } from './readRange.js';
+import type { StoredDType } from './types.js';
+
+/** A GGUF array value: numeric element types arrive as typed arrays (copies, aligned). */
+export type GgufArray =
+  | string[] | boolean[] | GgufArray[]
+  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array
+  | BigUint64Array | BigInt64Array | Float64Array;
+
+/** A metadata value. 64-bit integers are numbers when they are safe integers, bigints otherwise. */
+export type GgufValue = number | bigint | boolean | string | GgufArray;
+
+/** One tensor info. */
+export interface GgufTensorInfo {
+  name: string;
+  /** ggml type id, e.g. 0 = F32, 8 = Q8_0. */
+  ggmlType: number;
+  /** ggml type name, e.g. `Q4_K`, or `type <id>` when unknown. */
+  typeName: string;
+  /** fsllm's name for the encoding, or null when fsllm cannot decode it. */
+  dtype: StoredDType | null;
+  /** Row-major, outermost first (ggml lists dimensions innermost first; they are reversed here). */
+  shape: number[];
+  /** Absolute byte offset in the file. */
+  offset: number;
+  /** Bytes stored; null when `dtype` is null. */
+  byteLength: number | null;
+}
+
+/** A parsed GGUF header. */
+export interface GgufFile {
+  file: string;
+  fileSize: number;
+  version: number;
+  alignment: number;
+  /** Absolute offset of the data section. */
+  dataOffset: number;
+  metadata: Map<string, GgufValue>;
+  tensors: GgufTensorInfo[];
+}
+
+/** @internal ggml type ids → names (ggml.h `enum ggml_type`). */
+export const GGML_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K',
+  12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S',
+  20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS', 24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64',
+  29: 'IQ1_M', 30: 'BF16', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
+};
+
+// Types fsllm decodes: [dtype, values per block, bytes per block].
+const DECODABLE: Readonly<Record<number, readonly [StoredDType, number, number]>> = {
+  0: ['f32', 1, 4], 1: ['f16', 1, 2], 30: ['bf16', 1, 2], 8: ['q8_0', 32, 34], 2: ['q4_0', 32, 18], 3: ['q4_1', 32, 20],
+};
+
+const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+const MAX_DIMS = 4; // GGML_MAX_DIMS
+
+/**
+ * Reads a GGUF file's header, metadata and tensor infos.
+ * @throws `ERR_FSLLM_CHECKPOINT` for a missing file, bad magic, unsupported version, a corrupt or
+ *   truncated header, or a (decodable) tensor whose bytes run past the end of the file.
+ */
+export async function readGguf(file: string): Promise<GgufFile> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    throw checkpointError(`cannot open the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, file, error);
+  }
+  try {
+    const fileSize = (await handle.stat()).size;
+    // The header has no length field: parse a prefix and retry with a larger one if it runs out.
+    for (let chunk = Math.min(fileSize, 1 << 20); ; chunk = Math.min(fileSize, chunk * 4)) {
+      const bytes = await readRange(handle, 0, chunk);
+      try {
+        return parseGguf(bytes, fileSize, file);
+      } catch (error) {
+        if (error !== NEED_MORE || chunk === fileSize) throw error;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+const NEED_MORE = Symbol('need more bytes');
+
+class Cursor {
+  pos = 0;
+  readonly #view: DataView;
+  readonly #decoder = new TextDecoder();
+  constructor(readonly bytes: Uint8Array, readonly fileSize: number, readonly file: string) {
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  #take(n: number): number {
+    if (this.pos + n > this.fileSize) {
+      throw checkpointError(`the GGUF header runs past the end of the file (${this.fileSize} bytes); it is truncated or corrupt`, this.file);
+    }
+    if (this.pos + n > this.bytes.length) throw NEED_MORE;
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+  u8(): number { return this.#view.getUint8(this.#take(1)); }
+  u32(): number { return this.#view.getUint32(this.#take(4), true); }
+  u64(): bigint { return this.#view.getBigUint64(this.#take(8), true); }
+  /** A u64 used as a count, size or offset: must be a safe integer. */
+  count(what: string): number {
+    const value = this.u64();
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw checkpointError(`${what} ${value} is not plausible; the header is corrupt`, this.file);
+    return Number(value);
+  }
+  string(): string {
+    const length = this.count('string length');
+    const at = this.#take(length);
+    return this.#decoder.decode(this.bytes.subarray(at, at + length));
+  }
+  scalar(type: number): GgufValue {
+    const v = this.#view;
+    switch (type) {
+      case 0: return v.getUint8(this.#take(1));
+      case 1: return v.getInt8(this.#take(1));
+      case 2: return v.getUint16(this.#take(2), true);
+      case 3: return v.getInt16(this.#take(2), true);
+      case 4: return v.getUint32(this.#take(4), true);
+      case 5: return v.getInt32(this.#take(4), true);
+      case 6: return shortestFloat32(v.getFloat32(this.#take(4), true));
+      case 7: return v.getUint8(this.#take(1)) !== 0;
+      case 8: return this.string();
+      case 9: return this.array();
+      case 10: return safe(v.getBigUint64(this.#take(8), true));
+      case 11: return safe(v.getBigInt64(this.#take(8), true));
+      case 12: return v.getFloat64(this.#take(8), true);
+      default: throw checkpointError(`unknown metadata value type ${type} at byte ${this.pos}; the header is corrupt`, this.file);
+    }
+  }
+  array(): GgufArray {
+    const type = this.u32();
+    const length = this.count('array length');
+    const typed = TYPED_ARRAYS[type];
+    if (typed !== undefined) {
+      const at = this.#take(length * typed.BYTES_PER_ELEMENT);
+      return new typed(this.bytes.slice(at, at + length * typed.BYTES_PER_ELEMENT).buffer);
+    }
+    if (type === 8 || type === 7 || type === 9) {
+      if (this.pos + length > this.bytes.length) this.#take(length); // every element takes at least a byte
+      const out: GgufValue[] = [];
+      for (let i = 0; i < length; i++) out.push(this.scalar(type));
+      return out as GgufArray;
+    }
+    throw checkpointError(`unknown array element type ${type}; the header is corrupt`, this.file);
+  }
+}
+
+const TYPED_ARRAYS: Readonly<Record<number, { new (buffer: ArrayBuffer): GgufArray; readonly BYTES_PER_ELEMENT: number }>> = {
+  0: Uint8Array, 1: Int8Array, 2: Uint16Array, 3: Int16Array, 4: Uint32Array, 5: Int32Array, 6: Float32Array,
+  10: BigUint64Array, 11: BigInt64Array, 12: Float64Array,
+};
+
+// The shortest decimal that reads back as the same float32 (1e-5 rather than 0.000009999999747378752).
+function shortestFloat32(value: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
+function safe(value: bigint): number | bigint {
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+}
+
+function parseGguf(bytes: Uint8Array, fileSize: number, file: string): GgufFile {
+  const c = new Cursor(bytes, fileSize, file);
+  // Header
+  if (fileSize < 4 || c.u32() !== MAGIC) {
+    throw checkpointError('bad magic: this is not a GGUF file (it should start with the bytes "GGUF")', file);
+  }
+  const version = c.u32();
+  if (version !== 2 && version !== 3) {
+    const hint = version === 1 ? 'GGUF v1 is obsolete: re-convert the model with a current llama.cpp'
+      : version > 0xffff ? 'it looks big-endian, which is not supported' : 'supported: 2, 3';
+    throw checkpointError(`GGUF version ${version} is not supported; ${hint}`, file);
+  }
+  const tensorCount = c.count('tensor count');
+  const kvCount = c.count('metadata count');
+
+  // Metadata
+  const metadata = new Map<string, GgufValue>();
+  for (let i = 0; i < kvCount; i++) {
+    const key = c.string();
+    metadata.set(key, c.scalar(c.u32()));
+  }
+  const alignment = metadata.get('general.alignment') ?? 32;
+  if (typeof alignment !== 'number' || !Number.isSafeInteger(alignment) || alignment <= 0) {
+    throw checkpointError(`general.alignment must be a positive integer; got ${String(alignment)}`, file);
+  }
+
+  // Tensor infos (offsets fixed up once the data section start is known)
+  const infos: { name: string; shape: number[]; ggmlType: number; relative: number }[] = [];
+  for (let i = 0; i < tensorCount; i++) {
+    const name = c.string();
+    const nDims = c.u32();
+    if (nDims > MAX_DIMS) throw checkpointError(`tensor ${name} has ${nDims} dimensions (at most ${MAX_DIMS}); the header is corrupt`, file);
+    const dims: number[] = [];
+    for (let d = 0; d < nDims; d++) dims.push(c.count(`tensor ${name} dimension`));
+    const ggmlType = c.u32();
+    infos.push({ name, shape: dims.reverse(), ggmlType, relative: c.count(`tensor ${name} offset`) });
+  }
+  const dataOffset = Math.ceil(c.pos / alignment) * alignment;
+  const tensors = infos.map((info) => tensorInfo(info, dataOffset, fileSize, file));
+  return { file, fileSize, version, alignment, dataOffset, metadata, tensors };
+}
+
+function tensorInfo(
+  info: { name: string; shape: number[]; ggmlType: number; relative: number },
+  dataOffset: number,
+  fileSize: number,
+  file: string,
+): GgufTensorInfo {
+  const { name, shape, ggmlType } = info;
+  const offset = dataOffset + info.relative;
+  const typeName = GGML_TYPE_NAMES[ggmlType] ?? `type ${ggmlType}`;
+  const decodable = DECODABLE[ggmlType];
+  if (decodable === undefined) return { name, ggmlType, typeName, dtype: null, shape, offset, byteLength: null };
+  const [dtype, blockValues, blockBytes] = decodable;
+  const inner = shape.at(-1) ?? 1;
+  if (inner % blockValues !== 0) {
+    throw checkpointError(`tensor ${name} is ${typeName} but its rows (${inner}) are not whole ${blockValues}-value blocks`, file);
+  }
+  const byteLength = (shape.reduce((a, b) => a * b, 1) / blockValues) * blockBytes;
+  if (offset + byteLength > fileSize) {
+    throw checkpointError(`tensor ${name} ends at byte ${offset + byteLength} but the file has ${fileSize} bytes; it is truncated`, file);
+  }
+  return { name, ggmlType, typeName, dtype, shape, offset, byteLength };
+}

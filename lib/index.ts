@@ -1,0 +1,6 @@
+/** fsllm-native: federated fine-tuning of LLMs from Node.js over a libtorch core. Public exports only. */
+export * from './errors/index.js';
+export * from './native/index.js';
+export { openCheckpoint } from './formats/index.js';
+export type { Checkpoint, ModelConfig, TensorSource } from './formats/index.js';
+export { loadTokenizer, type Tokenizer } from './tokenizer/index.js';

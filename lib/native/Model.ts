@@ -1,0 +1,234 @@
+/**
+ * A loaded causal LM: frozen base weights in native memory, an optional LoRA adapter, and the model's own
+ * tokenizer. Every method that touches tensors runs off the JS thread and is serialised by a lock.
+ */
+import { disposedCheck } from './disposed.js';
+import { binding, type Precision, type RawBatch, type RawModel } from './binding.js';
+import { type FsllmError, invalidArg, toFsllmError } from '../errors/index.js';
+import { openCheckpoint } from '../formats/index.js';
+import type { Checkpoint, ModelConfig } from '../formats/types.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import { AsyncLock } from '../util/lock.js';
+import { normalizeLora, toRawLora, type LoraOptions } from './lora.js';
+import type { AdapterState } from './adapterState.js';
+
+export interface LoadModelOptions {
+  /** Load this tokenizer instead of the one found beside the weights. */
+  tokenizerPath?: string;
+}
+
+export interface GenerateOptions {
+  /** Default 64. */
+  maxNewTokens?: number;
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** Seed of the sampler; the same seed gives the same text. */
+  seed?: number;
+  /** Generation stops once the text contains one of these; the text is cut before it. */
+  stop?: string[];
+  /** Stop at the tokenizer's EOS (default true). */
+  stopAtEos?: boolean;
+  precision?: Precision;
+  /** Called with each piece of new text as it is decoded. */
+  onText?: (text: string) => void;
+}
+
+export interface GenerateResult {
+  promptIds: number[];
+  /** Generated ids (without the prompt); an EOS that ended generation is included. */
+  ids: number[];
+  text: string;
+}
+
+/** @internal A native call with the caller's stack kept on failure. */
+export async function callNative<T>(fn: () => Promise<T>): Promise<T> {
+  const site = new Error();
+  try {
+    return await fn();
+  } catch (raw) {
+    throw toFsllmError(raw, site) satisfies FsllmError;
+  }
+}
+
+export class Model {
+  /** @internal */ readonly #native: RawModel;
+  /** @internal Shared with TrainSessions of this model: one native call in flight at a time. */
+  readonly lock = new AsyncLock();
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer | null;
+  readonly source: string;
+  /** Checkpoint keys that matched no parameter (ignored). */
+  readonly unexpectedKeys: readonly string[];
+  #lora: ReturnType<typeof normalizeLora> | null = null;
+  #disposed = false;
+
+  private constructor(native: RawModel, checkpoint: Checkpoint, tokenizer: Tokenizer | null, source: string) {
+    this.#native = native;
+    this.config = checkpoint.config;
+    this.tokenizer = tokenizer;
+    this.source = source;
+    this.unexpectedKeys = native.unexpectedKeys;
+  }
+
+  /**
+   * Loads a Hugging Face folder (config.json + safetensors, sharded or not), a GGUF file or a llama2.c
+   * `.bin` checkpoint, with the tokenizer found beside it.
+   * @throws `ERR_FSLLM_CHECKPOINT` for unreadable or inconsistent files, `ERR_FSLLM_TOKENIZER` for a bad tokenizer.
+   * @example const model = await Model.load('./assets/stories260K/stories260K.bin');
+   */
+  static async load(path: string, options: LoadModelOptions = {}): Promise<Model> {
+    if (typeof path !== 'string' || path.length === 0) throw invalidArg('path', 'a model folder or file path', path);
+    const checkpoint = await openCheckpoint(path);
+    const tokenizerPath = options.tokenizerPath ?? checkpoint.tokenizerPath;
+    const tokenizer = tokenizerPath ? await loadTokenizer(tokenizerPath) : null;
+    const native = await callNative(() => binding().loadModel(checkpoint.config, checkpoint.tensors));
+    return new Model(native, checkpoint, tokenizer, path);
+  }
+
+  /** The LoRA configuration attached, or null. */
+  get lora(): Readonly<ReturnType<typeof normalizeLora>> | null {
+    return this.#lora;
+  }
+
+  /** Number of base parameters (frozen). */
+  get numParameters(): number {
+    return this.#native.info().numParameters;
+  }
+
+  /** @internal */
+  get native(): RawModel {
+    disposedCheck(this.#disposed, 'Model');
+    return this.#native;
+  }
+
+  /**
+   * Attaches LoRA to the named projections (A random, B zero: the model's outputs are unchanged).
+   * @returns the adapted module names and the flat-buffer manifest.
+   * @throws `ERR_FSLLM_INVALID_ARG` when a target names no module of this model (the message lists valid names).
+   */
+  async attachLora(options: LoraOptions): Promise<{ modules: string[]; trainableParameters: number }> {
+    const lora = normalizeLora(options);
+    const native = this.native;
+    const result = await this.lock.run(() => callNative(() => native.attachLora(toRawLora(lora))));
+    this.#lora = lora;
+    const last = result.manifest.at(-1);
+    const trainable = last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0;
+    return { modules: result.modules, trainableParameters: trainable };
+  }
+
+  /** Removes the adapter (merged weights are unmerged first). */
+  async detachLora(): Promise<void> {
+    const native = this.native;
+    await this.lock.run(() => callNative(() => native.detachLora()));
+    this.#lora = null;
+  }
+
+  /** Folds the adapter into the base weights (faster inference); `unmergeLora` undoes it. */
+  async mergeLora(): Promise<void> {
+    const native = this.native;
+    await this.lock.run(() => callNative(() => native.mergeLora(true)));
+  }
+
+  async unmergeLora(): Promise<void> {
+    const native = this.native;
+    await this.lock.run(() => callNative(() => native.mergeLora(false)));
+  }
+
+  /** An owned snapshot of the trainable state: one Float32Array plus its PEFT-named manifest. */
+  async exportAdapter(): Promise<AdapterState> {
+    const native = this.native;
+    return this.lock.run(() => callNative(() => native.exportAdapter()));
+  }
+
+  /**
+   * Loads a state exported by `exportAdapter` (same LoRA configuration). The buffer is read, not kept:
+   * do not modify it until the promise settles.
+   */
+  async importAdapter(state: AdapterState | Float32Array): Promise<void> {
+    const data = state instanceof Float32Array ? state : state?.data;
+    if (!(data instanceof Float32Array)) throw invalidArg('state', 'a Float32Array or {data, manifest}', state);
+    const native = this.native;
+    await this.lock.run(() => callNative(() => native.importAdapter(data)));
+  }
+
+  /** @internal Loads named tensors (PEFT keys) into the attached adapter. */
+  async importAdapterTensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Promise<void> {
+    const native = this.native;
+    await this.lock.run(() => callNative(() => native.importAdapterTensors(tensors)));
+  }
+
+  /** Logits `[batch, seq, vocab]` (row-major, fp32) in eval mode. */
+  async logits(batch: RawBatch, options: { precision?: Precision } = {}): Promise<Float32Array> {
+    const native = this.native;
+    return this.lock.run(() => callNative(() => native.logits(batch, options)));
+  }
+
+  /** Summed cross-entropy over target tokens (labels != -100, after the causal shift), and their count. */
+  async evalLoss(batches: RawBatch[], options: { precision?: Precision } = {}): Promise<{ lossSum: number; tokens: number }> {
+    const native = this.native;
+    return this.lock.run(() => callNative(() => native.evalLoss(batches, options)));
+  }
+
+  /**
+   * Generates text after `prompt` (a string, tokenized as the model's tokenizer does it, or token ids),
+   * with a KV cache; greedy unless `temperature` > 0.
+   * @example const { text } = await model.generate('Once upon a time', { maxNewTokens: 40 });
+   */
+  async generate(prompt: string | readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    const tokenizer = this.tokenizer;
+    if (typeof prompt === 'string' && !tokenizer) throw invalidArg('prompt', 'token ids (this model has no tokenizer)', prompt);
+    const promptIds = typeof prompt === 'string' ? tokenizer!.encode(prompt) : [...prompt];
+    const stops = options.stop ?? [];
+    const eosIds = options.stopAtEos === false || tokenizer?.eosId == null ? [] : [tokenizer.eosId];
+    const native = this.native;
+    const decoder = tokenizer?.createStreamDecoder();
+    let text = '';
+    let stoppedAfter = -1;
+    let count = 0;
+    const onToken = (id: number) => {
+      count += 1;
+      if (!decoder || stoppedAfter >= 0) return;
+      const piece = eosIds.includes(id) ? '' : decoder.push(id);
+      text += piece;
+      const hit = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+      if (hit.length > 0) {
+        text = text.slice(0, Math.min(...hit));
+        stoppedAfter = count;
+        native.stopGeneration();
+      } else if (piece) options.onText?.(piece);
+    };
+    const raw = await this.lock.run(() =>
+      callNative(() =>
+        native.generate(Int32Array.from(promptIds), {
+          maxNewTokens: options.maxNewTokens ?? 64,
+          temperature: options.temperature ?? 0,
+          topK: options.topK ?? 0,
+          topP: options.topP ?? 1,
+          seed: options.seed ?? 0,
+          eosIds,
+          precision: options.precision ?? 'fp32',
+        }, onToken),
+      ),
+    );
+    // Token callbacks are queued before the promise settles, so all of them have run by now.
+    let ids = Array.from(raw);
+    if (stoppedAfter >= 0) ids = ids.slice(0, stoppedAfter);
+    else if (decoder) text += decoder.flush();
+    return { promptIds, ids, text };
+  }
+
+  /** Frees the native model. Waits for the call in flight; later calls throw `ERR_FSLLM_DISPOSED`. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    await this.lock.run(() => {
+      this.#disposed = true;
+      this.#native.dispose();
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Optimizer and loss-scaler state for a Model's trainable parameters. `trainStep` is one native call per
+ * optimizer step: the micro-batch loop, accumulation, clipping and the update all run off the JS thread.
+ */
+import { binding, type Precision, type RawBatch, type RawStepMetrics, type RawTrainSession } from './binding.js';
+import { disposedCheck } from './disposed.js';
+import { callNative, type Model } from './Model.js';
+import { fsllmError, invalidArg } from '../errors/index.js';
+
+export interface OptimizerOptions {
+  type?: 'adamw' | 'sgd';
+  /** AdamW betas. */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled for AdamW (default 0.01), coupled L2 for SGD (default 0). */
+  weightDecay?: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+}
+
+export interface TrainSessionOptions {
+  optimizer?: OptimizerOptions;
+  /**
+   * Dynamic loss scaling (needed for fp16; a no-op in value for fp32/bf16): `true` for the defaults
+   * (2^16, x2 every 2000 good steps, x0.5 on overflow) or the settings.
+   */
+  lossScale?: boolean | { initScale?: number; growthFactor?: number; backoffFactor?: number; growthInterval?: number };
+}
+
+export interface StepOptions {
+  /** Learning rate of this step (schedules are computed by the caller). */
+  lr: number;
+  /** Clip the global gradient norm to this (0 or absent: no clipping). */
+  maxGradNorm?: number;
+  precision?: Precision;
+  /** Aborts between micro-batches with `ERR_FSLLM_ABORTED`; the weights are then unchanged. */
+  signal?: AbortSignal;
+}
+
+export type StepMetrics = RawStepMetrics;
+
+export class TrainSession {
+  readonly #native: RawTrainSession;
+  readonly #model: Model;
+  #disposed = false;
+
+  private constructor(native: RawTrainSession, model: Model) {
+    this.#native = native;
+    this.#model = model;
+  }
+
+  /** Binds a new optimizer to `model`'s trainable parameters (attach an adapter first). */
+  static async create(model: Model, options: TrainSessionOptions = {}): Promise<TrainSession> {
+    const opt = options.optimizer ?? {};
+    if (opt.type !== undefined && opt.type !== 'adamw' && opt.type !== 'sgd') throw invalidArg('optimizer.type', "'adamw' or 'sgd'", opt.type);
+    const ls = options.lossScale;
+    const lossScale = ls === true ? { enabled: true } : typeof ls === 'object' && ls !== null ? { enabled: true, ...ls } : { enabled: false };
+    const raw = model.native;
+    const native = await model.lock.run(() => callNative(() => binding().createSession(raw, { optimizer: opt, lossScale })));
+    return new TrainSession(native, model);
+  }
+
+  /**
+   * One optimizer step over `batches` (micro-batches, accumulated). The loss is averaged over all target
+   * tokens of the step. Input buffers must not be modified until the promise settles.
+   * @throws `ERR_FSLLM_ABORTED` when `signal` fires, `ERR_FSLLM_INVALID_ARG` for out-of-vocabulary ids.
+   */
+  async trainStep(batches: RawBatch | RawBatch[], options: StepOptions): Promise<StepMetrics> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    if (!options || typeof options.lr !== 'number' || !(options.lr >= 0)) throw invalidArg('step.lr', 'a non-negative number', options?.lr);
+    const list = Array.isArray(batches) ? batches : [batches];
+    const { signal } = options;
+    if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
+    const native = this.#native;
+    const onAbort = () => native.abort();
+    return this.#model.lock.run(async () => {
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await callNative(() => native.trainStep(list, { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32' }));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** Optimizer moments as one Float32Array (to park a simulated client's state between rounds). */
+  async exportOptimizerState(): Promise<Float32Array> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    return this.#model.lock.run(() => callNative(() => this.#native.exportOptimizerState()));
+  }
+
+  async importOptimizerState(state: Float32Array): Promise<void> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    if (!(state instanceof Float32Array)) throw invalidArg('state', 'a Float32Array', state);
+    await this.#model.lock.run(() => callNative(() => this.#native.importOptimizerState(state)));
+  }
+
+  /** Zeroes the optimizer moments and step count. */
+  async resetOptimizer(): Promise<void> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    await this.#model.lock.run(() => callNative(() => this.#native.resetOptimizer()));
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    await this.#model.lock.run(() => {
+      this.#disposed = true;
+      this.#native.dispose();
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Loads the native addon once (a prebuild or build/Release, resolved from the package root) and declares
+ * its whole raw surface. Nothing else imports the addon directly.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FsllmError, fsllmError } from '../errors/index.js';
+import type { ModelConfig, TensorSource } from '../formats/types.js';
+
+/** Tokens of one micro-batch, row-major `[batch, seq]`; labels use -100 for ignored positions. */
+export interface RawBatch {
+  ids: Int32Array;
+  labels?: Int32Array;
+  /** 1 for real tokens, 0 for padding. */
+  attentionMask: Uint8Array;
+  batch: number;
+  seq: number;
+}
+
+export interface ManifestEntry {
+  /** PEFT key, e.g. `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`. */
+  name: string;
+  shape: number[];
+  /** Offset in elements into the flat buffer. */
+  offset: number;
+}
+
+export interface RawLoraOptions {
+  r: number;
+  alpha: number;
+  dropout?: number;
+  rslora?: boolean;
+  targets: string[];
+  layers?: number[];
+  seed?: number;
+}
+
+export type Precision = 'fp32' | 'bf16' | 'fp16';
+
+export interface RawStepOptions {
+  lr: number;
+  maxGradNorm?: number;
+  precision?: Precision;
+}
+
+export interface RawStepMetrics {
+  loss: number;
+  targetTokens: number;
+  inputTokens: number;
+  gradNorm: number;
+  lossScale: number;
+  skipped: boolean;
+  ms: number;
+  microLosses: number[];
+}
+
+export interface RawOptimizerOptions {
+  type?: 'adamw' | 'sgd';
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+}
+
+export interface RawLossScaleOptions {
+  enabled?: boolean;
+  initScale?: number;
+  growthFactor?: number;
+  backoffFactor?: number;
+  growthInterval?: number;
+}
+
+export interface RawGenerateOptions {
+  maxNewTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  eosIds?: number[];
+  precision?: Precision;
+}
+
+export interface RawModel {
+  readonly unexpectedKeys: string[];
+  attachLora(options: RawLoraOptions): Promise<{ modules: string[]; manifest: ManifestEntry[] }>;
+  detachLora(): Promise<void>;
+  mergeLora(merge: boolean): Promise<void>;
+  exportAdapter(): Promise<{ data: Float32Array; manifest: ManifestEntry[] }>;
+  importAdapter(data: Float32Array): Promise<void>;
+  importAdapterTensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Promise<void>;
+  logits(batch: RawBatch, options?: { precision?: Precision }): Promise<Float32Array>;
+  evalLoss(batches: RawBatch[], options?: { precision?: Precision }): Promise<{ lossSum: number; tokens: number }>;
+  generate(prompt: Int32Array, options: RawGenerateOptions, onToken?: (id: number) => void): Promise<Int32Array>;
+  stopGeneration(): void;
+  info(): { numParameters: number; disposed: boolean };
+  dispose(): void;
+}
+
+export interface RawTrainSession {
+  trainStep(batches: RawBatch[], options: RawStepOptions): Promise<RawStepMetrics>;
+  abort(): void;
+  exportOptimizerState(): Promise<Float32Array>;
+  importOptimizerState(state: Float32Array): Promise<void>;
+  resetOptimizer(): Promise<void>;
+  dispose(): void;
+}
+
+export interface RuntimeInfo {
+  torchVersion: string;
+  /** Path of the BLAS library actually mapped into the process. */
+  blas: string;
+  cudaAvailable: boolean;
+  threads: number;
+}
+
+/** The addon's exports, exactly (a test compares this list with Object.keys of the addon). */
+export interface NativeBinding {
+  Model: unknown;
+  TrainSession: unknown;
+  initialize(options: { FsllmError: typeof FsllmError }): void;
+  loadModel(config: ModelConfig, tensors: TensorSource[]): Promise<RawModel>;
+  createSession(model: RawModel, options: { optimizer?: RawOptimizerOptions; lossScale?: RawLossScaleOptions }): Promise<RawTrainSession>;
+  readTensors(tensors: TensorSource[]): Promise<Record<string, Float32Array>>;
+  setNumThreads(threads: number): number;
+  runtimeInfo(): RuntimeInfo;
+}
+
+/** Names of every NativeBinding member, for the surface test. */
+export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
+  'Model',
+  'TrainSession',
+  'initialize',
+  'loadModel',
+  'createSession',
+  'readTensors',
+  'setNumThreads',
+  'runtimeInfo',
+];
+
+/** The package root (where package.json, build/ and prebuilds/ are), from this file's location. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: NativeBinding | undefined;
+
+/**
+ * The loaded addon. Throws `ERR_FSLLM_LOAD` listing where it looked and the likely causes.
+ * `FSLLM_NATIVE_PREBUILD` may name another folder to load from.
+ */
+export function binding(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const root = process.env.FSLLM_NATIVE_PREBUILD ?? packageRoot;
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    cached = nodeGypBuild(root);
+  } catch (cause) {
+    throw fsllmError(
+      'ERR_FSLLM_LOAD',
+      `Could not load the fsllm-native addon from ${root} (prebuilds/${process.platform}-${process.arch}/ or build/Release/).\n` +
+        'Likely causes: the addon was not built (run `npm run build:native`); libtorch was removed or moved since the build ' +
+        '(rebuild, or set LD_LIBRARY_PATH to its lib folder); a CUDA libtorch without a matching driver.\n' +
+        `Loader said: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+  cached.initialize({ FsllmError });
+  return cached;
+}

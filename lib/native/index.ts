@@ -1,0 +1,7 @@
+/** The native core as TS classes. Public exports only. */
+export { Model, type GenerateOptions, type GenerateResult, type LoadModelOptions } from './Model.js';
+export { TrainSession, type OptimizerOptions, type StepMetrics, type StepOptions, type TrainSessionOptions } from './TrainSession.js';
+export { loadAdapter, saveAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './peftAdapter.js';
+export { type AdapterState, sliceOf } from './adapterState.js';
+export { type LoraOptions } from './lora.js';
+export { binding, NATIVE_BINDING_KEYS, type NativeBinding, type ManifestEntry, type Precision, type RawBatch, type RuntimeInfo } from './binding.js';

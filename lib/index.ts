@@ -4,3 +4,4 @@ export * from './native/index.js';
 export { openCheckpoint } from './formats/index.js';
 export type { Checkpoint, ModelConfig, TensorSource } from './formats/index.js';
 export { loadTokenizer, type Tokenizer } from './tokenizer/index.js';
+export * from './data/index.js';

@@ -1,7 +1,7 @@
 // Builds the native addon: finds libtorch (scripts/find-libtorch.mjs), runs cmake-js on CMakeLists.txt
 // into build/cmake, and copies fsllm_native.node to build/Release (or --copy-to DIR, for node-gyp).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,5 +31,8 @@ execFileSync(process.execPath, cmakeArgs, {
 
 mkdirSync(copyTo, { recursive: true });
 const built = path.join(outDir, debug ? 'Debug' : 'Release', 'fsllm_native.node');
-copyFileSync(built, path.join(copyTo, 'fsllm_native.node'));
+// Copy then rename: a process that has the old addon mapped keeps a valid file.
+const temp = path.join(copyTo, `fsllm_native.node.${process.pid}.tmp`);
+copyFileSync(built, temp);
+renameSync(temp, path.join(copyTo, 'fsllm_native.node'));
 console.log(`fsllm-native: built ${path.join(copyTo, 'fsllm_native.node')}`);

@@ -1,5 +1,6 @@
 """Small helpers shared by the bench scripts (memory, machine load, torch build facts)."""
 
+import json
 import os
 import re
 import sys
@@ -54,6 +55,17 @@ def warn_if_busy(tag, threads):
     return load
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def pin_blas_threads(threads):
+    """Call before importing torch. torch.set_num_threads() sizes torch's OpenMP/MKL pool, but a
+    torch built on Debian's generic libblas (OpenBLAS pthreads) keeps OpenBLAS's own pool, sized
+    by OPENBLAS_NUM_THREADS when the library loads (default: all cores). Pin it to the same
+    count unless the caller set it."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+
+
 def torch_facts(torch):
     cfg = torch.__config__.show()
     m = re.search(r"BLAS_INFO=([^,\s]+)", cfg)
@@ -63,4 +75,43 @@ def torch_facts(torch):
         "cpuCapability": cap.group(1) if cap else None,
         "mkl": bool(torch.backends.mkl.is_available()),
         "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "threadEnv": {k: os.environ[k] for k in THREAD_VARS if k in os.environ},
     }
+
+
+def rewrite_json(path, edit):
+    with open(path) as f:
+        data = json.load(f)
+    edit(data)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def make_hf_folder_portable(out):
+    """Make the folder readable by transformers 4.x (the --debian-torch venv) and by our native
+    loader as well as by the transformers that wrote it. transformers 5 writes rope settings only
+    under rope_parameters and names its tokenizer class TokenizersBackend, neither of which 4.x
+    knows (4.x would silently fall back to rope_theta 10000)."""
+
+    def config(c):
+        c.pop("quantization_config", None)
+        rope = c.get("rope_parameters") or {}
+        if "rope_theta" not in c and "rope_theta" in rope:
+            c["rope_theta"] = rope["rope_theta"]
+        if "dtype" in c and "torch_dtype" not in c:
+            c["torch_dtype"] = c["dtype"]
+
+    rewrite_json(os.path.join(out, "config.json"), config)
+    with open(os.path.join(out, "config.json")) as f:
+        max_pos = json.load(f).get("max_position_embeddings")
+
+    def tok(t):
+        if t.get("tokenizer_class") in (None, "TokenizersBackend"):
+            t["tokenizer_class"] = "PreTrainedTokenizerFast"
+        if max_pos and t.get("model_max_length", 0) > max_pos:
+            t["model_max_length"] = max_pos
+
+    tok_cfg = os.path.join(out, "tokenizer_config.json")
+    if os.path.exists(tok_cfg):
+        rewrite_json(tok_cfg, tok)

@@ -35,6 +35,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
+    benchutil.pin_blas_threads(args.threads)
     import torch
 
     torch.set_num_threads(args.threads)

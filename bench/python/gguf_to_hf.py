@@ -20,6 +20,8 @@ import time
 import numpy as np
 import torch
 
+import benchutil
+
 
 def tidy_float(x: float) -> float:
     # GGUF stores hyper-parameters as float32 (rms_norm_eps 1e-5 comes back as 9.9999997e-06);
@@ -27,42 +29,63 @@ def tidy_float(x: float) -> float:
     return float(str(np.float32(x)))
 
 
-def rewrite_json(path, edit):
-    with open(path) as f:
-        data = json.load(f)
-    edit(data)
-    with open(path, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.write("\n")
+def gguf_field(reader, name):
+    """A GGUF metadata value as a Python value (str, int, bool, float or a list of those), or None.
+    Written against GGUFReader's parts/data layout, which gguf 0.10 (Debian venv) also has."""
+    f = reader.fields.get(name)
+    if f is None:
+        return None
+    from gguf import GGUFValueType
+
+    def one(part, vtype):
+        if vtype == GGUFValueType.STRING:
+            return bytes(part).decode("utf-8")
+        v = part[0].item()
+        return bool(v) if vtype == GGUFValueType.BOOL else v
+
+    if f.types[0] == GGUFValueType.ARRAY:
+        return [one(f.parts[i], f.types[-1]) for i in f.data]
+    return one(f.parts[f.data[0]], f.types[0])
 
 
-def make_portable(out):
-    """Make the folder readable by transformers 4.x (the --debian-torch venv) and by our native
-    loader as well as by the transformers that wrote it. transformers 5 writes rope settings only
-    under rope_parameters and names its tokenizer class TokenizersBackend, neither of which 4.x
-    knows (4.x would silently fall back to rope_theta 10000)."""
+def fix_tokenizer_from_gguf(out, reader):
+    """Make the saved tokenizer say what the GGUF says. transformers 4.x turns this byte-level BPE
+    GGUF into a LlamaTokenizerFast that prepends BOS, decodes like SentencePiece and names BOS as
+    EOS; 5.x gets it right. The token ids of the text itself are the same either way; this pins
+    the special tokens, the (absent) BOS template and the byte-level decoder for both."""
+    if gguf_field(reader, "tokenizer.ggml.model") != "gpt2":
+        return
+    tokens = gguf_field(reader, "tokenizer.ggml.tokens")
+    specials = {}
+    for key, gguf_key in (("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")):
+        idx = gguf_field(reader, f"tokenizer.ggml.{gguf_key}_token_id")
+        if idx is not None:
+            specials[key] = tokens[idx]
+    add_bos = bool(gguf_field(reader, "tokenizer.ggml.add_bos_token"))
+    add_eos = bool(gguf_field(reader, "tokenizer.ggml.add_eos_token"))
 
-    def config(c):
-        c.pop("quantization_config", None)
-        rope = c.get("rope_parameters") or {}
-        if "rope_theta" not in c and "rope_theta" in rope:
-            c["rope_theta"] = rope["rope_theta"]
-        if "dtype" in c and "torch_dtype" not in c:
-            c["torch_dtype"] = c["dtype"]
+    def tok_json(t):
+        if not add_bos and not add_eos:
+            t["post_processor"] = {
+                "type": "TemplateProcessing",
+                "single": [{"Sequence": {"id": "A", "type_id": 0}}],
+                "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                "special_tokens": {},
+            }
+        t["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
 
-    rewrite_json(os.path.join(out, "config.json"), config)
-    with open(os.path.join(out, "config.json")) as f:
-        max_pos = json.load(f).get("max_position_embeddings")
+    def tok_cfg(c):
+        c.update(specials)
+        for k in ("add_bos_token", "add_eos_token", "legacy", "add_prefix_space"):
+            c.pop(k, None)
+        c["tokenizer_class"] = "PreTrainedTokenizerFast"
+        c["clean_up_tokenization_spaces"] = False  # 4.x defaults to True, which alters decode()
 
-    def tok(t):
-        if t.get("tokenizer_class") in (None, "TokenizersBackend"):
-            t["tokenizer_class"] = "PreTrainedTokenizerFast"
-        if max_pos and t.get("model_max_length", 0) > max_pos:
-            t["model_max_length"] = max_pos
-
-    tok_cfg = os.path.join(out, "tokenizer_config.json")
-    if os.path.exists(tok_cfg):
-        rewrite_json(tok_cfg, tok)
+    benchutil.rewrite_json(os.path.join(out, "tokenizer.json"), tok_json)
+    benchutil.rewrite_json(os.path.join(out, "tokenizer_config.json"), tok_cfg)
+    stm = os.path.join(out, "special_tokens_map.json")
+    if os.path.exists(stm):
+        benchutil.rewrite_json(stm, lambda m: m.update(specials))
 
 
 def main() -> int:
@@ -96,30 +119,44 @@ def main() -> int:
 
     # The GGUF-loaded model still carries a (non-serializable in transformers 5) GGUF quantizer
     # even though its tensors are already dequantized. Move the weights into a plain model built
-    # from the same config minus quantization_config, and save that.
+    # from the same config minus quantization_config, and save that. A GGUF without output.weight
+    # has tied embeddings; transformers 4.x does not carry that over (it leaves a random lm_head),
+    # so we set it from the file itself.
+    from gguf import GGUFReader
+
+    reader = GGUFReader(args.gguf)
+    tied = "output.weight" not in {t.name for t in reader.tensors}
     cfg = copy.deepcopy(model.config)
     if hasattr(cfg, "quantization_config"):
         del cfg.quantization_config
     if getattr(cfg, "rms_norm_eps", None) is not None:
         cfg.rms_norm_eps = tidy_float(cfg.rms_norm_eps)
+    cfg.tie_word_embeddings = tied
+    state = model.state_dict()
+    if tied:
+        state.pop("lm_head.weight", None)
     plain = AutoModelForCausalLM.from_config(cfg).to(torch.float32).eval()
-    missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
-    missing = [k for k in missing if k != "lm_head.weight" or not cfg.tie_word_embeddings]
+    missing, unexpected = plain.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not (tied and k == "lm_head.weight")]
     if missing or unexpected:
         raise SystemExit(f"gguf_to_hf: state dict mismatch: missing {missing}, unexpected {unexpected}")
     plain.tie_weights()
+    del model, state
 
     os.makedirs(args.out, exist_ok=True)
     plain.save_pretrained(args.out, safe_serialization=True)
     tokenizer.save_pretrained(args.out)
-    make_portable(args.out)
+    fix_tokenizer_from_gguf(args.out, reader)
+    benchutil.make_hf_folder_portable(args.out)
+    # Use the tokenizer exactly as written for the checks below.
+    tokenizer = AutoTokenizer.from_pretrained(args.out)
 
     result = {
         "out": os.path.abspath(args.out),
         "gguf": os.path.abspath(args.gguf),
-        "arch": type(model).__name__,
-        "params": sum(p.numel() for p in model.parameters()),
-        "tiedEmbeddings": model.get_input_embeddings().weight.data_ptr() == model.get_output_embeddings().weight.data_ptr(),
+        "arch": type(plain).__name__,
+        "params": sum(p.numel() for p in plain.parameters()),
+        "tiedEmbeddings": plain.get_input_embeddings().weight.data_ptr() == plain.get_output_embeddings().weight.data_ptr(),
         "tokenizerFiles": sorted(f for f in os.listdir(args.out) if f.startswith(("tokenizer", "special_tokens"))),
         "transformersVersion": transformers.__version__,
         "torchVersion": torch.__version__,
@@ -127,21 +164,28 @@ def main() -> int:
     }
 
     if not args.no_verify:
+        # Round trip: the saved folder must reproduce the in-memory model; and a greedy
+        # continuation shows the weights are sane ("Paris"). generate() is avoided on purpose:
+        # with Debian's torch 1.13 under Python 3.11 it trips over torch.distributed imports.
         prompt = "The capital of France is"
         ids = tokenizer(prompt, return_tensors="pt").input_ids
         reloaded = AutoModelForCausalLM.from_pretrained(args.out, **{dtype_kw: torch.float32}).eval()
         with torch.no_grad():
-            a = model(ids).logits
-            b = reloaded(ids).logits
-            gen = reloaded.generate(ids, max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+            diff = float((plain(ids).logits - reloaded(ids).logits).abs().max())
+            seq = ids
+            for _ in range(8):
+                nxt = reloaded(seq).logits[:, -1].argmax(-1, keepdim=True)
+                seq = torch.cat([seq, nxt], dim=1)
         result["verify"] = {
-            "maxAbsLogitDiff": float((a - b).abs().max()),
+            "maxAbsLogitDiff": diff,
             "prompt": prompt,
-            "greedy": tokenizer.decode(gen[0][ids.shape[1]:]),
+            "promptIds": ids[0].tolist(),
+            "greedy": tokenizer.decode(seq[0, ids.shape[1]:]),
+            "eosTokenId": tokenizer.eos_token_id,
         }
-        if result["verify"]["maxAbsLogitDiff"] > 1e-4:
+        if diff > 1e-4:
             print(json.dumps(result), flush=True)
-            print("gguf_to_hf: reloaded folder does not reproduce the GGUF model's logits", file=sys.stderr)
+            print("gguf_to_hf: the saved folder does not reproduce the converted model's logits", file=sys.stderr)
             return 1
 
     print(json.dumps(result), flush=True)

@@ -31,6 +31,7 @@ import random
 import resource
 import sys
 import time
+import warnings
 
 import benchutil
 
@@ -132,6 +133,7 @@ def dolly_batches(tokenizer, path, n, batch, seq, seed):
 def main(argv=None):
     args = parse_args(argv)
 
+    benchutil.pin_blas_threads(args.threads)
     import numpy as np
     import psutil  # noqa: F401  (fail early if missing)
     import torch
@@ -140,11 +142,19 @@ def main(argv=None):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
+    # Deprecation notices from transformers/peft internals say nothing about the measurement.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
     if not os.path.exists(os.path.join(args.model, "config.json")):
         raise SystemExit(f"hf_lora_step: {args.model} is not an HF model folder (no config.json); run bench/fetch-model.mjs")
+
+    if args.workload == "dolly" and not os.path.exists(os.path.join(args.model, "tokenizer.json")):
+        raise SystemExit(
+            f"hf_lora_step: the dolly workload needs a tokenizer, and {args.model} has no tokenizer.json "
+            "(a random-init model has none; use --workload fixed)"
+        )
 
     major = int(transformers.__version__.split(".")[0])
     load_kw = {"dtype" if major >= 5 else "torch_dtype": torch.float32}
@@ -169,11 +179,6 @@ def main(argv=None):
     else:
         from transformers import AutoTokenizer
 
-        if not os.path.exists(os.path.join(args.model, "tokenizer.json")):
-            raise SystemExit(
-                f"hf_lora_step: the dolly workload needs a tokenizer, and {args.model} has no tokenizer.json "
-                "(a random-init model has none; use --workload fixed)"
-            )
         tokenizer = AutoTokenizer.from_pretrained(args.model)
         batches, skipped = dolly_batches(tokenizer, args.dolly, n, args.batch, args.seq, args.seed)
 

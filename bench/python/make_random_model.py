@@ -13,6 +13,8 @@ import sys
 
 import torch
 
+import benchutil
+
 # SmolLM2-135M (HuggingFaceTB/SmolLM2-135M config.json).
 SMOLLM2_135M = dict(
     vocab_size=49152,
@@ -54,6 +56,7 @@ def main() -> int:
     model = LlamaForCausalLM(config).to(torch.float32)
     os.makedirs(args.out, exist_ok=True)
     model.save_pretrained(args.out, safe_serialization=True)
+    benchutil.make_hf_folder_portable(args.out)
     print(json.dumps({
         "out": os.path.abspath(args.out),
         "seed": args.seed,

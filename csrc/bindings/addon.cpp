@@ -3,6 +3,7 @@
 // and process-wide libtorch setup done once.
 #include <napi.h>
 
+#include <chrono>
 #include <mutex>
 
 #include "bindings/addon_data.h"
@@ -63,6 +64,38 @@ Napi::Value ReadTensors(const Napi::CallbackInfo& info) {
   return Executor::Submit(env, std::move(job));
 }
 
+// binding.gemmRate(m, k, n, iterations) -> Promise<{gflops, ms}>: fp32 (m,k)@(k,n) on the executor
+// thread with the current intra-op threads, so benchmarks can relate a step's FLOP/s to this libtorch.
+Napi::Value GemmRate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  int64_t dims[4];
+  for (int i = 0; i < 4; ++i) {
+    if (!info[i].IsNumber() || info[i].As<Napi::Number>().Int64Value() < 1) {
+      throw_invalid_arg(env, "Expected positive integers for gemmRate(m, k, n, iterations)");
+    }
+    dims[i] = info[i].As<Napi::Number>().Int64Value();
+  }
+  auto result = std::make_shared<std::pair<double, double>>();
+  auto job = std::make_unique<FunctionJob>(env, "gemmRate");
+  job->work = [m = dims[0], k = dims[1], n = dims[2], iters = dims[3], result] {
+    torch::NoGradGuard no_grad;
+    auto a = torch::randn({m, k});
+    auto b = torch::randn({k, n});
+    auto c = torch::matmul(a, b);  // warm-up
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < iters; ++i) c = torch::matmul(a, b);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / iters;
+    *result = {2.0 * m * k * n / (ms * 1e6), ms};
+  };
+  job->resolve = [result](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("gflops", result->first);
+    o.Set("ms", result->second);
+    return o;
+  };
+  return Executor::Submit(env, std::move(job));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(g_torch_setup, [] { configure_threads(0); });
   auto* data = new AddonData();
@@ -80,6 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readTensors", Napi::Function::New<ReadTensors>(env, "readTensors"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfoJs>(env, "runtimeInfo"));
+  exports.Set("gemmRate", Napi::Function::New<GemmRate>(env, "gemmRate"));
   return exports;
 }
 

@@ -12,6 +12,7 @@ train::MicroBatch BatchView::to_tensors() const {
   b.ids = ids.view(torch::kInt32, {batch, seq}).to(torch::kInt64);
   b.labels = has_labels ? labels.view(torch::kInt32, {batch, seq}).to(torch::kInt64) : b.ids.clone();
   b.mask = mask.view(torch::kUInt8, {batch, seq}).to(torch::kBool);
+  if (has_segments) b.segments = segments.view(torch::kInt32, {batch, seq}).to(torch::kInt64);
   return b;
 }
 
@@ -29,6 +30,11 @@ BatchView parse_batch(Napi::Env env, Napi::Value value, const std::string& path,
   if (!labels.IsUndefined() && !labels.IsNull()) {
     b.labels = job.pin(expect_typed_array(env, labels, napi_int32_array, "an Int32Array", path + ".labels", n));
     b.has_labels = true;
+  }
+  auto segments = o.Get("segmentIds");
+  if (!segments.IsUndefined() && !segments.IsNull()) {
+    b.segments = job.pin(expect_typed_array(env, segments, napi_int32_array, "an Int32Array", path + ".segmentIds", n));
+    b.has_segments = true;
   }
   return b;
 }

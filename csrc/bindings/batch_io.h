@@ -13,14 +13,15 @@
 namespace fsllm::bindings {
 
 struct BatchView {
-  ArrayView ids, labels, mask;
+  ArrayView ids, labels, mask, segments;
   int64_t batch = 0, seq = 0;
   bool has_labels = false;
+  bool has_segments = false;
   train::MicroBatch to_tensors() const;  // executor thread: int32 -> int64 and uint8 -> bool copies
 };
 
 // Parses one micro-batch and pins its arrays on `job`; `path` names it in errors. Labels are optional
-// (inference: then labels = ids).
+// (inference: then labels = ids); segmentIds are optional (packed rows).
 BatchView parse_batch(Napi::Env env, Napi::Value value, const std::string& path, FunctionJob& job);
 std::vector<BatchView> parse_batches(Napi::Env env, Napi::Value value, FunctionJob& job);
 

@@ -27,6 +27,28 @@ torch::Tensor attention_bias(const torch::Tensor& key_mask, int64_t T) {
   return torch::where(allowed, torch::zeros({}, opts.dtype(torch::kFloat32)), lowest).unsqueeze(1);
 }
 
+// Packed rows: a key is visible when it is in the query's segment, not padding, and not in the future.
+torch::Tensor segment_bias(const torch::Tensor& segments) {
+  const auto T = segments.size(1);
+  auto opts = torch::TensorOptions().device(segments.device());
+  auto idx = torch::arange(T, opts.dtype(torch::kInt64));
+  auto causal = (idx.unsqueeze(0) <= idx.unsqueeze(1)).unsqueeze(0);                          // (1, T, T)
+  auto same = segments.unsqueeze(2) == segments.unsqueeze(1);                                  // (B, T, T)
+  auto allowed = causal & same & (segments != 0).unsqueeze(1);
+  auto lowest = torch::full({}, std::numeric_limits<float>::lowest(), opts.dtype(torch::kFloat32));
+  return torch::where(allowed, torch::zeros({}, opts.dtype(torch::kFloat32)), lowest).unsqueeze(1);
+}
+
+// Position of each token inside its segment: index minus the index where its segment starts.
+torch::Tensor segment_positions(const torch::Tensor& segments) {
+  const auto T = segments.size(1);
+  auto idx = torch::arange(T, segments.options()).unsqueeze(0).expand_as(segments);           // (B, T)
+  auto starts = torch::ones_like(segments, torch::kBool);
+  starts.narrow(1, 1, T - 1).copy_(segments.narrow(1, 1, T - 1) != segments.narrow(1, 0, T - 1));
+  auto start_index = std::get<0>(torch::where(starts, idx, torch::zeros_like(idx)).cummax(/*dim=*/1));
+  return idx - start_index;
+}
+
 }  // namespace
 
 CausalLmImpl::CausalLmImpl(const ModelConfig& config) : config_(config) {
@@ -34,13 +56,20 @@ CausalLmImpl::CausalLmImpl(const ModelConfig& config) : config_(config) {
   if (config_.family == Family::kLlama) rope_ = Rope(config_, torch::kCPU);
 }
 
-torch::Tensor CausalLmImpl::hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache) {
+torch::Tensor CausalLmImpl::hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache,
+                                          const torch::Tensor& segments) {
   const auto T = ids.size(1);
-  // Position of each token = number of real tokens before it (matches HF for left and right padding).
-  auto positions = (key_mask.to(torch::kInt64).cumsum(/*dim=*/1) - 1).clamp_min(0).narrow(1, key_mask.size(1) - T, T);
   ForwardContext ctx;
   ctx.cache = cache;
-  ctx.attn_bias = attention_bias(key_mask, T);
+  torch::Tensor positions;
+  if (segments.defined()) {
+    positions = segment_positions(segments);
+    ctx.attn_bias = segment_bias(segments);
+  } else {
+    // Position of each token = number of real tokens before it (matches HF for left and right padding).
+    positions = (key_mask.to(torch::kInt64).cumsum(/*dim=*/1) - 1).clamp_min(0).narrow(1, key_mask.size(1) - T, T);
+    ctx.attn_bias = attention_bias(key_mask, T);
+  }
   if (rope_.enabled()) {
     auto dtype = torch::kFloat32;
     std::tie(ctx.cos, ctx.sin) = rope_.tables(positions, dtype);

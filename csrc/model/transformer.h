@@ -14,7 +14,10 @@ class CausalLmImpl : public torch::nn::Module {
   const ModelConfig& config() const { return config_; }
 
   // ids: (B, T) int64; key_mask: (B, P+T) bool, true for real tokens. Returns normed hidden (B, T, D).
-  torch::Tensor hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache);
+  // `segments` (B, T) int64, optional (no cache): packed rows, where each example has its own id > 0
+  // (0 = padding); tokens attend only within their segment and positions restart at each segment.
+  torch::Tensor hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache,
+                              const torch::Tensor& segments = {});
   // Logits for hidden states (..., D) -> (..., V).
   torch::Tensor logits(const torch::Tensor& hidden);
   virtual torch::Tensor lm_head_weight() = 0;  // (V, D)
@@ -24,6 +27,11 @@ class CausalLmImpl : public torch::nn::Module {
   // Layer index of a qualified module name, or -1 (embeddings, head).
   static int64_t layer_of(const std::string& qualified_name);
 
+  // Bumped whenever the set of trainable tensors changes (LoRA attached or removed), so a TrainSession
+  // bound to the old tensors can tell it is stale instead of silently training nothing.
+  int64_t adapter_version() const { return adapter_version_; }
+  void bump_adapter_version() { ++adapter_version_; }
+
  protected:
   // (B, T) ids and (B, T) positions -> (B, T, D) before the final norm.
   virtual torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) = 0;
@@ -32,6 +40,7 @@ class CausalLmImpl : public torch::nn::Module {
 
   ModelConfig config_;
   Rope rope_;
+  int64_t adapter_version_ = 0;
 };
 
 class LlamaModelImpl : public torch::nn::Module {

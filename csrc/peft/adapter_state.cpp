@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "peft/inject.h"
 
 namespace fsllm::peft {
 
@@ -36,8 +37,29 @@ torch::Tensor export_flat(model::CausalLmImpl& model) {
   return torch::cat(parts).contiguous();
 }
 
+namespace {
+
+// Importing into a merged adapter would leave the old delta folded into the base weights: unmerge for
+// the copy and merge the new values back, so the merged state is kept and the base stays intact.
+class MergedScope {
+ public:
+  explicit MergedScope(model::CausalLmImpl& model) : model_(model), merged_(any_merged(model)) {
+    if (merged_) merge_lora(model_, false);
+  }
+  ~MergedScope() {
+    if (merged_) merge_lora(model_, true);
+  }
+
+ private:
+  model::CausalLmImpl& model_;
+  bool merged_;
+};
+
+}  // namespace
+
 void import_flat(model::CausalLmImpl& model, const torch::Tensor& flat) {
   torch::NoGradGuard no_grad;
+  MergedScope merged(model);
   auto params = trainable_parameters(model);
   int64_t total = 0;
   for (auto& [name, p] : params) total += p.numel();
@@ -53,6 +75,7 @@ void import_flat(model::CausalLmImpl& model, const torch::Tensor& flat) {
 
 void import_named(model::CausalLmImpl& model, const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
   torch::NoGradGuard no_grad;
+  MergedScope merged(model);
   std::unordered_map<std::string, torch::Tensor> by_name(tensors.begin(), tensors.end());
   for (auto& [name, p] : trainable_parameters(model)) {
     auto key = peft_key(name);

@@ -22,6 +22,10 @@ std::vector<std::string> inject_lora(model::CausalLmImpl& model, const LoraConfi
   FSLLM_CHECK(!config.targets.empty(), ErrorCode::kInvalidArg,
               "Expected at least one module name for lora.targets (e.g. [\"q_proj\", \"v_proj\"])");
   auto projections = model.projections();
+  for (auto& [name, linear] : projections) {
+    FSLLM_CHECK(!linear->has_lora(), ErrorCode::kInvalidArg,
+                "An adapter is already attached (e.g. to " + name + "); call detachLora() before attaching another");
+  }
   std::set<std::string> available;
   for (auto& [name, _] : projections) available.insert(last_component(name));
   for (auto& target : config.targets) {
@@ -31,26 +35,40 @@ std::vector<std::string> inject_lora(model::CausalLmImpl& model, const LoraConfi
     throw Error(ErrorCode::kInvalidArg,
                 "lora.targets names \"" + target + "\", which this model does not have; valid names: " + names);
   }
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-  std::vector<std::string> adapted;
+  // Select first, attach after: a refused configuration leaves the model untouched.
+  std::vector<std::pair<std::string, peft::LoraLinear>> selected;
   for (auto& [name, linear] : projections) {
     const auto& targets = config.targets;
     if (std::find(targets.begin(), targets.end(), last_component(name)) == targets.end()) continue;
     const auto layer = model::CausalLmImpl::layer_of(name);
     if (!config.layers.empty() && std::find(config.layers.begin(), config.layers.end(), layer) == config.layers.end()) continue;
+    selected.emplace_back(name, linear);
+  }
+  FSLLM_CHECK(!selected.empty(), ErrorCode::kInvalidArg, "lora.layers selects no layer of this model");
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+  std::vector<std::string> adapted;
+  for (auto& [name, linear] : selected) {
     linear->attach_lora(config, generator);
     adapted.push_back(name);
   }
-  FSLLM_CHECK(!adapted.empty(), ErrorCode::kInvalidArg, "lora.layers selects no layer of this model");
+  model.bump_adapter_version();
   return adapted;
 }
 
 void remove_lora(model::CausalLmImpl& model) {
   for (auto& [name, linear] : model.projections()) linear->detach_lora();
+  model.bump_adapter_version();
 }
 
 void merge_lora(model::CausalLmImpl& model, bool merge) {
   for (auto& [name, linear] : model.projections()) merge ? linear->merge() : linear->unmerge();
+}
+
+bool any_merged(model::CausalLmImpl& model) {
+  for (auto& [name, linear] : model.projections()) {
+    if (linear->merged()) return true;
+  }
+  return false;
 }
 
 }  // namespace fsllm::peft

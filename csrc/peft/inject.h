@@ -19,4 +19,7 @@ void remove_lora(model::CausalLmImpl& model);
 // Merge / unmerge every attached LoRA into its base weight.
 void merge_lora(model::CausalLmImpl& model, bool merge);
 
+// True when any LoRA branch is currently folded into its base weight.
+bool any_merged(model::CausalLmImpl& model);
+
 }  // namespace fsllm::peft

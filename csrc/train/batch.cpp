@@ -14,6 +14,8 @@ void validate(const MicroBatch& b, const model::ModelConfig& c, size_t index) {
   FSLLM_CHECK(b.ids.size(1) <= c.max_positions, ErrorCode::kInvalidArg,
               where + " has " + std::to_string(b.ids.size(1)) + " tokens; the model supports at most " +
                   std::to_string(c.max_positions) + " (truncate to tokLen)");
+  FSLLM_CHECK(!b.segments.defined() || b.segments.sizes() == b.ids.sizes(), ErrorCode::kInvalidArg,
+              where + ".segmentIds must have the shape of ids");
   if (b.ids.numel() == 0) return;
   FSLLM_CHECK(b.ids.min().item<int64_t>() >= 0 && b.ids.max().item<int64_t>() < c.vocab_size, ErrorCode::kInvalidArg,
               where + ".ids has a token id outside [0, " + std::to_string(c.vocab_size) + ")");

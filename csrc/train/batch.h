@@ -12,6 +12,7 @@ struct MicroBatch {
   torch::Tensor ids;     // (B, T) int64 token ids
   torch::Tensor labels;  // (B, T) int64, HF convention: labels[t] is the token at t, -100 = ignored
   torch::Tensor mask;    // (B, T) bool, true for real (non-padding) tokens
+  torch::Tensor segments;  // (B, T) int64 or undefined: packed examples, id > 0 per example, 0 = padding
 };
 
 // Throws fsllm::Error(kInvalidArg) naming the field when ids/labels are out of the vocabulary, shapes

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "model/loss.h"
 #include "peft/adapter_state.h"
+#include "peft/inject.h"
 
 namespace fsllm::train {
 
@@ -20,7 +21,7 @@ std::vector<torch::Tensor> params_of(model::CausalLmImpl& model) {
 
 // Sum of token losses of one micro-batch (differentiable).
 torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
-  auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr);  // (B, T, D)
+  auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr, b.segments);  // (B, T, D)
   auto [rows, targets] = model::select_targets(hidden, b.labels);       // (M, D), (M)
   return model::lm_head_cross_entropy_sum(rows, model.lm_head_weight(), targets);
 }
@@ -29,7 +30,7 @@ torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
 
 TrainSession::TrainSession(std::shared_ptr<model::CausalLmImpl> model, const optim::OptimizerConfig& optimizer,
                            const amp::GradScalerConfig& scaler)
-    : model_(std::move(model)), scaler_(scaler) {
+    : model_(std::move(model)), scaler_(scaler), adapter_version_(model_->adapter_version()) {
   auto params = params_of(*model_);
   FSLLM_CHECK(!params.empty(), ErrorCode::kInvalidArg,
               "The model has no trainable parameters; attach an adapter (model.attachLora) before creating a session");
@@ -40,6 +41,10 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
                                      const std::atomic<bool>& abort) {
   const auto start = std::chrono::steady_clock::now();
   FSLLM_CHECK(!batches.empty(), ErrorCode::kInvalidArg, "trainStep needs at least one micro-batch");
+  FSLLM_CHECK(model_->adapter_version() == adapter_version_, ErrorCode::kInvalidArg,
+              "The model's adapter was detached or replaced after this TrainSession was created; create a new TrainSession");
+  FSLLM_CHECK(!peft::any_merged(*model_), ErrorCode::kInvalidArg,
+              "The adapter is merged into the base weights; call unmergeLora() before training");
   StepMetrics m;
   for (size_t i = 0; i < batches.size(); ++i) {
     validate(batches[i], model_->config(), i);
@@ -47,7 +52,7 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
     m.input_tokens += batches[i].mask.sum().item<int64_t>();
   }
   FSLLM_CHECK(m.target_tokens > 0, ErrorCode::kInvalidArg,
-              "Every label of this step is -100, so there is nothing to learn; drop such examples when batching");
+              "No position of this step has a target (after the causal shift, every label is -100), so there is nothing to learn; drop such examples when batching");
   model_->train();
   optimizer_->zero_grad();
   m.loss_scale = scaler_.scale();
@@ -99,7 +104,7 @@ torch::Tensor forward_logits(model::CausalLmImpl& model, const MicroBatch& batch
   model.eval();
   validate(batch, model.config(), 0);
   amp::AutocastGuard autocast(precision, model.lm_head_weight().device());
-  return model.logits(model.hidden_states(batch.ids, batch.mask, nullptr)).to(torch::kFloat32);
+  return model.logits(model.hidden_states(batch.ids, batch.mask, nullptr, batch.segments)).to(torch::kFloat32);
 }
 
 }  // namespace fsllm::train

@@ -50,6 +50,7 @@ class TrainSession {
   std::unique_ptr<optim::Optimizer> optimizer_;
   amp::GradScaler scaler_;
   int64_t steps_ = 0;
+  int64_t adapter_version_;  // the model's adapter_version() the optimizer was bound to
 };
 
 struct EvalMetrics {

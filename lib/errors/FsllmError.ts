@@ -12,6 +12,7 @@ export type FsllmErrorCode =
   | 'ERR_FSLLM_CONFIG'
   | 'ERR_FSLLM_BUSY'
   | 'ERR_FSLLM_DISPOSED'
+  | 'ERR_FSLLM_IN_USE'
   | 'ERR_FSLLM_ABORTED'
   | 'ERR_FSLLM_UNSUPPORTED'
   | 'ERR_FSLLM_LOAD'
@@ -52,6 +53,8 @@ export const CheckpointError = subclass('CheckpointError');
 export const BusyError = subclass('BusyError');
 /** `ERR_FSLLM_DISPOSED`: a call on a disposed object. */
 export const DisposedError = subclass('DisposedError');
+/** `ERR_FSLLM_IN_USE`: disposing an object that another live object still uses. */
+export const InUseError = subclass('InUseError');
 /** `ERR_FSLLM_ABORTED`: the operation was cancelled by an AbortSignal or abort(). */
 export const AbortError = subclass('AbortError');
 /** `ERR_FSLLM_DEVICE_OOM` / `ERR_FSLLM_HOST_OOM`. */
@@ -64,6 +67,7 @@ const classByCode: Partial<Record<FsllmErrorCode, typeof FsllmError>> = {
   ERR_FSLLM_CHECKPOINT: CheckpointError,
   ERR_FSLLM_BUSY: BusyError,
   ERR_FSLLM_DISPOSED: DisposedError,
+  ERR_FSLLM_IN_USE: InUseError,
   ERR_FSLLM_ABORTED: AbortError,
   ERR_FSLLM_DEVICE_OOM: OutOfMemoryError,
   ERR_FSLLM_HOST_OOM: OutOfMemoryError,

@@ -5,6 +5,7 @@ export {
   CheckpointError,
   DisposedError,
   FsllmError,
+  InUseError,
   fsllmError,
   InvalidArgumentError,
   NativeError,

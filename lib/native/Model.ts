@@ -4,7 +4,7 @@
  */
 import { disposedCheck } from './disposed.js';
 import { binding, type Precision, type RawBatch, type RawModel } from './binding.js';
-import { type FsllmError, invalidArg, toFsllmError } from '../errors/index.js';
+import { type FsllmError, fsllmError, invalidArg, toFsllmError } from '../errors/index.js';
 import { openCheckpoint } from '../formats/index.js';
 import type { Checkpoint, ModelConfig } from '../formats/types.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -42,6 +42,16 @@ export interface GenerateResult {
   text: string;
 }
 
+/**
+ * Ids that end generation: EOS, and for llama2.c vocabularies also BOS, which llama2.c models emit
+ * between stories instead of EOS (llama2.c run.c stops on it too).
+ */
+function stopIdsOf(tokenizer: Tokenizer): number[] {
+  const ids = tokenizer.eosId == null ? [] : [tokenizer.eosId];
+  if (tokenizer.kind === 'llama2c' && tokenizer.bosId != null) ids.push(tokenizer.bosId);
+  return ids;
+}
+
 /** @internal A native call with the caller's stack kept on failure. */
 export async function callNative<T>(fn: () => Promise<T>): Promise<T> {
   const site = new Error();
@@ -63,6 +73,7 @@ export class Model {
   readonly unexpectedKeys: readonly string[];
   #lora: ReturnType<typeof normalizeLora> | null = null;
   #disposed = false;
+  #openSessions = 0;
 
   private constructor(native: RawModel, checkpoint: Checkpoint, tokenizer: Tokenizer | null, source: string) {
     this.#native = native;
@@ -181,23 +192,37 @@ export class Model {
     if (typeof prompt === 'string' && !tokenizer) throw invalidArg('prompt', 'token ids (this model has no tokenizer)', prompt);
     const promptIds = typeof prompt === 'string' ? tokenizer!.encode(prompt) : [...prompt];
     const stops = options.stop ?? [];
-    const eosIds = options.stopAtEos === false || tokenizer?.eosId == null ? [] : [tokenizer.eosId];
+    const eosIds = options.stopAtEos === false || !tokenizer ? [] : stopIdsOf(tokenizer);
     const native = this.native;
     const decoder = tokenizer?.createStreamDecoder();
+    // Text that could still become a stop string is held back from onText until it cannot.
+    const holdBack = Math.max(0, ...stops.map((s) => s.length - 1));
     let text = '';
+    let emitted = 0;
     let stoppedAfter = -1;
     let count = 0;
+    let listenerError: unknown;
+    const emit = (upTo: number) => {
+      if (upTo <= emitted || !options.onText || listenerError !== undefined) return;
+      try {
+        options.onText(text.slice(emitted, upTo));
+      } catch (err) {
+        listenerError = err;
+        native.stopGeneration();
+      }
+      emitted = upTo;
+    };
     const onToken = (id: number) => {
       count += 1;
       if (!decoder || stoppedAfter >= 0) return;
-      const piece = eosIds.includes(id) ? '' : decoder.push(id);
-      text += piece;
+      text += eosIds.includes(id) ? '' : decoder.push(id);
       const hit = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0);
       if (hit.length > 0) {
         text = text.slice(0, Math.min(...hit));
         stoppedAfter = count;
         native.stopGeneration();
-      } else if (piece) options.onText?.(piece);
+        emit(text.length);
+      } else emit(text.length - holdBack);
     };
     const raw = await this.lock.run(() =>
       callNative(() =>
@@ -216,12 +241,30 @@ export class Model {
     let ids = Array.from(raw);
     if (stoppedAfter >= 0) ids = ids.slice(0, stoppedAfter);
     else if (decoder) text += decoder.flush();
+    emit(text.length);
+    if (listenerError !== undefined) throw listenerError;
     return { promptIds, ids, text };
   }
 
-  /** Frees the native model. Waits for the call in flight; later calls throw `ERR_FSLLM_DISPOSED`. */
+  /** @internal Sessions keep their model alive: counted so dispose() can refuse while one is open. */
+  sessionOpened(): void {
+    this.#openSessions += 1;
+  }
+
+  /** @internal */
+  sessionClosed(): void {
+    this.#openSessions -= 1;
+  }
+
+  /**
+   * Frees the native model. Waits for the call in flight; later calls throw `ERR_FSLLM_DISPOSED`.
+   * @throws `ERR_FSLLM_IN_USE` while a TrainSession of this model is not disposed.
+   */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
+    if (this.#openSessions > 0) {
+      throw fsllmError('ERR_FSLLM_IN_USE', `Model has ${this.#openSessions} open TrainSession(s); dispose them before the model`);
+    }
     await this.lock.run(() => {
       this.#disposed = true;
       this.#native.dispose();

@@ -59,7 +59,9 @@ export class TrainSession {
     const lossScale = ls === true ? { enabled: true } : typeof ls === 'object' && ls !== null ? { enabled: true, ...ls } : { enabled: false };
     const raw = model.native;
     const native = await model.lock.run(() => callNative(() => binding().createSession(raw, { optimizer: opt, lossScale })));
-    return new TrainSession(native, model);
+    const session = new TrainSession(native, model);
+    model.sessionOpened();
+    return session;
   }
 
   /**
@@ -76,6 +78,8 @@ export class TrainSession {
     const native = this.#native;
     const onAbort = () => native.abort();
     return this.#model.lock.run(async () => {
+      // The step may have waited for the lock: an abort that came meanwhile must still count.
+      if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         return await callNative(() => native.trainStep(list, { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32' }));
@@ -109,6 +113,7 @@ export class TrainSession {
       this.#disposed = true;
       this.#native.dispose();
     });
+    this.#model.sessionClosed();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -14,6 +14,11 @@ export interface RawBatch {
   labels?: Int32Array;
   /** 1 for real tokens, 0 for padding. */
   attentionMask: Uint8Array;
+  /**
+   * Packed rows: each example in a row has its own id > 0 (0 = padding). Tokens attend only within their
+   * example and positions restart at each example, so packing gives the same losses as padding.
+   */
+  segmentIds?: Int32Array;
   batch: number;
   seq: number;
 }
@@ -127,6 +132,8 @@ export interface NativeBinding {
   readTensors(tensors: TensorSource[]): Promise<Record<string, Float32Array>>;
   setNumThreads(threads: number): number;
   runtimeInfo(): RuntimeInfo;
+  /** fp32 (m,k)@(k,n) timed over `iterations` on the executor thread (benchmarks). */
+  gemmRate(m: number, k: number, n: number, iterations: number): Promise<{ gflops: number; ms: number }>;
 }
 
 /** Names of every NativeBinding member, for the surface test. */
@@ -139,6 +146,7 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'readTensors',
   'setNumThreads',
   'runtimeInfo',
+  'gemmRate',
 ];
 
 /** The package root (where package.json, build/ and prebuilds/ are), from this file's location. */

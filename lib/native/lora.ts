@@ -40,6 +40,13 @@ export function normalizeLora(o: LoraOptions, path = 'lora'): Required<Omit<Lora
   return { r: o.r, alpha, dropout, targets: [...o.targets], rslora: o.rslora ?? false, seed, ...(o.layers ? { layers: [...o.layers] } : {}) };
 }
 
+/** True when two normalised configurations build the same tensors (seed aside). */
+export function sameLora(a: ReturnType<typeof normalizeLora>, b: ReturnType<typeof normalizeLora>): boolean {
+  const key = (o: ReturnType<typeof normalizeLora>) =>
+    JSON.stringify([o.r, o.alpha, o.dropout, o.rslora, [...o.targets].sort(), o.layers ? [...o.layers].sort((x, y) => x - y) : null]);
+  return key(a) === key(b);
+}
+
 export function toRawLora(o: ReturnType<typeof normalizeLora>): RawLoraOptions {
   return { ...o };
 }

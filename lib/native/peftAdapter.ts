@@ -7,7 +7,7 @@ import path from 'node:path';
 import { binding } from './binding.js';
 import { callNative, type Model } from './Model.js';
 import { sliceOf } from './adapterState.js';
-import { loraFromPeftConfig, peftAdapterConfig } from './lora.js';
+import { loraFromPeftConfig, normalizeLora, peftAdapterConfig, sameLora } from './lora.js';
 import { fsllmError } from '../errors/index.js';
 import { readSafetensorsHeader, safetensorsDType, writeSafetensors } from '../formats/index.js';
 
@@ -22,7 +22,7 @@ export async function saveAdapter(model: Model, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors = state.manifest.map((e) => ({ name: e.name, dtype: 'f32' as const, shape: e.shape, data: sliceOf(state, e) }));
   await writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt' });
-  const config = JSON.stringify(peftAdapterConfig(lora, model.config.family, model.source), null, 2);
+  const config = JSON.stringify(peftAdapterConfig(lora, model.config.family, path.basename(model.source)), null, 2);
   const target = path.join(dir, ADAPTER_CONFIG);
   const temp = `${target}.${process.pid}.tmp`;
   await writeFile(temp, `${config}\n`);
@@ -53,7 +53,11 @@ export async function loadAdapter(model: Model, dir: string): Promise<void> {
     shape: t.shape,
   }));
   const decoded = await callNative(() => binding().readTensors(sources));
-  if (model.lora) await model.detachLora();
-  await model.attachLora(options);
+  // Same configuration already attached: load the values only, so live TrainSessions stay bound.
+  const current = model.lora;
+  if (!current || !sameLora(current, normalizeLora(options))) {
+    if (current) await model.detachLora();
+    await model.attachLora(options);
+  }
   await model.importAdapterTensors(header.tensors.map((t) => ({ name: t.name, shape: t.shape, data: decoded[t.name]! })));
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/** The `fsllm` command: dispatches to one file per subcommand; errors print their code and message. */
+import { FsllmError } from '../errors/index.js';
+import { demoCommand, DEMO_USAGE } from './demoCommand.js';
+import { generateCommand, GENERATE_USAGE } from './generateCommand.js';
+
+const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
+  generate: { run: generateCommand, usage: GENERATE_USAGE },
+  demo: { run: demoCommand, usage: DEMO_USAGE },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : commands[name];
+  if (!command || rest.includes('--help')) {
+    const usage = command ? command.usage : Object.values(commands).map((c) => c.usage).join('\n\n');
+    (command || name === undefined || name === '--help' ? console.log : console.error)(`usage:\n${usage}`);
+    return command || name === undefined || name === '--help' ? 0 : 2;
+  }
+  await command.run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const code = err instanceof FsllmError ? err.code : (err as { code?: string })?.code;
+    console.error(`fsllm: ${code ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

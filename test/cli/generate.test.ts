@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readSafetensors } from '../../lib/formats/index.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+
+async function fsllm(args: string[]) {
+  return run(process.execPath, [cli, ...args], { cwd: root, timeout: 60_000 });
+}
+
+async function goldenGreedy(): Promise<number[]> {
+  const { tensors } = await readSafetensors(path.join(root, 'test/fixtures/golden/stories260k/expected.safetensors'));
+  const t = tensors.find((x) => x.name === 'greedy_ids')!;
+  return Array.from(t.data as BigInt64Array, Number);
+}
+
+// ---
+
+const generate = suite('fsllm generate');
+
+generate('should print the HF greedy continuation as JSON :: embedded stories260K', async () => {
+  const { stdout } = await fsllm(['generate', '--prompt', '', '--max-new-tokens', '48', '--json']);
+  const out = JSON.parse(stdout) as { promptIds: number[]; ids: number[]; text: string };
+  assert.equal(out.promptIds, [1]);
+  assert.equal(out.ids, await goldenGreedy());
+  assert.match(out.text, /^Once upon a time, there was a little girl named Lily/);
+});
+
+generate('should tokenize the prompt like llama2.c :: BOS then pieces', async () => {
+  const { stdout } = await fsllm(['generate', '--prompt', 'Once upon a time', '--max-new-tokens', '5', '--json']);
+  const out = JSON.parse(stdout) as { promptIds: number[]; ids: number[] };
+  assert.is(out.promptIds[0], 1);
+  assert.ok(out.promptIds.length > 1 && out.promptIds.length < 10);
+  assert.is(out.ids.length, 5);
+});
+
+generate('should repeat a sampled run with the same seed and differ with another', async () => {
+  const args = ['generate', '--prompt', 'The dog', '--max-new-tokens', '24', '--temperature', '1', '--top-p', '0.9', '--json'];
+  const a = JSON.parse((await fsllm([...args, '--seed', '7'])).stdout).ids as number[];
+  const b = JSON.parse((await fsllm([...args, '--seed', '7'])).stdout).ids as number[];
+  const c = JSON.parse((await fsllm([...args, '--seed', '8'])).stdout).ids as number[];
+  assert.equal(a, b);
+  assert.not.equal(a, c);
+});
+
+generate('should exit 1 with a coded message for a missing model', async () => {
+  try {
+    await fsllm(['generate', '--model', '/nonexistent/model.bin', '--prompt', 'x']);
+    assert.unreachable('should have failed');
+  } catch (err) {
+    const e = err as { code?: number; stderr?: string };
+    assert.is(e.code, 1);
+    assert.match(e.stderr ?? '', /ERR_FSLLM_/);
+  }
+});
+
+generate('should exit 1 naming the option for a bad number', async () => {
+  try {
+    await fsllm(['generate', '--prompt', 'x', '--max-new-tokens', 'many']);
+    assert.unreachable('should have failed');
+  } catch (err) {
+    assert.match((err as { stderr?: string }).stderr ?? '', /--max-new-tokens/);
+  }
+});
+
+generate.run();

@@ -3,7 +3,9 @@
 import json
 import os
 import re
+import resource
 import sys
+import time
 
 
 def log(tag, msg):
@@ -45,14 +47,39 @@ def load_avg_1m():
         return None
 
 
-def warn_if_busy(tag, threads):
+def _cpu_jiffies():
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def busy_cpus(seconds=1.0):
+    """How many CPUs were busy over `seconds` of wall time, sampled while this process sleeps,
+    i.e. what everything else on the machine is using right now. None without /proc/stat."""
+    try:
+        b0, t0 = _cpu_jiffies()
+        time.sleep(seconds)
+        b1, t1 = _cpu_jiffies()
+    except OSError:
+        return None
+    return (b1 - b0) / max(1, t1 - t0) * (os.cpu_count() or 1)
+
+
+def process_cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def warn_if_busy(tag):
     """Benchmarks on a machine that is busy with something else (a compile, another benchmark)
-    measure that too. Say so on stderr; the JSON carries the load averages either way."""
-    load = load_avg_1m()
-    cpus = os.cpu_count() or 1
-    if load is not None and load > max(0.5, cpus - threads) + 0.5:
-        log(tag, f"warning: 1-minute load average is {load:.2f} on {cpus} CPUs: other work is running, numbers will be low")
-    return load
+    measure that too. Sample the other load for a second, say so on stderr when it is not idle,
+    and return the figure for the JSON (the 1-minute load average lags and counts our own model
+    loading, so it is recorded but not judged)."""
+    busy = busy_cpus()
+    if busy is not None and busy > 0.25:
+        log(tag, f"warning: other processes keep {busy:.2f} of {os.cpu_count()} CPUs busy: numbers will be low")
+    return busy
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

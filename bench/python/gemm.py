@@ -40,7 +40,8 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    load_start = benchutil.warn_if_busy("gemm", args.threads)
+    load_start = benchutil.load_avg_1m()
+    busy_start = benchutil.warn_if_busy("gemm")
 
     results = []
     flops_all, secs_all = 0.0, 0.0
@@ -73,6 +74,7 @@ def main(argv=None):
         "threads": torch.get_num_threads(),
         "torchVersion": torch.__version__,
         **benchutil.torch_facts(torch),
+        "otherBusyCpusStart": busy_start,
         "loadAvg1mStart": load_start,
         "loadAvg1mEnd": benchutil.load_avg_1m(),
         "reps": args.reps,

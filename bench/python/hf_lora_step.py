@@ -183,7 +183,8 @@ def main(argv=None):
         batches, skipped = dolly_batches(tokenizer, args.dolly, n, args.batch, args.seq, args.seed)
 
     baseline_rss = benchutil.rss_now()
-    load_start = benchutil.warn_if_busy("hf_lora_step", args.threads)
+    load_start = benchutil.load_avg_1m()
+    busy_start = benchutil.warn_if_busy("hf_lora_step")
     hwm_reset = benchutil.reset_peak_rss()
     log(
         f"{type(model.base_model.model).__name__} from {args.model}: load {load_s:.1f}s, "
@@ -191,7 +192,10 @@ def main(argv=None):
     )
 
     step_ms, tokens, useful, losses = [], 0, 0, []
+    cpu0 = wall0 = None
     for i, b in enumerate(batches):
+        if i == args.warmup:
+            cpu0, wall0 = benchutil.process_cpu_seconds(), time.perf_counter()
         t = time.perf_counter()
         out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], labels=b["labels"])
         out.loss.backward()
@@ -206,6 +210,7 @@ def main(argv=None):
             useful += int(b["attention_mask"].sum())
         log(f"step {i + 1}/{n}{' (warmup)' if i < args.warmup else ''}: {dt * 1e3:.0f} ms, loss {loss:.4f}, shape {tuple(b['input_ids'].shape)}")
 
+    cpu_util = (benchutil.process_cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
     total_s = sum(step_ms) / 1e3
     result = {
         "tokensPerSec": tokens / total_s,
@@ -236,6 +241,8 @@ def main(argv=None):
         "totalParams": sum(p.numel() for p in model.parameters()),
         "attnImplementation": getattr(model.config, "_attn_implementation", None),
         **benchutil.torch_facts(torch),
+        "otherBusyCpusStart": busy_start,
+        "cpuUtilTimed": cpu_util,
         "loadAvg1mStart": load_start,
         "loadAvg1mEnd": benchutil.load_avg_1m(),
         "skippedRecords": skipped,

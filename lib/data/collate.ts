@@ -1,3 +1,4 @@
+import { invalidArg } from '../errors/index.js';
 import type { RawBatch } from '../native/binding.js';
 import { IGNORE_INDEX, type TokenizedExample } from './tokenizeExample.js';
 
@@ -6,6 +7,7 @@ import { IGNORE_INDEX, type TokenizedExample } from './tokenizeExample.js';
  * row-major micro-batch. The three arrays share one allocation.
  */
 export function collate(examples: readonly TokenizedExample[], padId: number): RawBatch {
+  if (examples.length === 0) throw invalidArg('examples', 'at least one example to batch', examples);
   const batch = examples.length;
   const seq = Math.max(1, ...examples.map((e) => e.ids.length));
   const n = batch * seq;

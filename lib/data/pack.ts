@@ -1,3 +1,4 @@
+import { invalidArg } from '../errors/index.js';
 import type { RawBatch } from '../native/binding.js';
 import { IGNORE_INDEX, type TokenizedExample } from './tokenizeExample.js';
 
@@ -6,15 +7,16 @@ import { IGNORE_INDEX, type TokenizedExample } from './tokenizeExample.js';
  * padding each to the longest. Each example gets its own segment id, so attention and positions stay per
  * example (the native core masks across segments): the loss equals the padded batch's, with less compute.
  * The first label of every example is ignored, since the token before it belongs to another example.
- * @throws RangeError when an example is longer than `rowLength`.
+ * @throws `ERR_FSLLM_INVALID_ARG` when there is no example or one is longer than `rowLength`.
  */
 export function pack(examples: readonly TokenizedExample[], rowLength: number, padId: number): RawBatch {
+  if (examples.length === 0) throw invalidArg('examples', 'at least one example to pack', examples);
   const order = examples.map((e, i) => i).sort((a, b) => examples[b]!.ids.length - examples[a]!.ids.length);
   const rows: number[][] = [];
   const used: number[] = [];
   for (const i of order) {
     const size = examples[i]!.ids.length;
-    if (size > rowLength) throw new RangeError(`example ${i} has ${size} tokens, more than rowLength ${rowLength}`);
+    if (size > rowLength) throw invalidArg(`examples[${i}]`, `at most rowLength (${rowLength}) tokens`, `${size} tokens`);
     const row = used.findIndex((u) => u + size <= rowLength);
     if (row >= 0) {
       rows[row]!.push(i);

@@ -1,16 +1,22 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
+import { FsllmError } from '../errors/index.js';
+import { readGguf } from '../formats/gguf.js';
 import { HfTokenizer } from './HfTokenizer.js';
 import { Llama2cTokenizer } from './Llama2cTokenizer.js';
 import { tokenizerError } from './tokenizerError.js';
+import { tokenizerFromGguf } from './tokenizerFromGguf.js';
 import type { Tokenizer } from './types.js';
 
-const WHAT = 'expected a tokenizer.json, a llama2.c tokenizer (*.bin) or a folder holding one';
+const WHAT = 'expected a tokenizer.json, a llama2.c tokenizer (*.bin), a GGUF file or a folder holding one';
+const GGUF_MAGIC = 'GGUF';
 
 /**
  * Loads a tokenizer from a file or a folder.
  * - `tokenizer.json` (any `*.json`): a Hugging Face tokenizer; `tokenizer_config.json` and
  *   `special_tokens_map.json` beside it are read when present (BOS/EOS, decode clean-up).
+ * - a GGUF file (recognised by its magic, whatever its name): the tokenizer in its metadata, see
+ *   {@link tokenizerFromGguf}; only the header is read.
  * - any other file: a llama2.c vocabulary (`tokenizer.bin`, `tok512.bin`).
  * - a folder: its `tokenizer.json`, else `tokenizer.bin`, else the first `tok*.bin` by name.
  * @param path File or folder path.
@@ -23,6 +29,7 @@ const WHAT = 'expected a tokenizer.json, a llama2.c tokenizer (*.bin) or a folde
  */
 export async function loadTokenizer(path: string): Promise<Tokenizer> {
   const file = await resolveTokenizerFile(path);
+  if (await hasGgufMagic(file)) return loadGguf(file);
   if (extname(file).toLowerCase() === '.model') {
     throw tokenizerError(`${file}: SentencePiece .model files are not read directly; use its llama2.c export (tokenizer.bin) or a Hugging Face tokenizer.json`);
   }
@@ -50,6 +57,32 @@ async function resolveTokenizerFile(path: string): Promise<string> {
     throw tokenizerError(`${path}: folder has no tokenizer.json, tokenizer.bin or tok*.bin; ${WHAT}`);
   }
   return join(path, pick);
+}
+
+async function hasGgufMagic(file: string): Promise<boolean> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const head = Buffer.alloc(GGUF_MAGIC.length);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      return bytesRead === head.length && head.toString('latin1') === GGUF_MAGIC;
+    } finally {
+      await handle.close();
+    }
+  } catch (cause) {
+    throw tokenizerError(`${file}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, cause);
+  }
+}
+
+async function loadGguf(file: string): Promise<Tokenizer> {
+  let gguf;
+  try {
+    gguf = await readGguf(file);
+  } catch (cause) {
+    // readGguf names the file and the fault (ERR_FSLLM_CHECKPOINT); re-code it as a tokenizer error.
+    throw tokenizerError(cause instanceof FsllmError ? cause.message : `${file}: ${String(cause)}`, cause);
+  }
+  return tokenizerFromGguf(gguf);
 }
 
 async function readTokenizerFile(file: string): Promise<Uint8Array> {

@@ -14,8 +14,7 @@ packing.before(async (ctx) => {
   ctx.model = await Model.load(MODEL);
   const rows = await readInstructions(DOLLY, { input: 'context', output: 'response' });
   ctx.examples = rows
-    .slice(0, 40)
-    .map((r) => tokenizeInstruction(ctx.model.tokenizer!, r, 200))
+    .map((r) => tokenizeInstruction(ctx.model.tokenizer!, r, 256))
     .filter((e): e is TokenizedExample => e !== null)
     .slice(0, 7);
 });
@@ -26,7 +25,7 @@ packing.after(async (ctx) => {
 
 packing('should hold every example in fewer padded tokens than collate', ({ examples }) => {
   const padded = collate(examples, 0);
-  const packed = pack(examples, 256, 0);
+  const packed = pack(examples, 512, 0);
   const real = examples.reduce((n, e) => n + e.ids.length, 0);
   assert.is(packed.attentionMask.reduce((a, b) => a + b, 0), real);
   assert.ok(packed.batch * packed.seq < padded.batch * padded.seq, `${packed.batch}x${packed.seq} vs ${padded.batch}x${padded.seq}`);
@@ -35,13 +34,13 @@ packing('should hold every example in fewer padded tokens than collate', ({ exam
 
 packing('should give the loss of the padded batch :: segments isolate examples', async ({ model, examples }) => {
   const a = await model.evalLoss([collate(examples, 0)]);
-  const b = await model.evalLoss([pack(examples, 256, 0)]);
+  const b = await model.evalLoss([pack(examples, 512, 0)]);
   assert.is(a.tokens, b.tokens);
   assert.ok(Math.abs(a.lossSum - b.lossSum) <= 1e-4 * Math.abs(a.lossSum), `${a.lossSum} vs ${b.lossSum}`);
 });
 
 packing('should differ from a packing without segment ids :: the mask matters', async ({ model, examples }) => {
-  const packed = pack(examples, 256, 0);
+  const packed = pack(examples, 512, 0);
   const leaky = { ...packed, segmentIds: undefined };
   const a = await model.evalLoss([packed]);
   const b = await model.evalLoss([leaky]);
@@ -58,12 +57,15 @@ packing('should take the same SGD step as the padded batch', async ({ model, exa
   const step = async (batch: Parameters<TrainSession['trainStep']>[0]) => {
     await model.importAdapter(base);
     const s = await TrainSession.create(model, { optimizer: { type: 'sgd' } });
-    await s.trainStep(batch, { lr: 1 });
-    await s.dispose();
+    try {
+      await s.trainStep(batch, { lr: 1 });
+    } finally {
+      await s.dispose();
+    }
     return (await model.exportAdapter()).data.slice();
   };
   const padded = await step(collate(examples, 0));
-  const packed = await step(pack(examples, 256, 0));
+  const packed = await step(pack(examples, 512, 0));
   let worst = 0;
   let scale = 0;
   for (let i = 0; i < padded.length; i++) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { binding, BusyError, CheckpointError, DisposedError, FsllmError, Model, openCheckpoint, TrainSession, toFsllmError } from '../../lib/index.js';
+import { binding, BusyError, CheckpointError, DisposedError, FsllmError, InUseError, Model, openCheckpoint, TrainSession, toFsllmError } from '../../lib/index.js';
 import { batchOf } from '../helpers/batches.js';
 import { storiesModelPath } from '../helpers/paths.js';
 import { TINY_LORA, tinyAdaptedModel } from '../helpers/tinyModel.js';
@@ -68,15 +68,14 @@ lifecycle('calls on a disposed model or session should throw ERR_FSLLM_DISPOSED'
   }
 });
 
-lifecycle('a session whose model was disposed should throw ERR_FSLLM_DISPOSED', async () => {
+lifecycle('disposing a model with an open session should throw ERR_FSLLM_IN_USE and keep both usable', async () => {
   const model = await tinyAdaptedModel();
   const session = await TrainSession.create(model);
-  try {
-    await model.dispose();
-    await expectError(() => session.trainStep(tiny, { lr: 1e-3 }), DisposedError, 'ERR_FSLLM_DISPOSED', /Model is disposed/);
-  } finally {
-    await session.dispose();
-  }
+  await expectError(() => model.dispose(), InUseError, 'ERR_FSLLM_IN_USE', /^Model has 1 open TrainSession\(s\); dispose them before the model$/);
+  const m = await session.trainStep(tiny, { lr: 1e-3 });
+  assert.ok(Number.isFinite(m.loss));
+  await session.dispose();
+  await model.dispose();
 });
 
 lifecycle('dispose should wait for the call in flight', async () => {

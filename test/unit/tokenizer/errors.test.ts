@@ -78,7 +78,7 @@ load('should reject a file truncated halfway', async (ctx) => {
   await rejectsWith(() => loadTokenizer(file), /half\.bin: token \d+ (declares \d+ bytes but only \d+ remain|needs an 8-byte)/);
 });
 load('should reject a file that is not a llama2.c tokenizer', async (ctx) => {
-  const file = await put(ctx, 'model.bin', 'GGUF\u0003\u0000\u0000\u0000 some other format');
+  const file = await put(ctx, 'model.bin', 'PK\u0003\u0004 some other format');
   await rejectsWith(() => loadTokenizer(file), /model\.bin: header declares max_token_length \d+; not a llama2\.c tokenizer/);
 });
 load('should reject a vocabulary without BOS and EOS', async (ctx) => {

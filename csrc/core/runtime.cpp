@@ -9,6 +9,7 @@
 #include <torch/version.h>
 
 #ifdef __linux__
+#include <dlfcn.h>
 #include <sched.h>
 #endif
 
@@ -59,6 +60,11 @@ int configure_threads(int threads) {
   }
   if (threads <= 0) threads = available_cores();
   at::set_num_threads(threads);
+#ifdef __linux__
+  // OpenBLAS (Debian's libtorch BLAS) keeps its own pool, which ignores at::set_num_threads.
+  using SetThreads = void (*)(int);
+  if (auto set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set_blas(threads);
+#endif
   return at::get_num_threads();
 }
 

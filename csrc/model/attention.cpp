@@ -9,13 +9,14 @@ namespace fsllm::model {
 torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& bias) {
   const auto B = q.size(0), H = q.size(1), T = q.size(2), Hd = q.size(3);
-  const auto Hkv = k.size(1);
-  // Grouped-query: view the H query heads as (Hkv, G) so k and v broadcast instead of being copied.
-  auto qg = q.view({B, Hkv, H / Hkv, T, Hd});                           // (B, Hkv, G, T, Hd)
-  auto scores = torch::matmul(qg, k.unsqueeze(2).transpose(-1, -2));     // (B, Hkv, G, T, S)
+  const auto Hkv = k.size(1), S = k.size(2), G = H / Hkv;
+  // Grouped-query: the G query heads that share a key/value head are stacked along the row axis, so one
+  // batched matmul per KV head serves them all; k and v are never expanded or copied.
+  auto qg = q.reshape({B, Hkv, G * T, Hd});                                         // (B, Hkv, G*T, Hd)
+  auto scores = torch::matmul(qg, k.transpose(-1, -2)).view({B, Hkv, G, T, S});    // (B, Hkv, G, T, S)
   scores = scores * (1.0 / std::sqrt(static_cast<double>(Hd))) + bias.unsqueeze(1);
   auto probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(v.scalar_type());
-  auto out = torch::matmul(probs, v.unsqueeze(2));                       // (B, Hkv, G, T, Hd)
+  auto out = torch::matmul(probs.view({B, Hkv, G * T, S}), v);                      // (B, Hkv, G*T, Hd)
   return out.view({B, H, T, Hd});
 }
 

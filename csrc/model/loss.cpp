@@ -24,13 +24,17 @@ class ChunkedLmHeadLoss : public torch::autograd::Function<ChunkedLmHeadLoss> {
     torch::Tensor grad_w = need_w ? torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat32)) : torch::Tensor();
     for (int64_t start = 0; start < M; start += chunk_rows) {
       const auto rows = std::min(chunk_rows, M - start);
-      auto h = hidden.narrow(0, start, rows);                            // (C, D)
-      auto t = targets.narrow(0, start, rows).unsqueeze(1);              // (C, 1)
-      auto logits = torch::matmul(h, weight.t()).to(torch::kFloat32);    // (C, V)
-      auto lse = torch::logsumexp(logits, /*dim=*/1, /*keepdim=*/true);  // (C, 1)
-      total += (lse - logits.gather(1, t)).sum();
+      auto h = hidden.narrow(0, start, rows);                                 // (C, D)
+      auto t = targets.narrow(0, start, rows).unsqueeze(1);                   // (C, 1)
+      auto logits = torch::matmul(h, weight.t()).to(torch::kFloat32);         // (C, V)
+      // logsumexp in three passes over (C, V), reusing exp(logits - max) as the softmax numerator.
+      auto target_logit = logits.gather(1, t);                                // (C, 1)
+      auto max = std::get<0>(logits.max(/*dim=*/1, /*keepdim=*/true));        // (C, 1)
+      auto e = logits.sub_(max).exp_();                                       // (C, V), in place
+      auto sum = e.sum(/*dim=*/1, /*keepdim=*/true);                          // (C, 1)
+      total += (max + sum.log() - target_logit).sum();
       if (!need_h && !need_w) continue;
-      auto dlogits = logits.sub_(lse).exp_();                            // softmax, in place: (C, V)
+      auto dlogits = e.div_(sum);                                             // softmax, in place
       dlogits.scatter_add_(1, t, torch::full({rows, 1}, -1.0f, dlogits.options()));
       auto d = dlogits.to(weight.scalar_type());
       if (need_h) grad_h.narrow(0, start, rows).copy_(torch::matmul(d, weight));  // (C, V) @ (V, D)

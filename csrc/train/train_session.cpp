@@ -3,6 +3,10 @@
 #include "train/train_session.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "core/error.h"
 #include "model/loss.h"
@@ -40,6 +44,9 @@ TrainSession::TrainSession(std::shared_ptr<model::CausalLmImpl> model, const opt
 StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, const StepOptions& options,
                                      const std::atomic<bool>& abort) {
   const auto start = std::chrono::steady_clock::now();
+  // FSLLM_PROFILE_TRACE=file.json writes a chrome://tracing profile of each step (overwritten per step).
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+  if (const char* trace = std::getenv("FSLLM_PROFILE_TRACE")) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
   FSLLM_CHECK(!batches.empty(), ErrorCode::kInvalidArg, "trainStep needs at least one micro-batch");
   FSLLM_CHECK(model_->adapter_version() == adapter_version_, ErrorCode::kInvalidArg,
               "The model's adapter was detached or replaced after this TrainSession was created; create a new TrainSession");

@@ -162,6 +162,12 @@ export function binding(): NativeBinding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   const root = process.env.FSLLM_NATIVE_PREBUILD ?? packageRoot;
+  // libtorch's OpenMP threads spin after each parallel region while OpenBLAS's own threads run the
+  // matmuls: on few cores they fight, and a LoRA step ran 2.2x slower (bench lora-step). libgomp reads
+  // this when it is loaded, i.e. with the addon just below; a value the user set wins.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+    process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  }
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
     cached = nodeGypBuild(root);

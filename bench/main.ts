@@ -1,0 +1,15 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark script. Benchmarks print JSON and are compared
+ * by hand (bench/README.md); they are never part of `npm test`.
+ */
+const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<void> }>> = {
+  'lora-step': () => import('./lora-step/loraStep.bench.ts'),
+};
+
+const [name, ...argv] = process.argv.slice(2);
+const load = name === undefined ? undefined : benches[name];
+if (!load) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]`);
+  process.exit(2);
+}
+await (await load()).run(argv);

@@ -4,10 +4,9 @@
  * tensor infos, then padding to `general.alignment` (default 32) and the data section; each tensor's
  * offset is relative to the data section.
  */
-import fs, { type FileHandle } from 'node:fs/promises';
 
 import { checkpointError } from './errors.js';
-import { readRange } from './readRange.js';
+import { openForRead, readRange } from './readRange.js';
 import type { StoredDType } from './types.js';
 
 /** A GGUF array value: numeric element types arrive as typed arrays (copies, aligned). */
@@ -70,12 +69,7 @@ const MAX_DIMS = 4; // GGML_MAX_DIMS
  *   truncated header, or a (decodable) tensor whose bytes run past the end of the file.
  */
 export async function readGguf(file: string): Promise<GgufFile> {
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (error) {
-    throw checkpointError(`cannot open the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, file, error);
-  }
+  const handle = await openForRead(file);
   try {
     const fileSize = (await handle.stat()).size;
     // The header has no length field: parse a prefix and retry with a larger one if it runs out.

@@ -1,4 +1,14 @@
-import type { FileHandle } from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
+import { checkpointError } from './errors.js';
+
+/** Opens a checkpoint file for reading; a missing or unreadable file is `ERR_FSLLM_CHECKPOINT`. */
+export async function openForRead(file: string): Promise<FileHandle> {
+  try {
+    return await fs.open(file, 'r');
+  } catch (error) {
+    throw checkpointError(`cannot open the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, file, error);
+  }
+}
 
 /**
  * Reads up to `length` bytes at `offset` into a fresh buffer; returns fewer only at end of file.

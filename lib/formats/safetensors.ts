@@ -4,10 +4,9 @@
  * Format: u64 little-endian header length N, N bytes of JSON, then the data section; each tensor's
  * `data_offsets` are [begin, end) relative to the data section.
  */
-import fs, { type FileHandle } from 'node:fs/promises';
 
 import { checkpointError } from './errors.js';
-import { readRange } from './readRange.js';
+import { openForRead, readRange } from './readRange.js';
 import type { StoredDType } from './types.js';
 
 /** The plain dtypes fsllm reads from and writes to safetensors files. */
@@ -68,12 +67,7 @@ const MAX_HEADER_BYTES = 100_000_000;
  * @throws `ERR_FSLLM_CHECKPOINT` when the file is missing, truncated, or not safetensors.
  */
 export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (error) {
-    throw checkpointError(`cannot open the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, file, error);
-  }
+  const handle = await openForRead(file);
   try {
     const fileSize = (await handle.stat()).size;
     if (fileSize < 8) throw checkpointError(`${fileSize} bytes is too small for a safetensors file`, file);
@@ -114,7 +108,7 @@ export function safetensorsDType(entry: SafetensorsEntry, file: string): Safeten
  */
 export async function readSafetensors(file: string): Promise<{ metadata: Record<string, string>; tensors: SafetensorsTensor[] }> {
   const header = await readSafetensorsHeader(file);
-  const handle = await fs.open(file, 'r');
+  const handle = await openForRead(file);
   try {
     const tensors: SafetensorsTensor[] = [];
     for (const entry of header.tensors) {

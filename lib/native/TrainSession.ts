@@ -2,23 +2,13 @@
  * Optimizer and loss-scaler state for a Model's trainable parameters. `trainStep` is one native call per
  * optimizer step: the micro-batch loop, accumulation, clipping and the update all run off the JS thread.
  */
-import { binding, type Precision, type RawBatch, type RawStepMetrics, type RawTrainSession } from './binding.js';
+import { binding, type Precision, type RawBatch, type RawOptimizerOptions, type RawStepMetrics, type RawTrainSession } from './binding.js';
 import { disposedCheck } from './disposed.js';
 import { callNative, type Model } from './Model.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 
-export interface OptimizerOptions {
-  type?: 'adamw' | 'sgd';
-  /** AdamW betas. */
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  /** Decoupled for AdamW (default 0.01), coupled L2 for SGD (default 0). */
-  weightDecay?: number;
-  momentum?: number;
-  dampening?: number;
-  nesterov?: boolean;
-}
+/** AdamW (betas, eps, decoupled weight decay, default 0.01) or SGD (momentum, dampening, Nesterov, L2). */
+export type OptimizerOptions = RawOptimizerOptions;
 
 export interface TrainSessionOptions {
   optimizer?: OptimizerOptions;

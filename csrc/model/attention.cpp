@@ -6,18 +6,45 @@
 
 namespace fsllm::model {
 
-torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                               const torch::Tensor& bias) {
+namespace {
+
+// softmax(q k^T + bias) v for one block of query rows against the first `keys` keys; q is pre-scaled.
+// q: (B, H, Tq, Hd); k, v: (B, Hkv, S, Hd); bias: (B, 1, Tq, S). Returns (B, H, Tq, Hd).
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& bias,
+                     int64_t keys) {
   const auto B = q.size(0), H = q.size(1), T = q.size(2), Hd = q.size(3);
-  const auto Hkv = k.size(1), S = k.size(2), G = H / Hkv;
+  const auto Hkv = k.size(1), G = H / Hkv;
+  auto kk = k.narrow(2, 0, keys);
+  auto vv = v.narrow(2, 0, keys);
   // Grouped-query: the G query heads that share a key/value head are stacked along the row axis, so one
   // batched matmul per KV head serves them all; k and v are never expanded or copied.
-  auto qg = q.reshape({B, Hkv, G * T, Hd});                                         // (B, Hkv, G*T, Hd)
-  auto scores = torch::matmul(qg, k.transpose(-1, -2)).view({B, Hkv, G, T, S});    // (B, Hkv, G, T, S)
-  scores = scores * (1.0 / std::sqrt(static_cast<double>(Hd))) + bias.unsqueeze(1);
+  auto qg = q.reshape({B, Hkv, G * T, Hd});                                            // (B, Hkv, G*T, Hd)
+  auto scores = torch::matmul(qg, kk.transpose(-1, -2)).view({B, Hkv, G, T, keys});   // (B, Hkv, G, T, K)
+  scores = scores + bias.narrow(3, 0, keys).unsqueeze(1);
   auto probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(v.scalar_type());
-  auto out = torch::matmul(probs.view({B, Hkv, G * T, S}), v);                      // (B, Hkv, G*T, Hd)
+  auto out = torch::matmul(probs.view({B, Hkv, G * T, keys}), vv);                     // (B, Hkv, G*T, Hd)
   return out.view({B, H, T, Hd});
+}
+
+// Query rows per block when the causal structure lets later keys be skipped.
+constexpr int64_t kCausalBlock = 64;
+
+}  // namespace
+
+torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& bias) {
+  const auto T = q.size(2), S = k.size(2), Hd = q.size(3);
+  // Scaling q costs (T, Hd) per head instead of (T, S) on the scores.
+  auto qs = q * (1.0 / std::sqrt(static_cast<double>(Hd)));
+  if (S != T || T < 2 * kCausalBlock) return attend(qs, k, v, bias, S);
+  // Without a cache the bias is causal (a query never sees a later key), so the block of rows
+  // [start, end) needs only keys [0, end): about (n+1)/2n of the full score matrix for n blocks.
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < T; start += kCausalBlock) {
+    const auto rows = std::min(kCausalBlock, T - start);
+    parts.push_back(attend(qs.narrow(2, start, rows), k, v, bias.narrow(2, start, rows), start + rows));
+  }
+  return torch::cat(parts, /*dim=*/2);  // (B, H, T, Hd)
 }
 
 namespace {

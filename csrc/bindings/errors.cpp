@@ -54,9 +54,10 @@ Napi::Value make_error(Napi::Env env, const JobError& error) {
   return obj;
 }
 
-void throw_invalid_arg(Napi::Env env, const std::string& message) {
-  JobError err{"ERR_FSLLM_INVALID_ARG", message, "", true};
-  throw Napi::Error(env, make_error(env, err));
+void throw_coded(Napi::Env env, const char* code, const std::string& message) {
+  throw Napi::Error(env, make_error(env, JobError{code, message, "", true}));
 }
+
+void throw_invalid_arg(Napi::Env env, const std::string& message) { throw_coded(env, "ERR_FSLLM_INVALID_ARG", message); }
 
 }  // namespace fsllm::bindings

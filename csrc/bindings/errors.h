@@ -23,7 +23,10 @@ JobError capture(std::exception_ptr error, const char* operation);
 // A JS error object (FsllmError when registered, else Error) carrying `code`.
 Napi::Value make_error(Napi::Env env, const JobError& error);
 
-// Throws a JS ERR_FSLLM_INVALID_ARG error (as a C++ Napi::Error) from a JS-thread entry point.
+// Throws a JS error with `code` (e.g. "ERR_FSLLM_BUSY"), as a C++ Napi::Error, from a JS-thread entry point.
+[[noreturn]] void throw_coded(Napi::Env env, const char* code, const std::string& message);
+
+// throw_coded with ERR_FSLLM_INVALID_ARG.
 [[noreturn]] void throw_invalid_arg(Napi::Env env, const std::string& message);
 
 // Runs `body` on the JS thread, turning any C++ exception into a thrown JS error with a code.

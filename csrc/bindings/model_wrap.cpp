@@ -67,12 +67,10 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
 
 std::shared_ptr<model::CausalLmImpl> ModelWrap::acquire(Napi::Env env, const char* operation) {
   if (!model_) {
-    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_DISPOSED", "Model is disposed; load a new Model", "", true}));
+    throw_coded(env, "ERR_FSLLM_DISPOSED", "Model is disposed; load a new Model");
   }
   if (busy_) {
-    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY",
-                                            std::string("Model is busy: await the previous call before ") + operation,
-                                            "", true}));
+    throw_coded(env, "ERR_FSLLM_BUSY", std::string("Model is busy: await the previous call before ") + operation);
   }
   busy_ = true;
   return model_;
@@ -290,7 +288,7 @@ Napi::Value ModelWrap::StopGeneration(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  if (busy_) throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY", "Model is busy: await the running call before dispose()", "", true}));
+  if (busy_) throw_coded(env, "ERR_FSLLM_BUSY", "Model is busy: await the running call before dispose()");
   model_.reset();
   return env.Undefined();
 }

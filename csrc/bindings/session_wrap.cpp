@@ -86,12 +86,10 @@ Napi::Value SessionWrap::Create(const Napi::CallbackInfo& info) {
 
 std::shared_ptr<train::TrainSession> SessionWrap::acquire(Napi::Env env, const char* operation) {
   if (!session_) {
-    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_DISPOSED", "TrainSession is disposed; create a new one", "", true}));
+    throw_coded(env, "ERR_FSLLM_DISPOSED", "TrainSession is disposed; create a new one");
   }
   if (busy_) {
-    throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY",
-                                            std::string("TrainSession is busy: await the previous call before ") + operation,
-                                            "", true}));
+    throw_coded(env, "ERR_FSLLM_BUSY", std::string("TrainSession is busy: await the previous call before ") + operation);
   }
   model_wrap_->acquire(env, operation);  // throws if the model is disposed or in use
   busy_ = true;
@@ -162,7 +160,7 @@ Napi::Value SessionWrap::ResetOptimizer(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::Dispose(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  if (busy_) throw Napi::Error(env, make_error(env, {"ERR_FSLLM_BUSY", "TrainSession is busy: await trainStep() before dispose()", "", true}));
+  if (busy_) throw_coded(env, "ERR_FSLLM_BUSY", "TrainSession is busy: await trainStep() before dispose()");
   session_.reset();
   model_ref_.Reset();
   return env.Undefined();

@@ -4,12 +4,13 @@
  */
 import { disposedCheck } from './disposed.js';
 import { binding, type Precision, type RawBatch, type RawModel } from './binding.js';
-import { type FsllmError, fsllmError, invalidArg, toFsllmError } from '../errors/index.js';
+import { fsllmError, invalidArg } from '../errors/index.js';
+import { callNative } from './callNative.js';
 import { openCheckpoint } from '../formats/index.js';
 import type { Checkpoint, ModelConfig } from '../formats/types.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { AsyncLock } from '../util/lock.js';
-import { normalizeLora, toRawLora, type LoraOptions } from './lora.js';
+import { normalizeLora, type LoraOptions } from './lora.js';
 import type { AdapterState } from './adapterState.js';
 
 export interface LoadModelOptions {
@@ -50,16 +51,6 @@ function stopIdsOf(tokenizer: Tokenizer): number[] {
   const ids = tokenizer.eosId == null ? [] : [tokenizer.eosId];
   if (tokenizer.kind === 'llama2c' && tokenizer.bosId != null) ids.push(tokenizer.bosId);
   return ids;
-}
-
-/** @internal A native call with the caller's stack kept on failure. */
-export async function callNative<T>(fn: () => Promise<T>): Promise<T> {
-  const site = new Error();
-  try {
-    return await fn();
-  } catch (raw) {
-    throw toFsllmError(raw, site) satisfies FsllmError;
-  }
 }
 
 export class Model {
@@ -122,7 +113,7 @@ export class Model {
   async attachLora(options: LoraOptions): Promise<{ modules: string[]; trainableParameters: number }> {
     const lora = normalizeLora(options);
     const native = this.native;
-    const result = await this.lock.run(() => callNative(() => native.attachLora(toRawLora(lora))));
+    const result = await this.lock.run(() => callNative(() => native.attachLora(lora)));
     this.#lora = lora;
     const last = result.manifest.at(-1);
     const trainable = last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0;

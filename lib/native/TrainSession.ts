@@ -4,7 +4,8 @@
  */
 import { binding, type Precision, type RawBatch, type RawOptimizerOptions, type RawStepMetrics, type RawTrainSession } from './binding.js';
 import { disposedCheck } from './disposed.js';
-import { callNative, type Model } from './Model.js';
+import { callNative } from './callNative.js';
+import type { Model } from './Model.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 
 /** AdamW (betas, eps, decoupled weight decay, default 0.01) or SGD (momentum, dampening, Nesterov, L2). */

@@ -1,7 +1,6 @@
 /** LoRA options as users give them, validated once, and their PEFT `adapter_config.json` form. */
 import { invalidArg } from '../errors/index.js';
 import type { ModelFamily } from '../formats/types.js';
-import type { RawLoraOptions } from './binding.js';
 
 /** LoRA hyper-parameters (HF PEFT `LoraConfig` names in comments). */
 export interface LoraOptions {
@@ -47,9 +46,6 @@ export function sameLora(a: ReturnType<typeof normalizeLora>, b: ReturnType<type
   return key(a) === key(b);
 }
 
-export function toRawLora(o: ReturnType<typeof normalizeLora>): RawLoraOptions {
-  return { ...o };
-}
 
 /** The `adapter_config.json` PEFT writes for this configuration. */
 export function peftAdapterConfig(o: ReturnType<typeof normalizeLora>, family: ModelFamily, baseModel: string | null): Record<string, unknown> {

@@ -5,7 +5,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { binding } from './binding.js';
-import { callNative, type Model } from './Model.js';
+import { callNative } from './callNative.js';
+import type { Model } from './Model.js';
 import { sliceOf } from './adapterState.js';
 import { loraFromPeftConfig, normalizeLora, peftAdapterConfig, sameLora } from './lora.js';
 import { fsllmError } from '../errors/index.js';

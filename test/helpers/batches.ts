@@ -1,5 +1,8 @@
 // Micro-batches for the native tests: right-padded rows of token ids, from text or from a seeded generator.
 import type { RawBatch, Tokenizer } from '../../lib/index.js';
+import { seededRandom } from '../../lib/util/random.js';
+
+export { seededRandom };
 
 /** Short stories-like sentences (the style stories260K was trained on). */
 export const STORY_TEXTS = [
@@ -32,18 +35,6 @@ export function batchOf(rows: readonly (readonly number[])[]): RawBatch {
 /** One micro-batch of the tokenized `texts` (BOS first), right-padded. */
 export function textBatch(tokenizer: Tokenizer, texts: readonly string[]): RawBatch {
   return batchOf(texts.map((t) => tokenizer.encode(t)));
-}
-
-/** mulberry32: a small deterministic generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `count` rows of `seq` ids each, BOS (1) then seeded ids in [3, vocab). */

@@ -5,3 +5,7 @@ export { openCheckpoint } from './formats/index.js';
 export type { Checkpoint, ModelConfig, TensorSource } from './formats/index.js';
 export { loadTokenizer, type Tokenizer } from './tokenizer/index.js';
 export * from './data/index.js';
+export * from './trainer/index.js';
+export * from './fl/index.js';
+export * from './config/index.js';
+export { renderReport, writeReport } from './report/index.js';

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <chrono>
+#include <cmath>
 #include <mutex>
 
 #include "bindings/addon_data.h"
@@ -96,6 +97,22 @@ Napi::Value GemmRate(const Napi::CallbackInfo& info) {
   return Executor::Submit(env, std::move(job));
 }
 
+// binding.manualSeed(seed) -> Promise<void>: seeds libtorch's default generators (CPU, and CUDA when
+// present), which LoRA dropout draws from. Runs on the executor so it takes effect after the jobs queued
+// before it. The default generator is process-wide libtorch state: environments (worker threads) that
+// train concurrently share it, so exact replay needs one training environment per process.
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  constexpr double kMaxSafeInteger = 9007199254740991.0;  // Number.MAX_SAFE_INTEGER
+  const double seed = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1.0;
+  if (!(seed >= 0.0 && seed <= kMaxSafeInteger) || seed != std::floor(seed)) {
+    throw_invalid_arg(env, "Expected a non-negative safe integer for seed");
+  }
+  auto job = std::make_unique<FunctionJob>(env, "manualSeed");
+  job->work = [value = static_cast<uint64_t>(seed)] { torch::manual_seed(value); };
+  return Executor::Submit(env, std::move(job));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(g_torch_setup, [] { configure_threads(0); });
   auto* data = new AddonData();
@@ -114,6 +131,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfoJs>(env, "runtimeInfo"));
   exports.Set("gemmRate", Napi::Function::New<GemmRate>(env, "gemmRate"));
+  exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
   return exports;
 }
 

@@ -2,6 +2,8 @@
 // Option parsing; see options.h. Names mirror the TS option types in lib/native/binding.ts.
 #include "bindings/options.h"
 
+#include <cmath>
+
 #include "bindings/errors.h"
 
 namespace fsllm::bindings {
@@ -154,6 +156,8 @@ train::StepOptions parse_step_options(Napi::Object o) {
   s.lr = get_number(o, "lr", p, 1e-3);
   s.max_grad_norm = get_number(o, "maxGradNorm", p, 0.0);
   s.precision = parse_precision(o, p);
+  s.proximal_mu = get_number(o, "proximalMu", p, 0.0);
+  if (!(s.proximal_mu >= 0.0) || !std::isfinite(s.proximal_mu)) bad(o.Env(), p, "proximalMu", "a finite number >= 0");
   return s;
 }
 

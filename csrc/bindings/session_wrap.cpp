@@ -27,6 +27,7 @@ Napi::Value metrics_to_js(Napi::Env env, const train::StepMetrics& m) {
   o.Set("inputTokens", Napi::Number::New(env, static_cast<double>(m.input_tokens)));
   o.Set("gradNorm", m.grad_norm);
   o.Set("lossScale", m.loss_scale);
+  o.Set("proximal", m.proximal);
   o.Set("skipped", m.skipped);
   o.Set("ms", m.ms);
   auto micro = Napi::Array::New(env, m.micro_losses.size());
@@ -44,6 +45,7 @@ Napi::Function SessionWrap::Define(Napi::Env env) {
                       InstanceMethod<&SessionWrap::ExportOptimizerState>("exportOptimizerState"),
                       InstanceMethod<&SessionWrap::ImportOptimizerState>("importOptimizerState"),
                       InstanceMethod<&SessionWrap::ResetOptimizer>("resetOptimizer"),
+                      InstanceMethod<&SessionWrap::SetProximalAnchor>("setProximalAnchor"),
                       InstanceMethod<&SessionWrap::Dispose>("dispose")});
 }
 
@@ -155,6 +157,25 @@ Napi::Value SessionWrap::ResetOptimizer(const Napi::CallbackInfo& info) {
   auto job = std::make_unique<FunctionJob>(env, "resetOptimizer");
   auto session = acquire(env, "resetOptimizer()");
   job->work = [session] { session->optimizer().reset(); };
+  return submit(env, std::move(job));
+}
+
+// setProximalAnchor(anchor: Float32Array | null): the copy is made on the executor (on the parameters'
+// device), so the pinned input is only read while the job runs.
+Napi::Value SessionWrap::SetProximalAnchor(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "setProximalAnchor");
+  const bool clear = info[0].IsNull();
+  ArrayView data;
+  if (!clear) data = job->pin(expect_typed_array(env, info[0], napi_float32_array, "a Float32Array or null", "proximal anchor"));
+  auto session = acquire(env, "setProximalAnchor()");
+  job->work = [session, clear, data] {
+    if (clear) {
+      session->clear_proximal_anchor();
+    } else {
+      session->set_proximal_anchor(data.view(torch::kFloat32, {static_cast<int64_t>(data.length)}));
+    }
+  };
   return submit(env, std::move(job));
 }
 

@@ -28,6 +28,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ExportOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value ImportOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value ResetOptimizer(const Napi::CallbackInfo& info);
+  Napi::Value SetProximalAnchor(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<train::TrainSession> acquire(Napi::Env env, const char* operation);

@@ -21,7 +21,8 @@ struct ManifestEntry {
 // "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").
 std::string peft_key(const std::string& param_name);
 
-// Parameters that require grad, with their registered names, in registration order.
+// Parameters that require grad, with their registered names, in registration order. This order is the
+// flat layout: export_flat, import_flat, manifest and TrainSession::set_proximal_anchor all follow it.
 std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(model::CausalLmImpl& model);
 
 std::vector<ManifestEntry> manifest(model::CausalLmImpl& model);

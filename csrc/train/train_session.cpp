@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <unordered_map>
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -41,6 +42,62 @@ TrainSession::TrainSession(std::shared_ptr<model::CausalLmImpl> model, const opt
   optimizer_ = optim::make_optimizer(optimizer, std::move(params));
 }
 
+void TrainSession::check_adapter_current() const {
+  FSLLM_CHECK(model_->adapter_version() == adapter_version_, ErrorCode::kInvalidArg,
+              "The model's adapter was detached or replaced after this TrainSession was created; create a new TrainSession");
+}
+
+// The flat buffer is laid out in peft::trainable_parameters() order (as export_flat). The optimizer holds
+// the same tensors, but rather than rely on both lists having been built in the same order, each slice is
+// matched to its optimizer parameter by tensor identity.
+void TrainSession::set_proximal_anchor(const torch::Tensor& flat) {
+  check_adapter_current();
+  torch::NoGradGuard no_grad;
+  const auto& params = optimizer_->params();
+  std::unordered_map<const c10::TensorImpl*, size_t> index;
+  for (size_t i = 0; i < params.size(); ++i) index.emplace(params[i].unsafeGetTensorImpl(), i);
+  const auto named = peft::trainable_parameters(*model_);
+  int64_t total = 0;
+  for (const auto& [name, p] : named) total += p.numel();
+  FSLLM_CHECK(flat.numel() == total, ErrorCode::kInvalidArg,
+              "Proximal anchor has " + std::to_string(flat.numel()) + " values but " + std::to_string(total) +
+                  " were expected (the session's trainable state); pass the data of Model.exportAdapter()");
+  FSLLM_CHECK(named.size() == params.size(), ErrorCode::kNative, "The trainable parameters differ from the optimizer's");
+  std::vector<torch::Tensor> anchor(params.size());
+  int64_t offset = 0;
+  for (const auto& [name, p] : named) {
+    const auto found = index.find(p.unsafeGetTensorImpl());
+    FSLLM_CHECK(found != index.end() && !anchor[found->second].defined(), ErrorCode::kNative,
+                "Trainable parameter " + name + " is not bound to this session's optimizer");
+    auto slice = flat.narrow(/*dim=*/0, offset, p.numel()).reshape(p.sizes());  // (numel) -> shape of p
+    anchor[found->second] = slice.to(p.device(), p.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
+    offset += p.numel();
+  }
+  anchor_ = std::move(anchor);
+}
+
+// FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks", eq. 2): the local objective
+// h(w) = F(w) + (mu/2) ||w - w_anchor||^2 has gradient grad F(w) + mu (w - w_anchor). The weights do not
+// change between the forward pass and this call, so the value is the one at the step's start.
+double TrainSession::apply_proximal(double mu, bool add_to_grads) {
+  if (mu <= 0.0) return 0.0;
+  torch::NoGradGuard no_grad;
+  const auto& params = optimizer_->params();
+  std::vector<torch::Tensor> sums;
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& p = params[i];
+    auto diff = p.detach() - anchor_[i];  // shape of p
+    sums.push_back(diff.square().sum(torch::kFloat64));  // one sync below, not one per tensor
+    if (!add_to_grads) continue;
+    if (p.grad().defined()) {
+      p.mutable_grad().add_(diff, /*alpha=*/mu);
+    } else {
+      p.mutable_grad() = diff.mul(mu);
+    }
+  }
+  return 0.5 * mu * torch::stack(sums).sum().item<double>();
+}
+
 StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, const StepOptions& options,
                                      const std::atomic<bool>& abort) {
   const auto start = std::chrono::steady_clock::now();
@@ -48,8 +105,9 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
   if (const char* trace = std::getenv("FSLLM_PROFILE_TRACE")) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
   FSLLM_CHECK(!batches.empty(), ErrorCode::kInvalidArg, "trainStep needs at least one micro-batch");
-  FSLLM_CHECK(model_->adapter_version() == adapter_version_, ErrorCode::kInvalidArg,
-              "The model's adapter was detached or replaced after this TrainSession was created; create a new TrainSession");
+  check_adapter_current();
+  FSLLM_CHECK(options.proximal_mu <= 0.0 || has_proximal_anchor(), ErrorCode::kInvalidArg,
+              "proximalMu > 0 needs an anchor: call setProximalAnchor first");
   FSLLM_CHECK(!peft::any_merged(*model_), ErrorCode::kInvalidArg,
               "The adapter is merged into the base weights; call unmergeLora() before training");
   StepMetrics m;
@@ -79,6 +137,8 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   }
   m.loss = total / static_cast<double>(m.target_tokens);
   const bool finite = scaler_.unscale(optimizer_->params());
+  // An overflowed fp16 step is skipped: its grads are discarded, so the proximal gradient is not added.
+  m.proximal = apply_proximal(options.proximal_mu, /*add_to_grads=*/finite);
   if (finite) {
     m.grad_norm = optim::clip_grad_norm(optimizer_->params(), options.max_grad_norm);
     optimizer_->step(options.lr);

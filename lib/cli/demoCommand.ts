@@ -1,88 +1,64 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
+/** `fsllm demo`: federated LoRA on the embedded stories260K model and Dolly sample, with progress. */
 import { parseArgs } from 'node:util';
-import { pack, readInstructions, tokenizeInstruction, type TokenizedExample } from '../data/index.js';
 import { invalidArg } from '../errors/index.js';
-import { Model } from '../native/Model.js';
-import { saveAdapter } from '../native/peftAdapter.js';
-import { TrainSession } from '../native/TrainSession.js';
-import { atomicWrite } from '../util/atomicWrite.js';
-import { shuffled } from '../util/random.js';
-import { alpacaPrompt } from '../data/alpacaTemplate.js';
+import { FedTrainer } from '../fl/FedTrainer.js';
+import type { FedTrainerOptions } from '../config/index.js';
 import { embedded } from './assets.js';
-import { Progress } from './progress.js';
+import { showFedProgress } from './fedProgress.js';
 
-export const DEMO_USAGE = `fsllm demo [--out DIR] [--steps N] [--batch B] [--lr LR] [--seed S] [--tok-len T]
-  LoRA fine-tuning of the embedded stories260K model on the embedded Dolly sample (one client; the
-  federated demo builds on this). Writes DIR (default runs/demo): metrics.jsonl and adapter/ (PEFT).`;
+export const DEMO_USAGE = `fsllm demo [--out DIR] [--rounds N] [--steps N] [--seed S]
+  Federated LoRA fine-tuning of the embedded stories260K model on the embedded Dolly sample, split
+  across 8 clients by category (4 sampled per round), FedAvg. Writes DIR (default runs/demo):
+  metrics.jsonl, report.html, cost.json, config.json and adapter/ (PEFT format).`;
 
-// Examples are packed into rows of tokLen (segment ids keep them apart), so no compute goes to padding.
-async function heldOutLoss(model: Model, examples: TokenizedExample[], tokLen: number, padId: number): Promise<number> {
-  const batches = [];
-  for (let i = 0; i < examples.length; i += 8) batches.push(pack(examples.slice(i, i + 8), tokLen, padId));
-  const { lossSum, tokens } = await model.evalLoss(batches);
-  return lossSum / tokens;
+/** The demo's options: small enough for a few minutes on 2 cores, real enough to show the loss fall. */
+export function demoOptions(out: string, rounds: number, steps: number, seed: number): FedTrainerOptions {
+  return {
+    model: { path: embedded.model },
+    data: {
+      type: 'file',
+      file: embedded.dollySample,
+      keys: { input: 'context', output: 'response', category: 'category' },
+      splitter: 'meta',
+      splits: [0.8, 0.1, 0.1],
+      tokLen: 320,
+    },
+    federate: { clientNum: 8, totalRounds: rounds, sampleClients: 4, seed },
+    adapter: { r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+    train: { localSteps: steps, batchSize: 4, optimizer: { type: 'adamw', lr: 3e-3, weightDecay: 0 }, maxGradNorm: 1 },
+    eval: { every: 1, splits: ['val', 'test'] },
+    output: { dir: out, checkpointEvery: 5 },
+  };
 }
 
-/** `fsllm demo`: a real LoRA run on the embedded model and data, with a progress display. */
 export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
       out: { type: 'string', default: 'runs/demo' },
-      steps: { type: 'string', default: '40' },
-      batch: { type: 'string', default: '8' },
-      lr: { type: 'string', default: '0.002' },
+      rounds: { type: 'string', default: '10' },
+      steps: { type: 'string', default: '10' },
       seed: { type: 'string', default: '0' },
-      'tok-len': { type: 'string', default: '256' },
     },
     strict: true,
   });
+  const rounds = Number(values.rounds);
   const steps = Number(values.steps);
-  const batchSize = Number(values.batch);
-  const lr = Number(values.lr);
   const seed = Number(values.seed);
-  const tokLen = Number(values['tok-len']);
-  if (!Number.isInteger(tokLen) || tokLen < 8) throw invalidArg('--tok-len', 'an integer of at least 8', values['tok-len']);
+  if (!Number.isInteger(rounds) || rounds < 1) throw invalidArg('--rounds', 'a positive integer', values.rounds);
   if (!Number.isInteger(steps) || steps < 1) throw invalidArg('--steps', 'a positive integer', values.steps);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArg('--batch', 'a positive integer', values.batch);
-  if (!(lr > 0)) throw invalidArg('--lr', 'a positive number', values.lr);
+  if (!Number.isInteger(seed) || seed < 0) throw invalidArg('--seed', 'a non-negative integer', values.seed);
 
-  const model = await Model.load(embedded.model);
-  const tokenizer = model.tokenizer!;
-  const records = shuffled(await readInstructions(embedded.dollySample, { input: 'context', output: 'response' }), seed);
-  const tokenized = records.map((r) => tokenizeInstruction(tokenizer, r, tokLen));
-  const examples = tokenized.filter((e): e is TokenizedExample => e !== null);
-  const heldOut = examples.slice(0, 32);
-  const train = examples.slice(32);
-  const padId = 0;
-  console.log(`fsllm demo: stories260K (${model.numParameters.toLocaleString()} parameters), ${train.length} Dolly examples to train, ${heldOut.length} held out` +
-    (examples.length < records.length ? `, ${records.length - examples.length} dropped (no target token left after truncation)` : ''));
-
-  const { modules, trainableParameters } = await model.attachLora({ r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], seed });
-  console.log(`LoRA r=8 on ${modules.length} projections: ${trainableParameters.toLocaleString()} trainable parameters`);
-  const session = await TrainSession.create(model, { optimizer: { type: 'adamw', weightDecay: 0 } });
-  const sample = records[0]!;
-  const before = await heldOutLoss(model, heldOut, tokLen, padId);
-  const lines: string[] = [];
-  const progress = new Progress('train', steps);
-  for (let step = 1; step <= steps; step++) {
-    const start = ((step - 1) * batchSize) % train.length;
-    const picked = Array.from({ length: batchSize }, (_, i) => train[(start + i) % train.length]!);
-    const m = await session.trainStep(pack(picked, tokLen, padId), { lr, maxGradNorm: 1 });
-    lines.push(JSON.stringify({ step, loss: m.loss, gradNorm: m.gradNorm, tokens: m.targetTokens, ms: m.ms }));
-    progress.update(step, `loss ${m.loss.toFixed(3)}`);
+  const run = new FedTrainer(demoOptions(values.out, rounds, steps, seed));
+  console.log('fsllm demo: federated LoRA on stories260K (embedded), Dolly sample split by category over 8 clients, 4 per round');
+  showFedProgress(run);
+  const result = await run.run();
+  const curve = result.history.filter((r) => r.kind === 'eval' && r.target === 'global' && r.split === 'test');
+  const first = curve[0];
+  const last = curve.at(-1);
+  if (first && last && first.kind === 'eval' && last.kind === 'eval') {
+    console.log(`held-out test loss (all clients): round ${first.round} ${first.value.toFixed(3)} -> round ${last.round} ${last.value.toFixed(3)}`);
   }
-  const after = await heldOutLoss(model, heldOut, tokLen, padId);
-  console.log(`held-out loss: ${before.toFixed(3)} -> ${after.toFixed(3)} (${(((before - after) / before) * 100).toFixed(1)}% lower)`);
-  const reply = await model.generate(alpacaPrompt(sample), { maxNewTokens: 40 });
-  console.log(`sample response to "${sample.instruction}":\n  ${reply.text.trim()}`);
-
-  const out = path.resolve(values.out);
-  await mkdir(out, { recursive: true });
-  await atomicWrite(path.join(out, 'metrics.jsonl'), `${lines.join('\n')}\n`);
-  await saveAdapter(model, path.join(out, 'adapter'));
-  console.log(`wrote ${path.join(out, 'metrics.jsonl')} and ${path.join(out, 'adapter')}/ (PEFT format)`);
-  await session.dispose();
-  await model.dispose();
+  console.log(`trainable parameters ${result.cost.trainableParameters.toLocaleString()}, ${(result.cost.adapterMessageBytes / 1024).toFixed(1)} KiB per adapter message`);
+  console.log(`wrote ${result.outDir}: metrics.jsonl, report.html (open it in a browser), adapter/ (PEFT)`);
 }

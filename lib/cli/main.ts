@@ -3,8 +3,10 @@
 import { FsllmError } from '../errors/index.js';
 import { demoCommand, DEMO_USAGE } from './demoCommand.js';
 import { generateCommand, GENERATE_USAGE } from './generateCommand.js';
+import { runCommand, RUN_USAGE } from './runCommand.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
+  run: { run: runCommand, usage: RUN_USAGE },
   generate: { run: generateCommand, usage: GENERATE_USAGE },
   demo: { run: demoCommand, usage: DEMO_USAGE },
 };

@@ -19,7 +19,8 @@ export type FsllmErrorCode =
   | 'ERR_FSLLM_DEVICE_OOM'
   | 'ERR_FSLLM_HOST_OOM'
   | 'ERR_FSLLM_TORCH'
-  | 'ERR_FSLLM_NATIVE';
+  | 'ERR_FSLLM_NATIVE'
+  | 'ERR_FSLLM_PROTOCOL';
 
 /** Base class: `code` says what happened; `cause` keeps the underlying error when there is one. */
 export class FsllmError extends Error {

@@ -26,6 +26,12 @@ export interface StepOptions {
   /** Clip the global gradient norm to this (0 or absent: no clipping). */
   maxGradNorm?: number;
   precision?: Precision;
+  /**
+   * FedProx proximal coefficient mu (>= 0, default 0). When > 0, `mu·(w − anchor)` is added to the
+   * gradients after unscaling and before clipping, and the metrics report the term as `proximal`
+   * (`loss` stays the plain cross-entropy). Needs {@link TrainSession.setProximalAnchor} first.
+   */
+  proximalMu?: number;
   /** Aborts between micro-batches with `ERR_FSLLM_ABORTED`; the weights are then unchanged. */
   signal?: AbortSignal;
 }
@@ -58,11 +64,16 @@ export class TrainSession {
   /**
    * One optimizer step over `batches` (micro-batches, accumulated). The loss is averaged over all target
    * tokens of the step. Input buffers must not be modified until the promise settles.
-   * @throws `ERR_FSLLM_ABORTED` when `signal` fires, `ERR_FSLLM_INVALID_ARG` for out-of-vocabulary ids.
+   * @throws `ERR_FSLLM_ABORTED` when `signal` fires, `ERR_FSLLM_INVALID_ARG` for out-of-vocabulary ids, or
+   * for `proximalMu > 0` without an anchor.
    */
   async trainStep(batches: RawBatch | RawBatch[], options: StepOptions): Promise<StepMetrics> {
     disposedCheck(this.#disposed, 'TrainSession');
     if (!options || typeof options.lr !== 'number' || !(options.lr >= 0)) throw invalidArg('step.lr', 'a non-negative number', options?.lr);
+    const proximalMu = options.proximalMu ?? 0;
+    if (typeof proximalMu !== 'number' || !Number.isFinite(proximalMu) || proximalMu < 0) {
+      throw invalidArg('step.proximalMu', 'a finite number >= 0', options.proximalMu);
+    }
     const list = Array.isArray(batches) ? batches : [batches];
     const { signal } = options;
     if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
@@ -73,7 +84,7 @@ export class TrainSession {
       if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        return await callNative(() => native.trainStep(list, { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32' }));
+        return await callNative(() => native.trainStep(list, { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu }));
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -96,6 +107,22 @@ export class TrainSession {
   async resetOptimizer(): Promise<void> {
     disposedCheck(this.#disposed, 'TrainSession');
     await this.#model.lock.run(() => callNative(() => this.#native.resetOptimizer()));
+  }
+
+  /**
+   * Sets the FedProx anchor `w_anchor` (usually the global adapter at the start of a round) used by steps
+   * with `proximalMu > 0`; `null` clears it. The values are copied to the parameters' device, so the
+   * buffer may be reused once the promise settles (not before).
+   * @param anchor The layout of `model.exportAdapter().data` for the adapter this session trains.
+   * @throws `ERR_FSLLM_INVALID_ARG` when the length differs from the trainable state's.
+   * @example
+   * await session.setProximalAnchor((await model.exportAdapter()).data);
+   * await session.trainStep(batch, { lr: 1e-3, proximalMu: 0.01 });
+   */
+  async setProximalAnchor(anchor: Float32Array | null): Promise<void> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    if (anchor !== null && !(anchor instanceof Float32Array)) throw invalidArg('anchor', 'a Float32Array or null', anchor);
+    await this.#model.lock.run(() => callNative(() => this.#native.setProximalAnchor(anchor)));
   }
 
   async dispose(): Promise<void> {

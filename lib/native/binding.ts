@@ -47,13 +47,18 @@ export interface RawStepOptions {
   lr: number;
   maxGradNorm?: number;
   precision?: Precision;
+  /** FedProx mu (>= 0, default 0); > 0 needs `setProximalAnchor` first. */
+  proximalMu?: number;
 }
 
 export interface RawStepMetrics {
   loss: number;
   targetTokens: number;
   inputTokens: number;
+  /** Global gradient norm before clipping, after unscaling; includes the proximal gradient. */
   gradNorm: number;
+  /** `(mu/2)·‖w − anchor‖²` at the step's start (0 when `proximalMu` is 0); not part of `loss`. */
+  proximal: number;
   lossScale: number;
   skipped: boolean;
   ms: number;
@@ -111,6 +116,8 @@ export interface RawTrainSession {
   exportOptimizerState(): Promise<Float32Array>;
   importOptimizerState(state: Float32Array): Promise<void>;
   resetOptimizer(): Promise<void>;
+  /** Copies `anchor` (the layout of `exportAdapter().data`) for the proximal term; null clears it. */
+  setProximalAnchor(anchor: Float32Array | null): Promise<void>;
   dispose(): void;
 }
 
@@ -134,6 +141,8 @@ export interface NativeBinding {
   runtimeInfo(): RuntimeInfo;
   /** fp32 (m,k)@(k,n) timed over `iterations` on the executor thread (benchmarks). */
   gemmRate(m: number, k: number, n: number, iterations: number): Promise<{ gflops: number; ms: number }>;
+  /** Seeds libtorch's default CPU (and CUDA) generators on the executor thread. */
+  manualSeed(seed: number): Promise<void>;
 }
 
 /** Names of every NativeBinding member, for the surface test. */
@@ -147,6 +156,7 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'setNumThreads',
   'runtimeInfo',
   'gemmRate',
+  'manualSeed',
 ];
 
 /** The package root (where package.json, build/ and prebuilds/ are), from this file's location. */

@@ -2,12 +2,14 @@
  * Adapters on disk in the Hugging Face PEFT format: `adapter_config.json` + `adapter_model.safetensors`
  * with PEFT key names, so files move both ways between fsllm-native and PEFT.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { binding } from './binding.js';
 import { callNative } from './callNative.js';
 import type { Model } from './Model.js';
-import { sliceOf } from './adapterState.js';
+import { sliceOf, type AdapterState } from './adapterState.js';
+import { atomicWrite } from '../util/atomicWrite.js';
+import type { ModelFamily } from '../formats/types.js';
 import { loraFromPeftConfig, normalizeLora, peftAdapterConfig, sameLora } from './lora.js';
 import { fsllmError } from '../errors/index.js';
 import { readSafetensorsHeader, safetensorsDType, writeSafetensors } from '../formats/index.js';
@@ -19,15 +21,25 @@ export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export async function saveAdapter(model: Model, dir: string): Promise<void> {
   const lora = model.lora;
   if (!lora) throw fsllmError('ERR_FSLLM_INVALID_ARG', 'The model has no adapter to save; call attachLora() or loadAdapter() first');
-  const state = await model.exportAdapter();
+  await writeAdapterFiles(dir, await model.exportAdapter(), lora, model.config.family, path.basename(model.source));
+}
+
+/**
+ * Writes an exported adapter `state` (e.g. a federated global adapter that is not loaded in any model) in
+ * PEFT format; `lora` is the configuration it was exported under.
+ */
+export async function writeAdapterFiles(
+  dir: string,
+  state: AdapterState,
+  lora: ReturnType<typeof normalizeLora>,
+  family: ModelFamily,
+  baseModel: string | null,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors = state.manifest.map((e) => ({ name: e.name, dtype: 'f32' as const, shape: e.shape, data: sliceOf(state, e) }));
   await writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt' });
-  const config = JSON.stringify(peftAdapterConfig(lora, model.config.family, path.basename(model.source)), null, 2);
-  const target = path.join(dir, ADAPTER_CONFIG);
-  const temp = `${target}.${process.pid}.tmp`;
-  await writeFile(temp, `${config}\n`);
-  await rename(temp, target);
+  const config = JSON.stringify(peftAdapterConfig(lora, family, baseModel), null, 2);
+  await atomicWrite(path.join(dir, ADAPTER_CONFIG), `${config}\n`);
 }
 
 /**

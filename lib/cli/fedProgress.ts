@@ -1,0 +1,51 @@
+/**
+ * Progress of a federated run on a terminal: on a TTY one redrawn line with a bar for the rounds and one
+ * for the current client's local steps; otherwise (logs, CI) one plain line per round.
+ */
+import type { FedTrainer } from '../fl/FedTrainer.js';
+import type { EvalRecord } from '../fl/records.js';
+
+const BAR = 20;
+
+function bar(done: number, total: number): string {
+  const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * BAR);
+  return `${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}`;
+}
+
+function kib(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** Subscribes to `run`'s events and draws its progress on `stream` (stderr by default). */
+export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = process.stderr): void {
+  const total = run.options.federate.totalRounds;
+  const tty = Boolean(stream.isTTY);
+  const started = Date.now();
+  let round = 0;
+  let clientsInRound = 0;
+  let clientsDone = 0;
+  let lastEval: EvalRecord[] = [];
+  const draw = (text: string) => stream.write(`\r${text}\x1b[K`);
+
+  run.on('roundStart', (e) => {
+    round = e.round;
+    clientsInRound = e.clients.length;
+    clientsDone = 0;
+  });
+  run.on('clientEnd', () => void (clientsDone += 1));
+  run.on('step', (s) => {
+    if (!tty) return;
+    draw(`round ${round}/${total} ${bar(round - 1, total)}  client ${s.clientId} (${clientsDone + 1}/${clientsInRound}) ${bar(s.step, s.totalSteps)} step ${s.step}/${s.totalSteps} loss ${s.loss.toFixed(3)}`);
+  });
+  run.on('eval', (e) => {
+    lastEval = e.records;
+  });
+  run.on('roundEnd', (r) => {
+    const evals = lastEval.filter((e) => e.round === r.round && e.target === 'global');
+    const evalText = evals.map((e) => `${e.split} loss ${e.value.toFixed(3)}`).join(', ');
+    const line = `round ${r.round}/${total}  train loss ${r.trainLoss.toFixed(3)}${evalText ? `  ${evalText}` : ''}  up ${kib(r.bytesUp)} down ${kib(r.bytesDown)}  ${((Date.now() - started) / 1000).toFixed(1)}s`;
+    if (tty) draw(`${line}\n`);
+    else stream.write(`${line}\n`);
+  });
+  run.on('warning', (m) => stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${m}\n`));
+}

@@ -1,0 +1,37 @@
+/** `fsllm run --cfg file.yaml [key=value ...]`: a federated run from a config (ours or FS-LLM's). */
+import { loadRunConfig } from '../config/index.js';
+import { invalidArg } from '../errors/index.js';
+import { FedTrainer } from '../fl/FedTrainer.js';
+import { showFedProgress } from './fedProgress.js';
+
+export const RUN_USAGE = `fsllm run --cfg FILE [key=value ...] [--resume]
+  Runs federated fine-tuning from a YAML or JSON config: our options (model, data, federate, adapter,
+  train, eval, output) or an FS-LLM config (federate.client_num, llm.adapter.args, ...). key=value
+  pairs override single options, e.g. federate.totalRounds=5 train.optimizer.lr=1e-3.
+  Writes output.dir: config.json, metrics.jsonl, cost.json, adapter/ (PEFT), report.html, checkpoints.`;
+
+export async function runCommand(argv: string[]): Promise<void> {
+  let cfg: string | undefined;
+  const overrides: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--cfg') cfg = argv[++i];
+    else if (arg.startsWith('--cfg=')) cfg = arg.slice(6);
+    else if (arg === '--resume') overrides.push('output.resume=true');
+    else if (arg.includes('=') && !arg.startsWith('-')) overrides.push(arg);
+    else throw invalidArg(`argument ${arg}`, '--cfg FILE, --resume or key=value', arg);
+  }
+  if (!cfg) throw invalidArg('--cfg', 'a config file (YAML or JSON)', cfg);
+  const { options, ignored, source } = await loadRunConfig(cfg, overrides);
+  console.log(`fsllm run: ${cfg} (${source === 'fsllm' ? 'FS-LLM config' : 'fsllm-native config'}) -> ${options.output.dir}`);
+  for (const note of ignored) console.log(`  note: ${note}`);
+  const run = new FedTrainer(options);
+  showFedProgress(run);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const result = await run.run({ signal: controller.signal });
+  const global = result.final.filter((e) => e.target === 'global').map((e) => `${e.split} loss ${e.value.toFixed(4)}`).join(', ');
+  console.log(`done after ${result.rounds} rounds (${result.reason})${global ? `: ${global}` : ''}`);
+  if (result.best) console.log(`best ${result.best.key} ${result.best.value.toFixed(4)} at round ${result.best.round}`);
+  console.log(`wrote ${result.outDir} (metrics.jsonl, cost.json, report.html, adapter)`);
+}

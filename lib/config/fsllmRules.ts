@@ -1,0 +1,218 @@
+/**
+ * What each FS-LLM config key means for us (FS-LLM `llm` branch, reference §1.1–1.3, 1.9, 2.3).
+ * Every key is either mapped to our options, accepted with no effect (with a note when the FS-LLM
+ * setting would have done something we do not do), or refused as unsupported. Keys absent here
+ * are unknown and get "did you mean". FS-LLM defaults for missing keys are applied in fsllmYaml.ts.
+ */
+import path from 'node:path';
+
+import { show } from './configError.js';
+import {
+  accept, applyRules, choice, flag, notEmpty, noteIf, plugin, isTrue, to,
+  type FsContext, type Rule, type Rules,
+} from './fsllmContext.js';
+import { nearestKey } from './nearestKey.js';
+import { getPath, isPlainObject } from './objectPath.js';
+
+// --- federate.*
+
+const SAME_RESULT_EVAL = "ignored (the global adapter is evaluated on every client's held-out splits)";
+const PFL_METHODS = ['pfedme', 'ditto', 'fedem', 'fedrep', 'fedbn', 'fedsageplus', 'gcflplus', 'flitplus'];
+
+const method: Rule = (v, c, at) => {
+  const m = typeof v === 'string' ? v.toLowerCase() : '';
+  if (m === 'fedavg') c.set('federate.scenario', 'fed', at.path);
+  else if (m === 'local' || m === 'global') c.set('federate.scenario', m, at.path);
+  else if (PFL_METHODS.includes(m)) c.unsupported(at.path, `personalised FL method ${show(v)} is not available yet (use FedAvg, local or global)`, 'federate.scenario');
+  else choice(v, c, at.path, ['FedAvg', 'local', 'global']);
+};
+
+
+const federate: Rules = {
+  mode: to('federate.mode'),
+  client_num: (v, c, at) => (v === 0
+    ? c.note(at.path, 'is 0, so the data decides (one client per category with the meta splitter, else 3)')
+    : c.set('federate.clientNum', v, at.path)),
+  sample_client_num: (v, c, at) => {
+    const rate = getPath(c.root, 'federate.sample_client_rate');
+    if (typeof v === 'number' && v <= 0) c.set('federate.sampleClients', undefined, at.path);   // -1: every client
+    else if (typeof rate === 'number' && rate > 0) c.note(at.path, 'ignored: federate.sample_client_rate is set and wins, as in FS-LLM');
+    else c.set('federate.sampleClients', v, at.path);
+  },
+  sample_client_rate: (v, c, at) => c.set('federate.sampleRate', typeof v === 'number' && v <= 0 ? undefined : v, at.path),
+  total_round_num: to('federate.totalRounds'),
+  method,
+  ignore_weight: flag((v, c, p) => c.set('federate.weighting', v ? 'uniform' : 'samples', p)),
+  share_local_model: accept,   // standalone clients always share the one frozen base model
+  online_aggr: noteIf(isTrue, 'ignored (updates are averaged once all sampled clients report; the result is the same)'),
+  make_global_eval: noteIf(isTrue, SAME_RESULT_EVAL),
+  merge_test_data: noteIf(isTrue, SAME_RESULT_EVAL),
+  merge_val_data: noteIf(isTrue, SAME_RESULT_EVAL),
+  use_diff: noteIf(isTrue, 'ignored (adapters travel whole; averaging them equals averaging their differences)'),
+  save_to: (v, c, at) => {
+    if (v === '') return;
+    c.set('output.dir', v, at.path);
+    c.note(at.path, 'used as the run folder output.dir (FS-LLM writes one checkpoint file there)');
+  },
+  restore_from: (v, c, at) => {
+    if (v === '' || v === null) return;
+    const save = getPath(c.root, 'federate.save_to');
+    if (typeof save === 'string' && save !== '' && save !== v) {
+      c.unsupported(at.path, `resuming from ${show(v)} while saving to ${show(save)} is not available (we resume from and save to one folder; make them equal)`, 'output');
+      return;
+    }
+    if (typeof save !== 'string' || save === '') c.set('output.dir', v, at.path);
+    c.set('output.resume', true, at.path);
+  },
+  save_freq: (v, c, at) => c.set('output.checkpointEvery', typeof v === 'number' && v < 0 ? 0 : v, at.path),
+  client_idx_for_local_train: (v, c, at) => {
+    if (v === 0) return;
+    c.set('federate.scenario', 'local', at.path);
+    c.note(at.path, `every client trains on its own data (scenario local); client ${show(v)} is one row of the per-client report`);
+  },
+  unseen_clients_rate: (v, c, at) => {
+    if (typeof v === 'number' && v > 0) c.unsupported(at.path, 'unseen clients are not available yet (set 0)');
+  },
+  use_ss: (v, c, at) => {
+    if (v === true) c.unsupported(at.path, 'secret sharing is not available (set false)');
+  },
+  sampler: (v, c, at) => {
+    if (v !== 'uniform') c.unsupported(at.path, `client sampler ${show(v)} is not available (use "uniform")`);
+  },
+  process_num: noteIf((v) => typeof v === 'number' && v > 1, 'ignored (a standalone run is one process)'),
+  save_client_model: noteIf(isTrue, 'ignored (only the global adapter is saved)'),
+  data_weighted_aggr: accept,   // unused by FS-LLM's ClientsAvg aggregator too
+  master_addr: accept,
+  master_port: accept,
+  join_in_info: accept,
+  resource_info_file: accept,
+};
+
+// --- data.*, dataloader.*
+
+const FS_DATASETS: Readonly<Record<string, string>> = {
+  'dolly-15k': 'dolly-15k', gsm8k: 'gsm8k', alpaca: 'alpaca', alpaca_cleaned: 'alpaca-cleaned', rosetta_alpaca: 'codealpaca',
+};
+const OUR_DATASETS = ['dolly-15k', 'gsm8k', 'codealpaca', 'alpaca', 'alpaca-cleaned'];
+
+const dataType: Rule = (v, c, at) => {
+  if (typeof v !== 'string') return c.bad(at.path, `expected a dataset such as "gsm8k@llm", got ${show(v)}`, 'data');
+  const cut = v.lastIndexOf('@');
+  const [name, hub] = cut < 0 ? [v, undefined] : [v.slice(0, cut), v.slice(cut + 1)];
+  const mapped = FS_DATASETS[name] ?? (OUR_DATASETS.includes(name) ? name : undefined);
+  if (hub !== undefined && hub !== 'llm') {
+    c.bad(at.path, `${show(v)} is not an LLM dataset (FS-LLM names end in @llm, e.g. "gsm8k@llm")`, 'data');
+  } else if (mapped !== undefined) {
+    c.set('data.type', mapped, at.path);
+  } else if (/\.jsonl?$/.test(name)) {
+    const root = typeof at.siblings.root === 'string' ? at.siblings.root : 'data';   // FS-LLM's default data.root
+    c.set('data.type', 'file', at.path);
+    c.set('data.file', path.join(root, name), at.path);
+  } else if (name === 'code_search_net' || name === 'offsite_tuning') {
+    c.unsupported(at.path, `dataset ${show(v)} is not available yet`, 'data');
+  } else {
+    const near = nearestKey(name, Object.keys(FS_DATASETS));
+    c.bad(at.path, `unknown dataset ${show(v)} (${near !== undefined ? `did you mean "${near}@llm"?` : 'use dolly-15k@llm, gsm8k@llm, alpaca@llm, alpaca_cleaned@llm, rosetta_alpaca@llm or FILE.jsonl@llm'})`, 'data');
+  }
+};
+
+const splitterArgs: Rule = (v, c, at) => {
+  const args = Array.isArray(v) ? v[0] : v;
+  if (args === undefined || args === null) return;
+  if (!isPlainObject(args)) return c.bad(at.path, `expected [{ alpha: 0.5 }], got ${show(v)}`);
+  applyRules(args, { alpha: to('data.alpha') }, `${at.path}[0]`, c);
+};
+
+const data: Rules = {
+  root: to('data.root'),
+  type: dataType,
+  splitter: (v, c, at) => {
+    const s = choice(v, c, at.path, ['iid', 'lda', 'meta', 'dirichlet']);
+    if (s !== undefined) c.set('data.splitter', s === 'lda' ? 'dirichlet' : s, at.path);
+  },
+  splitter_args: splitterArgs,
+  splits: to('data.splits'),
+  subsample: to('data.subsample'),
+  consistent_label_distribution: accept,
+  args: noteIf(notEmpty, 'ignored (arguments of FS-LLM dataset loaders)'),
+  ...Object.fromEntries(['loader', 'save_data', 'transform', 'target_transform', 'pre_transform', 'server_holds_all'].map((k) => [k, accept])),
+};
+
+const dataloader: Rules = {
+  batch_size: to('train.batchSize'),
+  shuffle: noteIf((v) => v === false, 'ignored (training data is always shuffled, seeded by federate.seed)'),
+  num_workers: accept,
+  pin_memory: accept,
+  drop_last: accept,
+  type: accept,
+};
+
+// --- llm.*
+
+const PEFT_DEFAULTS: Readonly<Record<string, [string, number]>> = { r: ['adapter.r', 8], lora_alpha: ['adapter.alpha', 8], lora_dropout: ['adapter.dropout', 0] };
+
+const loraArgs: Rules = {
+  adapter_package: accept,
+  adapter_method: accept,
+  r: to('adapter.r'),
+  lora_alpha: to('adapter.alpha'),
+  lora_dropout: to('adapter.dropout'),
+  target_modules: (v, c, at) => c.set('adapter.targets', typeof v === 'string' ? [v] : v, at.path),
+  use_rslora: to('adapter.rslora'),
+  layers_to_transform: (v, c, at) => c.set('adapter.layers', typeof v === 'number' ? [v] : v, at.path),
+  bias: (v, c, at) => {
+    if (v !== 'none') c.unsupported(at.path, `LoRA bias ${show(v)} is not available (use "none")`);
+  },
+  modules_to_save: (v, c, at) => {
+    if (notEmpty(v)) c.unsupported(at.path, 'training extra whole modules is not available (leave modules_to_save out)');
+  },
+  task_type: accept,
+  fan_in_fan_out: accept,
+  inference_mode: accept,
+  init_lora_weights: accept,
+};
+
+const adapterArgs: Rule = (v, c, at) => {
+  const use = getPath(c.root, 'llm.adapter.use');
+  if (use === false || (use === undefined && !c.partial)) return c.note(at.path, 'ignored because llm.adapter.use is not true');
+  const args = Array.isArray(v) ? v[0] : v;   // FS-LLM reads args[0] only
+  const base = `${at.path}[0]`;
+  if (!isPlainObject(args)) return c.bad(at.path, `expected [{ adapter_package: peft, adapter_method: lora, r: 8, ... }], got ${show(v)}`, 'adapter');
+  const pkg = args.adapter_package ?? 'peft';
+  const kind = args.adapter_method ?? 'lora';
+  if (pkg !== 'peft') return c.unsupported(`${base}.adapter_package`, `${show(pkg)} adapters are not available (use "peft")`, 'adapter');
+  if (kind !== 'lora') return c.unsupported(`${base}.adapter_method`, `adapter method ${show(kind)} is not available yet (use "lora")`, 'adapter');
+  c.set('adapter.method', 'lora', `${base}.adapter_method`);
+  applyRules(args, loraArgs, base, c);
+  if (c.partial) return;
+  // FS-LLM hands args to PEFT's LoraConfig, so PEFT's defaults fill what the file leaves out.
+  const filled = Object.entries(PEFT_DEFAULTS).filter(([k]) => args[k] === undefined);
+  for (const [k, [ours, value]] of filled) c.set(ours, value, `${base}.${k}`);
+  if (filled.length > 0) c.note(at.path, `PEFT defaults for what it leaves out: ${filled.map(([k, [, d]]) => `${k}=${d}`).join(', ')}`);
+};
+
+/** `llm.grad_accum_step` and `grad.grad_accum_count` both set train.gradAccum. */
+export const gradAccum = (other: string): Rule => (v, c, at) => {
+  const o = getPath(c.root, other);   // FedBiOT's LLMTrainer takes the larger of the two
+  c.set('train.gradAccum', typeof v === 'number' && typeof o === 'number' ? Math.max(v, o) : v, at.path);
+  if (at.path === 'grad.grad_accum_count' && v !== 1) c.note(at.path, 'accumulates gradients over micro-batches (FS-LLM\'s llm branch only multiplied the step count)');
+};
+
+const llm: Rules = {
+  tok_len: to('data.tokLen'),
+  chat: accept,
+  adapter: { use: accept, args: adapterArgs, mv_to_cpu: accept },
+  grad_accum_step: gradAccum('grad.grad_accum_count'),
+  cache: { model: noteIf(notEmpty, 'ignored (the model is read from model.path)') },
+  retry_on_nan_loss: noteIf(isTrue, 'ignored (we never build all-masked batches, so that NaN cannot occur)'),
+  offsite_tuning: (v, c, at) => {
+    if (isPlainObject(v) && v.use === true) c.unsupported(`${at.path}.use`, 'offsite tuning (FedOT/FedBiOT) is not available yet (set llm.offsite_tuning.use: false)');
+    else if (notEmpty(v)) c.note(at.path, 'ignored because llm.offsite_tuning.use is not true');
+  },
+  deepspeed: plugin('DeepSpeed'),
+  accelerator: plugin('HF Accelerate'),
+  reward_coeff: accept,
+};
+
+/** FS-LLM keys of the federation, the data and the LLM sections. */
+export const flRules: Rules = { federate, data, dataloader, llm };

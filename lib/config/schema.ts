@@ -1,0 +1,179 @@
+/**
+ * The one options schema of FedTrainer (zod v4). Every object is strict, every leaf carries the
+ * words used in its error message (`fieldHelp`), and defaults live here and nowhere else.
+ * Data-dependent defaults (splitter by dataset, client count, local steps) are filled by
+ * resolveOptions, because they depend on more than one field.
+ */
+import { z } from 'zod';
+
+import {
+  DATASET_TYPES, EVAL_SPLITS, OPTIMIZERS, PRECISIONS, SCHEDULERS, SPLITTERS,
+  type FedTrainerOptions,
+} from './types.js';
+
+/** What a leaf expects and how to fix a bad value, as used in `<path>: expected <expected>, got <x> (<fix>)`. */
+export interface FieldHelp {
+  expected: string;
+  fix: string;
+}
+
+/** @internal Leaf schema → its message words. */
+export const fieldHelp = z.registry<FieldHelp>();
+
+// --- Leaf builders: the constraint and its wording are written once, side by side.
+
+function int(min: number, example: number) {
+  return z.int().min(min).register(fieldHelp, { expected: `an integer ≥ ${min}`, fix: `set an integer such as ${example}` });
+}
+
+interface Range { gt?: number; gte?: number; lt?: number; lte?: number }
+
+function rangeWords(r: Range): string {
+  const low = r.gt !== undefined ? `(${r.gt}` : r.gte !== undefined ? `[${r.gte}` : undefined;
+  const high = r.lt !== undefined ? `${r.lt})` : r.lte !== undefined ? `${r.lte}]` : undefined;
+  if (low !== undefined && high !== undefined) return `a number in ${low}, ${high}`;
+  if (r.gt === 0) return 'a positive number';
+  if (r.gt !== undefined) return `a number > ${r.gt}`;
+  if (r.gte !== undefined) return `a number ≥ ${r.gte}`;
+  return 'a number';
+}
+
+function num(r: Range, example: string) {
+  let s = z.number();
+  if (r.gt !== undefined) s = s.gt(r.gt);
+  if (r.gte !== undefined) s = s.gte(r.gte);
+  if (r.lt !== undefined) s = s.lt(r.lt);
+  if (r.lte !== undefined) s = s.lte(r.lte);
+  return s.register(fieldHelp, { expected: rangeWords(r), fix: `set a number such as ${example}` });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const list = values.map((v) => `"${v}"`).join(', ');
+  return z.enum(values).register(fieldHelp, { expected: `one of ${list}`, fix: `use one of ${list}` });
+}
+
+function str(fix: string) {
+  return z.string().min(1).register(fieldHelp, { expected: 'a non-empty string', fix });
+}
+
+function bool() {
+  return z.boolean().register(fieldHelp, { expected: 'true or false', fix: 'set true or false' });
+}
+
+/** A strict sub-object that may be left out; its own defaults then apply (`{}` is parsed). */
+function section<T extends z.core.$ZodLooseShape>(shape: T) {
+  // `{}` is valid for every section (all keys optional or defaulted); TS cannot see that generically.
+  return z.strictObject(shape).prefault({} as never);
+}
+
+// --- The schema
+
+const share = num({ gte: 0, lte: 1 }, '0.1');
+const splits = z.tuple([share, share, share])
+  .refine((s) => Math.abs(s[0] + s[1] + s[2] - 1) < 1e-6)
+  .register(fieldHelp, { expected: 'three shares [train, val, test] summing to 1', fix: 'set e.g. [0.8, 0.1, 0.1]' });
+
+const model = z.strictObject({
+  path: str('set the path of a model folder or file, e.g. "./models/smollm2-135m"'),
+  threads: int(1, 4).optional(),
+}).register(fieldHelp, { expected: 'a mapping such as { path: "./models/smollm2-135m" }', fix: 'set model.path' });
+
+const data = z.strictObject({
+  type: oneOf(DATASET_TYPES),
+  file: str('set the path of a .json or .jsonl file').optional(),
+  keys: z.strictObject({
+    instruction: str('set the field name holding the instruction').optional(),
+    input: str('set the field name holding the input').optional(),
+    output: str('set the field name holding the response').optional(),
+    category: str('set the field name holding the category').optional(),
+  }).optional(),
+  root: str('set a folder, e.g. "./data"').optional(),
+  cacheDir: str('set a folder, e.g. "~/.cache/fsllm"').optional(),
+  splitter: oneOf(SPLITTERS).optional(),
+  alpha: num({ gt: 0 }, '0.5').default(0.5),
+  splits: splits.default([0.8, 0.1, 0.1]),
+  tokLen: int(8, 512).default(128),
+  subsample: num({ gt: 0, lte: 1 }, '0.5').default(1),
+}).register(fieldHelp, { expected: 'a mapping such as { type: "gsm8k" }', fix: 'set data.type' });
+
+const federate = section({
+  mode: oneOf(['standalone', 'distributed']).default('standalone'),
+  scenario: oneOf(['fed', 'local', 'global']).default('fed'),
+  clientNum: int(1, 8).optional(),
+  totalRounds: int(1, 50).default(10),
+  sampleClients: int(1, 4).optional(),
+  sampleRate: num({ gt: 0, lte: 1 }, '0.5').optional(),
+  weighting: oneOf(['samples', 'uniform']).default('samples'),
+  seed: int(0, 42).default(0),
+});
+
+const adapter = section({
+  method: oneOf(['lora']).default('lora'),
+  r: int(1, 8).default(8),
+  alpha: num({ gt: 0 }, '16').default(16),
+  dropout: num({ gte: 0, lt: 1 }, '0.05').default(0.05),
+  targets: z.array(str('set a module name such as "q_proj"')).min(1)
+    .register(fieldHelp, { expected: 'a non-empty list of module names', fix: 'set e.g. [q_proj, v_proj]' })
+    .default(['q_proj', 'v_proj']),
+  rslora: bool().default(false),
+  layers: z.array(int(0, 0)).min(1)
+    .register(fieldHelp, { expected: 'a non-empty list of layer indices', fix: 'set e.g. [0, 1] or leave it out for all layers' })
+    .optional(),
+});
+
+const optimizer = section({
+  type: oneOf(OPTIMIZERS).default('adamw'),
+  lr: num({ gt: 0 }, '3e-4').default(3e-4),
+  weightDecay: num({ gte: 0 }, '0.01').optional(),
+  beta1: num({ gte: 0, lt: 1 }, '0.9').optional(),
+  beta2: num({ gte: 0, lt: 1 }, '0.999').optional(),
+  eps: num({ gt: 0 }, '1e-8').optional(),
+  momentum: num({ gte: 0, lt: 1 }, '0.9').optional(),
+  nesterov: bool().optional(),
+});
+
+const train = section({
+  localSteps: int(1, 10).optional(),
+  localEpochs: int(1, 1).optional(),
+  batchSize: int(1, 4).default(4),
+  gradAccum: int(1, 2).default(1),
+  optimizer,
+  scheduler: section({
+    type: oneOf(SCHEDULERS).default('constant'),
+    warmupSteps: int(0, 100).default(0),
+    warmupRatio: num({ gte: 0, lt: 1 }, '0.03').optional(),
+  }),
+  maxGradNorm: num({ gte: 0 }, '1.0').default(0),
+  precision: oneOf(PRECISIONS).default('fp32'),
+  fedprox: section({ mu: num({ gte: 0 }, '0.01').default(0) }),
+  keepOptimizerState: bool().default(false),
+  pack: bool().default(true),
+});
+
+const evaluation = section({
+  every: int(0, 10).default(1),
+  splits: z.array(oneOf(EVAL_SPLITS)).min(1)
+    .register(fieldHelp, { expected: 'a non-empty list of "val" and/or "test"', fix: 'set e.g. [val, test]' })
+    .default(['val', 'test']),
+  batchSize: int(1, 8).default(8),
+  // Default (resolveOptions): val_loss when val is evaluated and non-empty, else test_loss.
+  bestKey: oneOf(['val_loss', 'test_loss']).optional(),
+  earlyStop: section({ patience: int(0, 5).default(0), delta: num({ gte: 0 }, '0.001').default(0) }),
+});
+
+const output = section({
+  dir: str('set a folder, e.g. "runs/my-run"').default('runs/fsllm'),
+  checkpointEvery: int(0, 10).default(1),
+  resume: bool().default(false),
+  report: bool().default(true),
+});
+
+/** The options schema. Parse with `resolveOptions`, which maps its issues to readable messages. */
+export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output });
+
+/** What the schema alone yields, before the data-dependent defaults of resolveOptions. */
+export type ParsedOptions = z.output<typeof optionsSchema>;
+
+// Compile-time check: every well-typed FedTrainerOptions is accepted by the schema's input type.
+const inputMatches: (o: FedTrainerOptions) => z.input<typeof optionsSchema> = (o) => o;
+void inputMatches;

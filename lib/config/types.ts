@@ -1,0 +1,200 @@
+/**
+ * The option types of `FedTrainer`: `FedTrainerOptions` (what users write; anything with a default
+ * may be left out) and `ResolvedOptions` (what `resolveOptions` returns; every default filled in).
+ * The zod schema in schema.ts is checked against both at compile time.
+ */
+
+/** Built-in datasets (see DESIGN §3.1), or `'file'` for an Alpaca-style JSON/JSONL file. */
+export const DATASET_TYPES = ['dolly-15k', 'gsm8k', 'codealpaca', 'alpaca', 'alpaca-cleaned', 'file'] as const;
+/** How data is split across clients. */
+export const SPLITTERS = ['iid', 'dirichlet', 'meta'] as const;
+/** Local optimizers. */
+export const OPTIMIZERS = ['adamw', 'sgd'] as const;
+/** Learning-rate schedules (with optional linear warm-up). */
+export const SCHEDULERS = ['constant', 'linear', 'cosine'] as const;
+/** Training precision: fp32, or mixed bf16/fp16 with fp32 master weights. */
+export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
+/** Held-out splits that can be evaluated. */
+export const EVAL_SPLITS = ['val', 'test'] as const;
+
+export type DatasetType = (typeof DATASET_TYPES)[number];
+export type SplitterType = (typeof SPLITTERS)[number];
+export type OptimizerType = (typeof OPTIMIZERS)[number];
+export type SchedulerType = (typeof SCHEDULERS)[number];
+export type TrainPrecision = (typeof PRECISIONS)[number];
+export type EvalSplitKind = (typeof EVAL_SPLITS)[number];
+
+/** Field names of an instruction record, when they differ from `instruction`/`input`/`output`/`category`. */
+export interface InstructionKeyOptions {
+  instruction?: string;
+  input?: string;
+  output?: string;
+  category?: string;
+}
+
+export interface ModelOptions {
+  /** HF folder (config.json + *.safetensors), GGUF file or llama2.c `.bin`. Required. */
+  path: string;
+  /** CPU threads for the native core (≥ 1); unset = the core's choice. */
+  threads?: number;
+}
+
+export interface DataOptions {
+  /** Which dataset. Required. */
+  type: DatasetType;
+  /** The JSON/JSONL file; required iff `type` is `'file'`. */
+  file?: string;
+  keys?: InstructionKeyOptions;
+  /** Local folder holding the dataset files ("dataRoot"); unset = download into `cacheDir`. */
+  root?: string;
+  cacheDir?: string;
+  /** How to split data across clients. Default: `meta` for dolly-15k and codealpaca, else `iid`. */
+  splitter?: SplitterType;
+  /** Dirichlet concentration (> 0), used by the `dirichlet` splitter only. Default 0.5. */
+  alpha?: number;
+  /** Train/val/test shares, non-negative and summing to 1. Default [0.8, 0.1, 0.1]. */
+  splits?: [number, number, number];
+  /** Tokens per example (≥ 8); longer examples are truncated. Default 128. */
+  tokLen?: number;
+  /** Share of the data to use, in (0, 1]. Default 1. */
+  subsample?: number;
+}
+
+export interface FederateOptions {
+  /** Default `'standalone'` (one process; clients share the frozen base model). */
+  mode?: 'standalone' | 'distributed';
+  /** `fed` (federated), `local` (each client alone) or `global` (all data pooled). Default `'fed'`. */
+  scenario?: 'fed' | 'local' | 'global';
+  /** Number of clients (≥ 1). Default: the number of categories for `meta`, else 3. */
+  clientNum?: number;
+  /** Rounds (≥ 1). Default 10. */
+  totalRounds?: number;
+  /** Clients sampled per round (≥ 1); not together with `sampleRate`. Default: all. */
+  sampleClients?: number;
+  /** Share of clients sampled per round, in (0, 1]; not together with `sampleClients`. */
+  sampleRate?: number;
+  /** FedAvg weights: by samples trained this round, or uniform. Default `'samples'`. */
+  weighting?: 'samples' | 'uniform';
+  /** Seed for splits, sampling and initialisation (integer ≥ 0). Default 0. */
+  seed?: number;
+}
+
+export interface AdapterOptions {
+  method?: 'lora';
+  /** LoRA rank (≥ 1). Default 8. */
+  r?: number;
+  /** LoRA alpha (> 0); scaling = alpha / r (alpha / √r with rsLoRA). Default 16. */
+  alpha?: number;
+  /** Dropout on the LoRA input, in [0, 1). Default 0.05. */
+  dropout?: number;
+  /** Module names to adapt. Default ['q_proj', 'v_proj']. */
+  targets?: string[];
+  /** rsLoRA scaling. Default false. */
+  rslora?: boolean;
+  /** Layer indices to adapt (≥ 0); unset = all layers. */
+  layers?: number[];
+}
+
+export interface TrainOptimizerOptions {
+  /** Default `'adamw'`. */
+  type?: OptimizerType;
+  /** Learning rate (> 0). Default 3e-4. */
+  lr?: number;
+  weightDecay?: number;
+  /** AdamW only. */
+  beta1?: number;
+  /** AdamW only. */
+  beta2?: number;
+  /** AdamW only. */
+  eps?: number;
+  /** SGD only. */
+  momentum?: number;
+  /** SGD only. */
+  nesterov?: boolean;
+}
+
+export interface TrainSchedulerOptions {
+  /** Default `'constant'`. */
+  type?: SchedulerType;
+  /** Linear warm-up steps (≥ 0). Default 0. */
+  warmupSteps?: number;
+  /** Warm-up as a share of all steps, in [0, 1); not together with `warmupSteps` > 0. */
+  warmupRatio?: number;
+}
+
+export interface TrainOptions {
+  /** Optimizer steps per client per round (≥ 1); exactly one of this and `localEpochs`. Default 10. */
+  localSteps?: number;
+  /** Passes over the client's data per round (≥ 1). */
+  localEpochs?: number;
+  /** Examples per micro-batch (≥ 1). Default 4. */
+  batchSize?: number;
+  /** Micro-batches per optimizer step (≥ 1). Default 1. */
+  gradAccum?: number;
+  optimizer?: TrainOptimizerOptions;
+  scheduler?: TrainSchedulerOptions;
+  /** Gradient-norm clip (≥ 0; 0 = off). Default 0. */
+  maxGradNorm?: number;
+  /** Default `'fp32'`. */
+  precision?: TrainPrecision;
+  /** FedProx proximal weight mu (≥ 0; 0 = off). Default 0. */
+  fedprox?: { mu?: number };
+  /** Keep optimizer moments across rounds. Default false (fresh each round, as FS-LLM). */
+  keepOptimizerState?: boolean;
+  /** Pack several short examples into one row. Default true. */
+  pack?: boolean;
+}
+
+export interface EvalOptions {
+  /** Evaluate every N rounds (≥ 0; 0 = only after the last round). Default 1. */
+  every?: number;
+  /** Default ['val', 'test']. */
+  splits?: EvalSplitKind[];
+  /** Default 8. */
+  batchSize?: number;
+  /** Metric that picks the best round. Default `'val_loss'`, or `'test_loss'` when val is not evaluated or empty. */
+  bestKey?: 'val_loss' | 'test_loss';
+  /** Stop when `bestKey` has not improved by more than `delta` for `patience` evaluations (0 = off). */
+  earlyStop?: { patience?: number; delta?: number };
+}
+
+export interface OutputOptions {
+  /** Run folder (checkpoints, report). Default 'runs/fsllm'. */
+  dir?: string;
+  /** Checkpoint every N rounds (≥ 0; 0 = off). Default 1. */
+  checkpointEvery?: number;
+  /** Resume from the latest checkpoint in `dir`. Default false. */
+  resume?: boolean;
+  /** Write the HTML/JSON run report. Default true. */
+  report?: boolean;
+}
+
+/** Everything a `FedTrainer` run needs; see schema.ts for limits and resolveOptions for defaults. */
+export interface FedTrainerOptions {
+  model: ModelOptions;
+  data: DataOptions;
+  federate?: FederateOptions;
+  adapter?: AdapterOptions;
+  train?: TrainOptions;
+  eval?: EvalOptions;
+  output?: OutputOptions;
+}
+
+/** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
+export interface ResolvedOptions {
+  model: ModelOptions;
+  data: Required<Omit<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>> & Pick<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>;
+  /** `clientNum` is unset only with the `meta` splitter, where the data decides (one client per category). */
+  federate: Required<Omit<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate'>> &
+    Pick<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate'>;
+  adapter: Required<Omit<AdapterOptions, 'layers'>> & Pick<AdapterOptions, 'layers'>;
+  /** Exactly one of `localSteps` and `localEpochs` is set. */
+  train: Required<Omit<TrainOptions, 'localSteps' | 'localEpochs' | 'optimizer' | 'scheduler' | 'fedprox'>> &
+    Pick<TrainOptions, 'localSteps' | 'localEpochs'> & {
+      optimizer: Required<Pick<TrainOptimizerOptions, 'type' | 'lr'>> & Omit<TrainOptimizerOptions, 'type' | 'lr'>;
+      scheduler: Required<Pick<TrainSchedulerOptions, 'type' | 'warmupSteps'>> & Pick<TrainSchedulerOptions, 'warmupRatio'>;
+      fedprox: { mu: number };
+    };
+  eval: Required<Omit<EvalOptions, 'earlyStop'>> & { earlyStop: { patience: number; delta: number } };
+  output: Required<OutputOptions>;
+}

@@ -1,0 +1,157 @@
+/**
+ * A federated client in simulation: its own data, cursor and (optionally) optimizer state, and a turn on
+ * the one shared frozen base model. On `modelPara` it loads the global adapter, runs its local fit with the
+ * hook-based Trainer, offloads the result to host memory and uploads it; on `evaluate` it reports held-out
+ * losses. It talks to the server only through an Endpoint.
+ */
+import { decodeAdapter, encodeAdapter } from '../comm/adapterFrame.js';
+import type { Address, AnyMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
+import type { Endpoint } from '../comm/transport.js';
+import { pack } from '../data/pack.js';
+import { collate } from '../data/collate.js';
+import type { TokenizedExample } from '../data/tokenizeExample.js';
+import { manualSeed } from '../native/manualSeed.js';
+import type { Model } from '../native/Model.js';
+import type { TrainSession } from '../native/TrainSession.js';
+import type { Precision } from '../native/binding.js';
+import type { BatchCursor, BatchSource } from '../trainer/batchSource.js';
+import { loggingHook } from '../trainer/hooks/logging.js';
+import { offloadHook, type OffloadedState } from '../trainer/hooks/offload.js';
+import type { Trainer } from '../trainer/Trainer.js';
+import type { AsyncLock } from '../util/lock.js';
+import { mixSeed } from '../util/random.js';
+import type { FedEmitter } from './events.js';
+
+/** The shared base model and the lock that gives one client at a time its turn on it. */
+export interface SharedModel {
+  model: Model;
+  session: TrainSession;
+  turn: AsyncLock;
+}
+
+export interface ClientOptions {
+  id: number;
+  trainer: Trainer;
+  data: BatchSource;
+  heldOut: Record<EvalSplit, TokenizedExample[]>;
+  /** Local work per round: optimizer steps, or whole passes over the training examples. */
+  local: { steps: number } | { epochs: number };
+  lr: number;
+  precision: Precision;
+  maxGradNorm: number;
+  /** Keep optimizer moments across rounds (else a fresh optimizer each round, as FS-LLM). */
+  keepOptimizerState: boolean;
+  evalBatchSize: number;
+  seed: number;
+}
+
+/** A client's state between rounds (checkpointed so a resumed run draws the same batches). */
+export interface ClientSnapshot {
+  cursor: BatchCursor;
+  optimizer: Float32Array | null;
+}
+
+export class Client {
+  readonly id: number;
+  readonly #endpoint: Endpoint;
+  readonly #shared: SharedModel;
+  readonly #options: ClientOptions;
+  readonly #events: FedEmitter;
+  #optimizer: Float32Array | null = null;
+  #offloaded: OffloadedState | null = null;
+  #finished: (() => void) | null = null;
+
+  constructor(endpoint: Endpoint, shared: SharedModel, options: ClientOptions, events: FedEmitter) {
+    this.id = options.id;
+    this.#endpoint = endpoint;
+    this.#shared = shared;
+    this.#options = options;
+    this.#events = events;
+    options.trainer.hooks.register('batchEnd', 'progress', loggingHook((entry) => events.emit('step', entry)));
+    options.trainer.hooks.register('fitEnd', 'offload', offloadHook((state) => {
+      this.#offloaded = state;
+    }, options.keepOptimizerState));
+    endpoint.onMessage((from, message) => this.#receive(from, message));
+  }
+
+  /** Announces the client to the server. */
+  async join(): Promise<void> {
+    await this.#endpoint.send('server', { type: 'join', clientId: this.id, trainSamples: this.#options.data.examples.length });
+  }
+
+  get snapshot(): ClientSnapshot {
+    return { cursor: { ...this.#options.data.cursor }, optimizer: this.#optimizer };
+  }
+
+  restore(snapshot: ClientSnapshot): void {
+    this.#options.data.cursor = { ...snapshot.cursor };
+    this.#optimizer = snapshot.optimizer;
+  }
+
+  /** Resolves when the server sends `finish`. */
+  finished(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#finished = resolve;
+    });
+  }
+
+  async #receive(from: Address, message: AnyMessage): Promise<void> {
+    if (from !== 'server') return;
+    const msg = message as ServerMessage;
+    if (msg.type === 'modelPara') await this.#train(msg.round, msg.adapter);
+    else if (msg.type === 'evaluate') await this.#evaluate(msg.round, msg.adapter, msg.splits);
+    else this.#finished?.();
+  }
+
+  async #train(round: number, frame: Uint8Array): Promise<void> {
+    const o = this.#options;
+    const { model, session, turn } = this.#shared;
+    const result = await turn.run(async () => {
+      this.#events.emit('clientStart', { round, client: this.id });
+      await model.importAdapter(decodeAdapter(frame));
+      if (o.keepOptimizerState && this.#optimizer) await session.importOptimizerState(this.#optimizer);
+      else await session.resetOptimizer();
+      // Dropout draws from the native generator: seeding each turn makes any round replayable.
+      await manualSeed(mixSeed(o.seed, round, this.id));
+      const steps = 'steps' in o.local ? o.local.steps : o.local.epochs * o.data.stepsPerEpoch;
+      const fit = await o.trainer.fit({
+        model, session, data: o.data, steps, lr: o.lr, precision: o.precision, maxGradNorm: o.maxGradNorm, round, clientId: this.id,
+      });
+      const offloaded = this.#offloaded!;
+      this.#offloaded = null;
+      this.#optimizer = offloaded.optimizer;
+      return { fit, adapter: offloaded.adapter };
+    });
+    const { fit } = result;
+    await this.#endpoint.send('server', {
+      type: 'modelPara',
+      round,
+      sampleSize: fit.samples,
+      adapter: encodeAdapter(result.adapter),
+      train: { loss: fit.lossSum / fit.steps, steps: fit.steps, targetTokens: fit.targetTokens, msPerStep: fit.ms / fit.steps },
+    });
+  }
+
+  async #evaluate(round: number, frame: Uint8Array, splits: EvalSplit[]): Promise<void> {
+    const { model, turn } = this.#shared;
+    const results = await turn.run(async () => {
+      await model.importAdapter(decodeAdapter(frame));
+      const out: SplitLoss[] = [];
+      for (const split of splits) out.push({ split, ...(await this.#heldOutLoss(this.#options.heldOut[split])) });
+      return out;
+    });
+    await this.#endpoint.send('server', { type: 'metrics', round, results });
+  }
+
+  async #heldOutLoss(examples: TokenizedExample[]): Promise<{ lossSum: number; tokens: number }> {
+    if (examples.length === 0) return { lossSum: 0, tokens: 0 };
+    const { evalBatchSize } = this.#options;
+    const { tokLen, padId } = this.#options.data.options;
+    const batches = [];
+    for (let i = 0; i < examples.length; i += evalBatchSize) {
+      const slice = examples.slice(i, i + evalBatchSize);
+      batches.push(this.#options.data.options.pack ? pack(slice, tokLen, padId) : collate(slice, padId));
+    }
+    return this.#shared.model.evalLoss(batches);
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The entry point of a federated run: validates options, loads the base model once, prepares each
+ * client's data, and runs the server and clients over the in-process transport (standalone mode),
+ * writing metrics, checkpoints, the final adapter and report.html to the output folder.
+ */
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { encodeAdapter } from '../comm/adapterFrame.js';
+import { InProcessTransport } from '../comm/inProcess.js';
+import { resolveOptions, type FedTrainerOptions, type ResolvedOptions } from '../config/index.js';
+import { fsllmError } from '../errors/index.js';
+import type { AdapterState } from '../native/adapterState.js';
+import { binding } from '../native/binding.js';
+import { normalizeLora } from '../native/lora.js';
+import { Model } from '../native/Model.js';
+import { loadAdapter, writeAdapterFiles } from '../native/peftAdapter.js';
+import { TrainSession } from '../native/TrainSession.js';
+import { writeReport } from '../report/index.js';
+import { BatchSource } from '../trainer/batchSource.js';
+import { addFedProx } from '../trainer/hooks/fedProx.js';
+import { lrScheduleHook } from '../trainer/hooks/lrSchedule.js';
+import { Trainer } from '../trainer/Trainer.js';
+import { AsyncLock } from '../util/lock.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { Client, type SharedModel } from './Client.js';
+import type { FedEmitter } from './events.js';
+import { prepareClients, type PreparedClient } from './prepareClients.js';
+import type { CostSummary, EvalRecord, RoundRecord, RunRecord, TrainRecord } from './records.js';
+import { RunOutput } from './runOutput.js';
+import { Server } from './Server.js';
+
+/** An adapter the run produced, with the configuration needed to save it in PEFT format. */
+export interface FinalAdapter {
+  state: AdapterState;
+  /** Writes `adapter_config.json` + `adapter_model.safetensors` into `dir`. */
+  save(dir: string): Promise<void>;
+}
+
+export interface FedResults {
+  outDir: string;
+  /** Rounds completed (fewer than totalRounds after an early stop). */
+  rounds: number;
+  reason: 'completed' | 'earlyStop';
+  /** Best evaluation of the merged split named by eval.bestKey. */
+  best: { round: number; value: number; key: string } | null;
+  /** Records of the last evaluation (per client and 'global'). */
+  final: EvalRecord[];
+  history: RunRecord[];
+  cost: CostSummary;
+  /** The global adapter (fed, global scenarios); null in the local scenario. */
+  adapter: FinalAdapter | null;
+  /** Each client's own adapter (local scenario). */
+  clientAdapters: Map<number, FinalAdapter>;
+}
+
+/**
+ * A federated fine-tuning run.
+ * @example
+ * const run = new FedTrainer({ model: { path: 'assets/stories260K/stories260K.bin' }, data: { type: 'gsm8k', root: './data' } });
+ * run.on('roundEnd', (r) => console.log(r.round, r.trainLoss));
+ * const result = await run.run();
+ * await result.adapter?.save('./out/adapter');
+ * @throws `ERR_FSLLM_CONFIG` from the constructor when an option is invalid (the message names each one and its fix).
+ */
+export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
+  readonly options: ResolvedOptions;
+  #running = false;
+
+  constructor(options: FedTrainerOptions | ResolvedOptions) {
+    super();
+    this.options = resolveOptions(options);
+  }
+
+  /** Runs every round (or resumes from the output folder's checkpoint when output.resume is set). */
+  async run(runOptions: { signal?: AbortSignal } = {}): Promise<FedResults> {
+    if (this.#running) throw fsllmError('ERR_FSLLM_BUSY', 'This FedTrainer is already running; await run() before calling it again');
+    this.#running = true;
+    try {
+      return await this.#run(runOptions.signal);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #run(signal: AbortSignal | undefined): Promise<FedResults> {
+    const o = this.options;
+    if (o.federate.mode !== 'standalone') {
+      throw fsllmError('ERR_FSLLM_UNSUPPORTED', `federate.mode '${o.federate.mode}' needs the network transport, which is not available yet; use federate.mode 'standalone'`);
+    }
+    const started = Date.now();
+    const output = new RunOutput(o.output.dir);
+    const model = await Model.load(o.model.path);
+    const transport = new InProcessTransport();
+    let session: TrainSession | null = null;
+    const records: RunRecord[] = [];
+    let stopCollecting = () => {};
+    try {
+      if (o.model.threads !== undefined) binding().setNumThreads(o.model.threads);
+      const tokenizer = model.tokenizer;
+      if (!tokenizer) throw fsllmError('ERR_FSLLM_TOKENIZER', `${o.model.path}: no tokenizer was found beside the model, and federated data must be tokenized`);
+      const prepared = await prepareClients(o, tokenizer, (m) => this.emit('warning', m));
+      const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');
+      const { trainableParameters } = await model.attachLora(lora);
+      const initial = await model.exportAdapter();
+      session = await TrainSession.create(model, { optimizer: o.train.optimizer });
+      const shared: SharedModel = { model, session, turn: new AsyncLock() };
+      const padId = tokenizer.eosId ?? 0;
+
+      const collect = (r: TrainRecord | RoundRecord) => records.push(r);
+      const collectEval = (e: { records: EvalRecord[] }) => records.push(...e.records);
+      this.on('clientEnd', collect).on('roundEnd', collect).on('eval', collectEval);
+      stopCollecting = () => this.off('clientEnd', collect).off('roundEnd', collect).off('eval', collectEval);
+
+      const clients = prepared.map((p) => this.#client(p, transport, shared, padId));
+      const fingerprint = fingerprintOf(o);
+      let server: Server;
+      const afterRound = async (round: number) => {
+        await output.append(records.splice(0));
+        const every = o.output.checkpointEvery;
+        if (every > 0 && (round % every === 0 || round === o.federate.totalRounds)) {
+          const dir = await writeCheckpoint(output.dir, {
+            server: server.snapshot,
+            global: server.global,
+            personal: server.personal,
+            clients: new Map(clients.map((c) => [c.id, c.snapshot])),
+            lora,
+            family: model.config.family,
+            baseModel: path.basename(model.source),
+            fingerprint,
+          });
+          this.emit('checkpoint', { round, dir });
+        }
+      };
+      server = new Server(transport.endpoint('server'), initial, {
+        clientIds: clients.map((c) => c.id),
+        totalRounds: o.federate.totalRounds,
+        sampling: { count: o.federate.sampleClients, rate: o.federate.sampleRate },
+        weighting: o.federate.weighting,
+        personalized: o.federate.scenario === 'local',
+        evalEvery: o.eval.every,
+        evalSplits: o.eval.splits,
+        bestKey: o.eval.bestKey,
+        earlyStop: o.eval.earlyStop,
+        seed: o.federate.seed,
+        afterRound,
+      }, this);
+
+      const checkpoint = o.output.resume ? await readCheckpoint(output.dir) : null;
+      if (checkpoint) {
+        if (checkpoint.fingerprint !== fingerprint) {
+          throw fsllmError('ERR_FSLLM_CONFIG', `${output.dir}: the checkpoint was written by a run with other options; resume with the same options (only federate.totalRounds may change) or use another output.dir`);
+        }
+        await loadAdapter(model, checkpoint.adapterDir);
+        server.restore(checkpoint.server, (await model.exportAdapter()).data, checkpoint.personal);
+        for (const c of clients) {
+          const snap = checkpoint.clients.get(c.id);
+          if (snap) c.restore(snap);
+        }
+      }
+      await output.start(o, checkpoint?.round ?? null);
+
+      const failed = new Promise<never>((_, reject) => transport.onError(reject));
+      const finished = Promise.all(clients.map((c) => c.finished()));
+      await Promise.all(clients.map((c) => c.join()));
+      const reason = await Promise.race([server.run(signal), failed]);
+      await Promise.race([finished, failed]);
+
+      // Outputs: final adapter(s), cost, report.
+      const family = model.config.family;
+      const base = path.basename(model.source);
+      const finalAdapter = (state: AdapterState): FinalAdapter => ({ state, save: (dir) => writeAdapterFiles(dir, state, lora, family, base) });
+      const adapter = o.federate.scenario === 'local' ? null : finalAdapter(server.global);
+      const clientAdapters = new Map([...server.personal].map(([id, data]) => [id, finalAdapter({ data, manifest: initial.manifest })]));
+      if (adapter) await adapter.save(path.join(output.dir, 'adapter'));
+      for (const [id, a] of clientAdapters) await a.save(path.join(output.dir, 'adapters', `client-${id}`));
+      const history = await output.records();
+      const cost = costOf(history, trainableParameters, encodeAdapter(initial).byteLength, (Date.now() - started) / 1000);
+      await output.writeCost(cost);
+      if (o.output.report) await writeReport(output.dir);
+      const lastEvalRound = Math.max(0, ...history.filter((r) => r.kind === 'eval').map((r) => r.round));
+      const best = server.snapshot.best;
+      return {
+        outDir: output.dir,
+        rounds: server.snapshot.round,
+        reason,
+        best: best ? { ...best, key: o.eval.bestKey } : null,
+        final: history.filter((r): r is EvalRecord => r.kind === 'eval' && r.round === lastEvalRound),
+        history,
+        cost,
+        adapter,
+        clientAdapters,
+      };
+    } finally {
+      stopCollecting();
+      transport.close();
+      await session?.dispose();
+      await model.dispose();
+    }
+  }
+
+  #client(p: PreparedClient, transport: InProcessTransport, shared: SharedModel, padId: number): Client {
+    const o = this.options;
+    if (p.train.length === 0) {
+      throw fsllmError('ERR_FSLLM_DATA', `Client ${p.id}${p.label ? ` (${p.label})` : ''} has no training example left; lower federate.clientNum, raise data.tokLen or use more data`);
+    }
+    const data = new BatchSource(p.train, {
+      batchSize: o.train.batchSize,
+      gradAccum: o.train.gradAccum,
+      tokLen: o.data.tokLen,
+      padId,
+      pack: o.train.pack,
+      seed: o.federate.seed * 1_000_003 + p.id,
+    });
+    const trainer = new Trainer();
+    const epochs = o.train.localEpochs;
+    const local = epochs !== undefined ? { epochs } : { steps: o.train.localSteps ?? 10 };
+    const stepsPerFit = epochs !== undefined ? epochs * data.stepsPerEpoch : (o.train.localSteps ?? 10);
+    const { scheduler } = o.train;
+    if (scheduler.type !== 'constant' || scheduler.warmupSteps > 0 || (scheduler.warmupRatio ?? 0) > 0) {
+      const runSteps = stepsPerFit * o.federate.totalRounds;
+      const warmupSteps = scheduler.warmupRatio !== undefined ? Math.round(scheduler.warmupRatio * runSteps) : scheduler.warmupSteps;
+      trainer.hooks.register('batchStart', 'lrSchedule', lrScheduleHook(o.train.optimizer.lr, { type: scheduler.type, warmupSteps }, runSteps));
+    }
+    if (o.train.fedprox.mu > 0) addFedProx(trainer.hooks, o.train.fedprox.mu);
+    return new Client(transport.endpoint(p.id), shared, {
+      id: p.id,
+      trainer,
+      data,
+      heldOut: { val: p.val, test: p.test },
+      local,
+      lr: o.train.optimizer.lr,
+      precision: o.train.precision,
+      maxGradNorm: o.train.maxGradNorm,
+      keepOptimizerState: o.train.keepOptimizerState,
+      evalBatchSize: o.eval.batchSize,
+      seed: o.federate.seed,
+    }, this);
+  }
+}
+
+/** Options that change results (everything but the output switches and the round budget). */
+function fingerprintOf(o: ResolvedOptions): string {
+  const { output: _output, ...rest } = o;
+  const { totalRounds: _rounds, ...federate } = rest.federate;
+  return createHash('sha256').update(JSON.stringify({ ...rest, federate })).digest('hex').slice(0, 16);
+}
+
+function costOf(history: RunRecord[], trainableParameters: number, adapterMessageBytes: number, wallSeconds: number): CostSummary {
+  const train = history.filter((r): r is TrainRecord => r.kind === 'train');
+  const rounds = history.filter((r) => r.kind === 'round');
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const down = sum(rounds.map((r) => r.bytesDown));
+  const up = sum(rounds.map((r) => r.bytesUp));
+  return {
+    trainableParameters,
+    adapterMessageBytes,
+    meanMsPerStep: sum(train.map((t) => t.msPerStep * t.steps)) / Math.max(1, sum(train.map((t) => t.steps))),
+    peakRssBytes: Math.max(0, ...rounds.map((r) => r.rssBytes)),
+    bytesDownPerRound: down / Math.max(1, rounds.length),
+    bytesUpPerRound: up / Math.max(1, rounds.length),
+    totalBytes: down + up,
+    wallSeconds,
+  };
+}

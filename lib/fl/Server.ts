@@ -1,0 +1,269 @@
+/**
+ * The federated server: samples clients, broadcasts the global adapter, folds their updates into FedAvg
+ * as they arrive, evaluates every N rounds, tracks the best round and stops early. It talks to clients
+ * only through an Endpoint, so the same code runs in-process and over a network transport.
+ */
+import { FedAvgAccumulator } from '../aggregate/fedAvg.js';
+import { decodeAdapter, encodeAdapter } from '../comm/adapterFrame.js';
+import type { Address, AnyMessage, ClientMessage, EvalSplit, SplitLoss } from '../comm/messages.js';
+import type { Endpoint } from '../comm/transport.js';
+import { fsllmError } from '../errors/index.js';
+import type { AdapterState } from '../native/adapterState.js';
+import type { FedEmitter } from './events.js';
+import type { EvalRecord, RoundRecord, TrainRecord } from './records.js';
+import { sampleClients, type SamplingOptions } from './sampling.js';
+
+export interface ServerOptions {
+  clientIds: number[];
+  totalRounds: number;
+  sampling: SamplingOptions;
+  /** FedAvg weights: samples trained this round, or 1 per client. */
+  weighting: 'samples' | 'uniform';
+  /** `local` scenario: no averaging, each client continues from its own adapter. */
+  personalized: boolean;
+  evalEvery: number;
+  evalSplits: EvalSplit[];
+  bestKey: 'val_loss' | 'test_loss';
+  earlyStop: { patience: number; delta: number };
+  seed: number;
+  /** Awaited after each round (checkpointing); the next round starts when it resolves. */
+  afterRound?: (round: number) => Promise<void>;
+}
+
+/** Everything the server needs to continue a run after `round` (checkpointed with the global adapter). */
+export interface ServerSnapshot {
+  round: number;
+  best: { round: number; value: number } | null;
+  /** Evaluations since the best one (early stopping). */
+  sinceBest: number;
+}
+
+interface Waiter {
+  kind: 'join' | 'modelPara' | 'metrics';
+  round: number;
+  pending: Set<number>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class Server {
+  readonly #endpoint: Endpoint;
+  readonly #options: ServerOptions;
+  readonly #events: FedEmitter;
+  #global: AdapterState;
+  readonly #personal = new Map<number, Float32Array>();
+  readonly #joined = new Set<number>();
+  #state: ServerSnapshot = { round: 0, best: null, sinceBest: 0 };
+  #waiter: Waiter | null = null;
+  #accumulator: FedAvgAccumulator | null = null;
+  #roundTrain: TrainRecord[] = [];
+  #roundEval = new Map<number, SplitLoss[]>();
+
+  constructor(endpoint: Endpoint, global: AdapterState, options: ServerOptions, events: FedEmitter) {
+    this.#endpoint = endpoint;
+    this.#global = global;
+    this.#options = options;
+    this.#events = events;
+    endpoint.onMessage((from, message) => this.#receive(from, message));
+  }
+
+  /** The current global adapter (after the last aggregation). */
+  get global(): AdapterState {
+    return this.#global;
+  }
+
+  /** Per-client adapters of the `local` scenario. */
+  get personal(): ReadonlyMap<number, Float32Array> {
+    return this.#personal;
+  }
+
+  get snapshot(): ServerSnapshot {
+    return { ...this.#state, best: this.#state.best ? { ...this.#state.best } : null };
+  }
+
+  /** Continues from a checkpoint: state, global adapter and (local scenario) each client's adapter. */
+  restore(snapshot: ServerSnapshot, global: Float32Array, personal: Map<number, Float32Array>): void {
+    this.#state = { ...snapshot };
+    this.#global = { data: global, manifest: this.#global.manifest };
+    for (const [id, data] of personal) this.#personal.set(id, data);
+  }
+
+  /** Runs rounds `snapshot.round + 1 …` to the end. Resolves with why it ended. */
+  async run(signal?: AbortSignal): Promise<'completed' | 'earlyStop'> {
+    const { clientIds, totalRounds } = this.#options;
+    await this.#wait('join', 0, clientIds.filter((id) => !this.#joined.has(id)), signal);
+    // Round 0 evaluates the starting adapter, so curves show where training began.
+    if (this.#state.round === 0 && this.#options.evalEvery > 0) await this.#evaluate(0, signal);
+    let reason: 'completed' | 'earlyStop' = 'completed';
+    for (let round = this.#state.round + 1; round <= totalRounds; round++) {
+      const stop = await this.#round(round, signal);
+      this.#state.round = round;
+      await this.#options.afterRound?.(round);
+      if (stop) {
+        reason = 'earlyStop';
+        break;
+      }
+    }
+    const final = encodeAdapter(this.#global);
+    await Promise.all(clientIds.map((id) => this.#endpoint.send(id, { type: 'finish', round: this.#state.round, adapter: final })));
+    this.#events.emit('done', { rounds: this.#state.round, reason });
+    return reason;
+  }
+
+  /** One round; returns true when early stopping ends the run. */
+  async #round(round: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const started = Date.now();
+    const { bytesSent: sent0, bytesReceived: received0 } = this.#endpoint.stats;
+    const clients = sampleClients(this.#options.clientIds, round, this.#options.seed, this.#options.sampling);
+    this.#events.emit('roundStart', { round, clients });
+
+    // Train: broadcast, then fold updates in as they arrive.
+    this.#accumulator = new FedAvgAccumulator(this.#global.data.length);
+    this.#roundTrain = [];
+    const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
+    const waiting = this.#wait('modelPara', round, clients, signal);
+    for (const id of clients) {
+      const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
+      await this.#endpoint.send(id, { type: 'modelPara', round, adapter });
+    }
+    await waiting;
+    if (!this.#options.personalized) this.#global = { data: this.#accumulator.mean(), manifest: this.#global.manifest };
+    const weights = this.#roundTrain.map((t) => (this.#options.weighting === 'samples' ? t.samples : 1));
+    this.#events.emit('aggregate', { round, clients: this.#roundTrain.map((t) => t.client), weights });
+
+    // Evaluate.
+    const { evalEvery, totalRounds } = this.#options;
+    let stop = false;
+    if ((evalEvery > 0 && round % evalEvery === 0) || round === totalRounds) stop = await this.#evaluate(round, signal);
+
+    const { bytesSent, bytesReceived } = this.#endpoint.stats;
+    const totalWeight = weights.reduce((a, b) => a + b, 0);
+    const record: RoundRecord = {
+      kind: 'round',
+      round,
+      clients,
+      trainLoss: this.#roundTrain.reduce((s, t, i) => s + t.loss * weights[i]!, 0) / totalWeight,
+      bytesDown: bytesSent - sent0,
+      bytesUp: bytesReceived - received0,
+      ms: Date.now() - started,
+      rssBytes: process.memoryUsage.rss(),
+    };
+    this.#events.emit('roundEnd', record);
+    return stop;
+  }
+
+  /** Sends the model(s) to every client for evaluation; records, best round, early stop. */
+  async #evaluate(round: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const { clientIds, evalSplits } = this.#options;
+    this.#roundEval = new Map();
+    const waiting = this.#wait('metrics', round, clientIds, signal);
+    const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
+    for (const id of clientIds) {
+      const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
+      await this.#endpoint.send(id, { type: 'evaluate', round, adapter, splits: evalSplits });
+    }
+    await waiting;
+    const records: EvalRecord[] = [];
+    const merged = new Map<EvalSplit, { lossSum: number; tokens: number }>();
+    for (const id of clientIds) {
+      for (const r of this.#roundEval.get(id) ?? []) {
+        records.push({ kind: 'eval', round, target: id, split: r.split, metric: 'loss', value: r.tokens > 0 ? r.lossSum / r.tokens : NaN, count: r.tokens });
+        const m = merged.get(r.split) ?? { lossSum: 0, tokens: 0 };
+        merged.set(r.split, { lossSum: m.lossSum + r.lossSum, tokens: m.tokens + r.tokens });
+      }
+    }
+    for (const [split, m] of merged) {
+      records.push({ kind: 'eval', round, target: 'global', split, metric: 'loss', value: m.tokens > 0 ? m.lossSum / m.tokens : NaN, count: m.tokens });
+      const perClient = records.filter((r) => r.split === split && typeof r.target === 'number' && r.count > 0);
+      const mean = perClient.reduce((s, r) => s + r.value, 0) / perClient.length;
+      records.push({ kind: 'eval', round, target: 'mean', split, metric: 'loss', value: perClient.length > 0 ? mean : NaN, count: m.tokens });
+    }
+    this.#events.emit('eval', { round, records });
+    return this.#trackBest(round, records);
+  }
+
+  #trackBest(round: number, records: EvalRecord[]): boolean {
+    const wanted = this.#options.bestKey === 'val_loss' ? 'val' : 'test';
+    const globals = records.filter((r) => r.target === 'global' && r.count > 0);
+    const pick = globals.find((r) => r.split === wanted) ?? globals[0];
+    if (!pick) return false;
+    const { patience, delta } = this.#options.earlyStop;
+    const best = this.#state.best;
+    if (!best || pick.value < best.value - delta) {
+      this.#state.best = { round, value: pick.value };
+      this.#state.sinceBest = 0;
+      return false;
+    }
+    this.#state.sinceBest += 1;
+    return patience > 0 && this.#state.sinceBest >= patience;
+  }
+
+  #wait(kind: Waiter['kind'], round: number, from: number[], signal: AbortSignal | undefined): Promise<void> {
+    if (from.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(fsllmError('ERR_FSLLM_ABORTED', `The run was aborted in round ${round}`));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiter = {
+        kind,
+        round,
+        pending: new Set(from),
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.#waiter = null;
+          resolve();
+        },
+        reject,
+      };
+    });
+  }
+
+  #receive(from: Address, message: AnyMessage): void {
+    const msg = message as ClientMessage;
+    if (typeof from !== 'number') return this.#drop(from, msg, 'it does not come from a client');
+    if (msg.type === 'join') {
+      this.#joined.add(from);
+      if (this.#waiter?.kind === 'join') this.#settle(from);
+      return;
+    }
+    const w = this.#waiter;
+    if (!w || w.kind !== msg.type || w.round !== msg.round || !w.pending.has(from)) {
+      return this.#drop(from, msg, 'the server is not waiting for it (wrong round, type or client)');
+    }
+    if (msg.type === 'modelPara') this.#fold(from, msg);
+    else this.#roundEval.set(from, msg.results);
+    this.#settle(from);
+  }
+
+  #fold(from: number, msg: Extract<ClientMessage, { type: 'modelPara' }>): void {
+    const state = decodeAdapter(msg.adapter);
+    if (state.data.length !== this.#global.data.length) {
+      throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${from} sent ${state.data.length} adapter values; the global adapter has ${this.#global.data.length}`);
+    }
+    const weight = this.#options.weighting === 'samples' ? msg.sampleSize : 1;
+    if (this.#options.personalized) this.#personal.set(from, state.data.slice());
+    else this.#accumulator!.add(state.data, weight);
+    const record: TrainRecord = {
+      kind: 'train',
+      round: msg.round,
+      client: from,
+      loss: msg.train.loss,
+      steps: msg.train.steps,
+      samples: msg.sampleSize,
+      targetTokens: msg.train.targetTokens,
+      msPerStep: msg.train.msPerStep,
+    };
+    this.#roundTrain.push(record);
+    this.#events.emit('clientEnd', record);
+  }
+
+  #settle(from: number): void {
+    const w = this.#waiter!;
+    w.pending.delete(from);
+    if (w.pending.size === 0) w.resolve();
+  }
+
+  #drop(from: Address, msg: AnyMessage, why: string): void {
+    this.#events.emit('warning', `Dropped a ${msg.type} message from client ${String(from)}: ${why}`);
+  }
+}

@@ -1,0 +1,30 @@
+/** The events of a federated run, in the order they fire within a round. */
+import type TypedEmitterModule from 'typed-emitter';
+import type { StepLog } from '../trainer/hooks/logging.js';
+import type { EvalRecord, RoundRecord, TrainRecord } from './records.js';
+
+export type FedEvents = {
+  /** A round begins: the server sampled `clients`. */
+  roundStart: (e: { round: number; clients: number[] }) => void;
+  /** A client begins its local update of `round`. */
+  clientStart: (e: { round: number; client: number }) => void;
+  /** After every local optimizer step (drives progress displays). */
+  step: (e: StepLog) => void;
+  /** A client finished its local update (what it reported). */
+  clientEnd: (e: TrainRecord) => void;
+  /** The server averaged the round's updates. */
+  aggregate: (e: { round: number; clients: number[]; weights: number[] }) => void;
+  /** Evaluation results of a round (per client and for the merged splits). */
+  eval: (e: { round: number; records: EvalRecord[] }) => void;
+  /** The round is complete. */
+  roundEnd: (e: RoundRecord) => void;
+  /** A checkpoint was written (atomically) to `dir`. */
+  checkpoint: (e: { round: number; dir: string }) => void;
+  /** The run ended; `reason` says why (all rounds done, or early stop). */
+  done: (e: { rounds: number; reason: 'completed' | 'earlyStop' }) => void;
+  /** A non-fatal note (e.g. examples dropped by truncation, a rejected update). */
+  warning: (message: string) => void;
+};
+
+/** An EventEmitter typed with FedEvents (typed-emitter's CJS default export, seen from ESM). */
+export type FedEmitter = TypedEmitterModule.default<FedEvents>;

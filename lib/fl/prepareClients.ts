@@ -1,0 +1,53 @@
+/**
+ * From options to per-client token data: load the data set, subsample, split across clients and into
+ * train/val/test, arrange the scenario (fed, local, global), tokenize, and report dropped examples.
+ */
+import { buildFederatedData, dropWarning, loadDataset, tokenizeAll, type InstructionRecord, type TokenizedExample } from '../data/index.js';
+import type { ResolvedOptions } from '../config/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { shuffled } from '../util/random.js';
+
+export interface PreparedClient {
+  id: number;
+  /** The category a meta split gave this client, if any. */
+  label?: string;
+  train: TokenizedExample[];
+  val: TokenizedExample[];
+  test: TokenizedExample[];
+}
+
+interface RecordClient {
+  id: number;
+  label?: string;
+  train: InstructionRecord[];
+  val: InstructionRecord[];
+  test: InstructionRecord[];
+}
+
+/**
+ * The clients of a run. `fed` and `local` use the split's K clients; `global` is one client holding every
+ * client's training data, evaluated on the merged held-out splits.
+ */
+export async function prepareClients(o: ResolvedOptions, tokenizer: Tokenizer, warn: (message: string) => void): Promise<PreparedClient[]> {
+  const { records, source, skipped } = await loadDataset({ type: o.data.type, file: o.data.file, keys: o.data.keys, root: o.data.root, cacheDir: o.data.cacheDir });
+  if (skipped.length > 0) warn(`${source}: skipped ${skipped.length} rows with an empty output (${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; ...' : ''})`);
+  const kept = o.data.subsample < 1 ? shuffled(records, o.federate.seed).slice(0, Math.max(1, Math.round(o.data.subsample * records.length))) : records;
+  const split = buildFederatedData(kept, {
+    splitter: o.data.splitter,
+    clientNum: o.federate.clientNum,
+    alpha: o.data.alpha,
+    splits: o.data.splits,
+    seed: o.federate.seed,
+  });
+  const byRecords: RecordClient[] = o.federate.scenario === 'global' ? [{ id: 1, ...split.merged }] : split.clients;
+  return byRecords.map((c) => {
+    const tokenize = (part: 'train' | 'val' | 'test') => {
+      const { examples, dropped } = tokenizeAll(tokenizer, c[part], o.data.tokLen);
+      if (dropped > 0) warn(dropWarning(dropped, c[part].length, o.data.tokLen, `client ${c.id} ${part}`));
+      return examples;
+    };
+    const prepared: PreparedClient = { id: c.id, train: tokenize('train'), val: tokenize('val'), test: tokenize('test') };
+    if (c.label !== undefined) prepared.label = c.label;
+    return prepared;
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * What a federated run writes to `metrics.jsonl`, one JSON object a line. The report, the CLI and the
+ * results object all read these shapes; nothing else describes a run's history.
+ */
+
+/** One client's local training in one round. */
+export interface TrainRecord {
+  kind: 'train';
+  round: number;
+  client: number;
+  /** Mean training loss over the round's optimizer steps (CE only, without declared terms). */
+  loss: number;
+  steps: number;
+  /** Examples trained this round (the FedAvg weight). */
+  samples: number;
+  targetTokens: number;
+  /** Mean wall time of one optimizer step. */
+  msPerStep: number;
+}
+
+/**
+ * One evaluation: `target` is a client id, 'global' for the merged split (all clients' examples pooled,
+ * token-weighted), or 'mean' for the plain mean over clients (the `local` scenario's headline figure).
+ */
+export interface EvalRecord {
+  kind: 'eval';
+  round: number;
+  target: number | 'global' | 'mean';
+  split: 'val' | 'test';
+  /** e.g. 'loss', 'perplexity'; the report draws one chart per split and metric. */
+  metric: string;
+  value: number;
+  /** Tokens (or examples) the value was computed over; 0 when the split is empty. */
+  count: number;
+  /** Which model was evaluated when a run has several (e.g. 'AdapEmu', 'AdapFu'); absent for the one model. */
+  variant?: string;
+}
+
+/** The end of one round, as the server saw it. */
+export interface RoundRecord {
+  kind: 'round';
+  round: number;
+  clients: number[];
+  /** Sample-weighted mean of the clients' training losses. */
+  trainLoss: number;
+  /** Encoded bytes the round moved: server to clients (all receivers) and clients to server. */
+  bytesDown: number;
+  bytesUp: number;
+  ms: number;
+  /** Resident set size of the process at the end of the round. */
+  rssBytes: number;
+}
+
+export type RunRecord = TrainRecord | EvalRecord | RoundRecord;
+
+/** Costs of a run, written once to `cost.json`. */
+export interface CostSummary {
+  trainableParameters: number;
+  /** Encoded size of one adapter message (the real frame that crosses the wire). */
+  adapterMessageBytes: number;
+  meanMsPerStep: number;
+  peakRssBytes: number;
+  bytesDownPerRound: number;
+  bytesUpPerRound: number;
+  totalBytes: number;
+  wallSeconds: number;
+}

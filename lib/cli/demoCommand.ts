@@ -21,11 +21,11 @@ export function demoOptions(out: string, rounds: number, steps: number, seed: nu
       keys: { input: 'context', output: 'response', category: 'category' },
       splitter: 'meta',
       splits: [0.8, 0.1, 0.1],
-      tokLen: 320,
+      tokLen: 512,
     },
     federate: { clientNum: 8, totalRounds: rounds, sampleClients: 4, seed },
     adapter: { r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
-    train: { localSteps: steps, batchSize: 4, optimizer: { type: 'adamw', lr: 3e-3, weightDecay: 0 }, maxGradNorm: 1 },
+    train: { localSteps: steps, batchSize: 4, optimizer: { type: 'adamw', lr: 2e-3, weightDecay: 0 }, maxGradNorm: 1 },
     eval: { every: 1, splits: ['val', 'test'] },
     output: { dir: out, checkpointEvery: 5 },
   };

@@ -50,19 +50,13 @@ const federate: Rules = {
   merge_val_data: noteIf(isTrue, SAME_RESULT_EVAL),
   use_diff: noteIf(isTrue, 'ignored (adapters travel whole; averaging them equals averaging their differences)'),
   save_to: (v, c, at) => {
-    if (v === '') return;
-    c.set('output.dir', v, at.path);
-    c.note(at.path, 'used as the run folder output.dir (FS-LLM writes one checkpoint file there)');
+    if (v === '' || v === null) return;
+    c.note(at.path, 'checkpoints go to output.dir/checkpoints/ (from outdir); FS-LLM names one checkpoint file here');
   },
   restore_from: (v, c, at) => {
     if (v === '' || v === null) return;
-    const save = getPath(c.root, 'federate.save_to');
-    if (typeof save === 'string' && save !== '' && save !== v) {
-      c.unsupported(at.path, `resuming from ${show(v)} while saving to ${show(save)} is not available (we resume from and save to one folder; make them equal)`, 'output');
-      return;
-    }
-    if (typeof save !== 'string' || save === '') c.set('output.dir', v, at.path);
     c.set('output.resume', true, at.path);
+    c.note(at.path, 'resumes from the checkpoint in output.dir (from outdir), not from this file name');
   },
   save_freq: (v, c, at) => c.set('output.checkpointEvery', typeof v === 'number' && v < 0 ? 0 : v, at.path),
   client_idx_for_local_train: (v, c, at) => {

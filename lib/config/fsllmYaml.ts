@@ -15,16 +15,13 @@ import { trainRules } from './fsllmTrainRules.js';
 import { getPath, isPlainObject, type PlainObject } from './objectPath.js';
 import type { FedTrainerOptions } from './types.js';
 
-const hasSaveTo = (c: FsContext) => [getPath(c.root, 'federate.save_to'), getPath(c.root, 'federate.restore_from')].some((s) => typeof s === 'string' && s !== '');
-
 const outdir: Rule = (v, c, at) => {
-  if (hasSaveTo(c)) return c.note(at.path, 'not the run folder: output.dir comes from federate.save_to');
   const exp = c.root.expname;
   c.set('output.dir', typeof v === 'string' && typeof exp === 'string' && exp !== '' ? path.join(v, exp) : v, at.path);
 };
 
 const expname: Rule = (v, c, at) => {
-  if (hasSaveTo(c) || c.root.outdir !== undefined || typeof v !== 'string' || v === '') return;
+  if (c.root.outdir !== undefined || typeof v !== 'string' || v === '') return;
   c.set('output.dir', path.join('exp', v), at.path);   // FS-LLM's default outdir is 'exp'
 };
 

@@ -40,14 +40,21 @@ export async function prepareClients(o: ResolvedOptions, tokenizer: Tokenizer, w
     seed: o.federate.seed,
   });
   const byRecords: RecordClient[] = o.federate.scenario === 'global' ? [{ id: 1, ...split.merged }] : split.clients;
-  return byRecords.map((c) => {
+  let dropped = 0;
+  let total = 0;
+  const where: string[] = [];
+  const clients = byRecords.map((c) => {
     const tokenize = (part: 'train' | 'val' | 'test') => {
-      const { examples, dropped } = tokenizeAll(tokenizer, c[part], o.data.tokLen);
-      if (dropped > 0) warn(dropWarning(dropped, c[part].length, o.data.tokLen, `client ${c.id} ${part}`));
-      return examples;
+      const result = tokenizeAll(tokenizer, c[part], o.data.tokLen);
+      dropped += result.dropped;
+      total += c[part].length;
+      if (result.dropped > 0) where.push(`client ${c.id} ${part} ${result.dropped}/${c[part].length}`);
+      return result.examples;
     };
     const prepared: PreparedClient = { id: c.id, train: tokenize('train'), val: tokenize('val'), test: tokenize('test') };
     if (c.label !== undefined) prepared.label = c.label;
     return prepared;
   });
+  if (dropped > 0) warn(`${dropWarning(dropped, total, o.data.tokLen, 'the data')} (${where.join(', ')})`);
+  return clients;
 }

@@ -47,7 +47,8 @@ fixtures('should map every key of dolly_meta_federate.yaml', () => {
   assert.equal(o.train.optimizer, { type: 'sgd', lr: 0.005 }, 'FS-LLM default optimizer is SGD');
   assert.is(o.train.precision, 'fp16');
   assert.equal(o.eval, { every: 50, splits: ['test'], batchSize: 8, bestKey: 'test_loss', earlyStop: { patience: 0, delta: 0 } });
-  assert.equal(o.output, { dir: 'llama_dolly_meta_fed_30*500_0.0005_64_0.1.ckpt', checkpointEvery: 100, resume: false, report: true });
+  // save_to names a checkpoint file in FS-LLM: our run folder comes from outdir (absent here: our default).
+  assert.equal(o.output, { dir: 'runs/fsllm', checkpointEvery: 100, resume: false, report: true });
   assert.ok(ignored.some((n) => /^use_gpu: ignored/.test(n)));
   assert.ok(ignored.some((n) => /FS-LLM defaults .*train\.optimizer\.type=sgd/.test(n)));
   assert.not.ok(ignored.some((n) => /online_aggr|share_local_model|count_flops|criterion|trainer/.test(n)), 'no notes for settings that change nothing');
@@ -67,7 +68,7 @@ fixtures('should map gsm_federate.yaml', () => {
   const o = resolveOptions(fromFsllmConfig(fixture('gsm_federate.yaml')).options);
   assert.equal([o.data.type, o.data.splitter, o.data.tokLen, o.federate.clientNum, o.federate.totalRounds], ['gsm8k', 'iid', 1000, 3, 500]);
   assert.equal([o.train.batchSize, o.train.localSteps, o.train.optimizer.type, o.train.optimizer.lr], [1, 30, 'sgd', 0.0003]);
-  assert.equal([o.output.dir, o.output.checkpointEvery], ['llama_gsm_fed_30*500.ckpt', 100]);
+  assert.equal([o.output.dir, o.output.checkpointEvery], ['runs/fsllm', 100]);
 });
 
 fixtures('should run testcase.yaml (no adapter section) as LoRA, with a note', () => {
@@ -106,8 +107,9 @@ keys('should map federate keys', () => {
   assert.is(translate({ federate: { mode: 'distributed' } }).o.federate.mode, 'distributed');
   assert.is(translate({ federate: { client_idx_for_local_train: 2 } }).o.federate.scenario, 'local');
   assert.is(translate({ federate: { save_freq: -1 } }).o.output.checkpointEvery, 0);
-  const resume = translate({ federate: { save_to: 'ck', restore_from: 'ck' } }).o.output;
-  assert.equal([resume.dir, resume.resume], ['ck', true]);
+  const resumed = translate({ federate: { save_to: 'ck', restore_from: 'ck' }, outdir: 'exp/a' });
+  assert.equal([resumed.o.output.dir, resumed.o.output.resume], ['exp/a', true]);
+  assert.ok(resumed.ignored.some((n) => n.startsWith('federate.save_to: checkpoints go to output.dir/checkpoints/')));
   const notes = translate({ federate: { online_aggr: true, use_diff: true, make_global_eval: true, merge_test_data: true, share_local_model: true } }).ignored;
   for (const k of ['online_aggr', 'use_diff', 'make_global_eval', 'merge_test_data']) assert.ok(notes.some((n) => n.startsWith(`federate.${k}: ignored`)), k);
 });

@@ -43,6 +43,8 @@ export interface ClientOptions {
   keepOptimizerState: boolean;
   evalBatchSize: number;
   seed: number;
+  /** Aborts a local fit between optimizer steps (the run is being cancelled). */
+  signal?: AbortSignal;
 }
 
 /** A client's state between rounds (checkpointed so a resumed run draws the same batches). */
@@ -115,7 +117,7 @@ export class Client {
       await manualSeed(mixSeed(o.seed, round, this.id));
       const steps = 'steps' in o.local ? o.local.steps : o.local.epochs * o.data.stepsPerEpoch;
       const fit = await o.trainer.fit({
-        model, session, data: o.data, steps, lr: o.lr, precision: o.precision, maxGradNorm: o.maxGradNorm, round, clientId: this.id,
+        model, session, data: o.data, steps, lr: o.lr, precision: o.precision, maxGradNorm: o.maxGradNorm, round, clientId: this.id, signal: o.signal,
       });
       const offloaded = this.#offloaded!;
       this.#offloaded = null;

@@ -112,7 +112,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       this.on('clientEnd', collect).on('roundEnd', collect).on('eval', collectEval);
       stopCollecting = () => this.off('clientEnd', collect).off('roundEnd', collect).off('eval', collectEval);
 
-      const clients = prepared.map((p) => this.#client(p, transport, shared, padId));
+      const clients = prepared.map((p) => this.#client(p, transport, shared, padId, signal));
       const fingerprint = fingerprintOf(o);
       let server: Server;
       const afterRound = async (round: number) => {
@@ -199,7 +199,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
     }
   }
 
-  #client(p: PreparedClient, transport: InProcessTransport, shared: SharedModel, padId: number): Client {
+  #client(p: PreparedClient, transport: InProcessTransport, shared: SharedModel, padId: number, signal: AbortSignal | undefined): Client {
     const o = this.options;
     if (p.train.length === 0) {
       throw fsllmError('ERR_FSLLM_DATA', `Client ${p.id}${p.label ? ` (${p.label})` : ''} has no training example left; lower federate.clientNum, raise data.tokLen or use more data`);
@@ -235,6 +235,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       keepOptimizerState: o.train.keepOptimizerState,
       evalBatchSize: o.eval.batchSize,
       seed: o.federate.seed,
+      signal,
     }, this);
   }
 }

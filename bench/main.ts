@@ -5,6 +5,7 @@
 const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<void> }>> = {
   'lora-step': () => import('./lora-step/loraStep.bench.ts'),
   'simulate-clients': () => import('./simulate-clients/simulateClients.bench.ts'),
+  closed: () => import('./closed/closed.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

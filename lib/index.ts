@@ -9,3 +9,4 @@ export * from './trainer/index.js';
 export * from './fl/index.js';
 export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';
+export * from './offsite/index.js';

@@ -11,6 +11,7 @@
 #include "model/weights.h"
 #include "peft/adapter_state.h"
 #include "peft/inject.h"
+#include "train/align_step.h"
 
 namespace fsllm::bindings {
 
@@ -50,6 +51,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                       InstanceMethod<&ModelWrap::ImportAdapter>("importAdapter"),
                       InstanceMethod<&ModelWrap::ImportAdapterTensors>("importAdapterTensors"),
                       InstanceMethod<&ModelWrap::Logits>("logits"),
+                      InstanceMethod<&ModelWrap::HiddenAt>("hiddenAt"),
                       InstanceMethod<&ModelWrap::EvalLoss>("evalLoss"),
                       InstanceMethod<&ModelWrap::Generate>("generate"),
                       InstanceMethod<&ModelWrap::StopGeneration>("stopGeneration"),
@@ -204,6 +206,24 @@ Napi::Value ModelWrap::Logits(const Napi::CallbackInfo& info) {
   auto model = acquire(env, "logits()");
   auto out = std::make_shared<torch::Tensor>();
   job->work = [model, batch, out, precision] { *out = train::forward_logits(*model, batch.to_tensors(), precision); };
+  job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
+  return submit(env, std::move(job));
+}
+
+// hiddenAt(batch, tap, {precision}) -> Promise<Float32Array> (B, T, D): the residual stream after `tap` blocks.
+Napi::Value ModelWrap::HiddenAt(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[1].IsNumber()) throw_invalid_arg(env, "Expected an integer for tap");
+  const double tap = info[1].As<Napi::Number>().DoubleValue();
+  if (tap != static_cast<double>(static_cast<int64_t>(tap))) throw_invalid_arg(env, "Expected an integer for tap");
+  auto precision = parse_precision(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env), "options");
+  auto job = std::make_unique<FunctionJob>(env, "hiddenAt");
+  auto batch = parse_batch(env, info[0], "batch", *job);
+  auto model = acquire(env, "hiddenAt()");
+  auto out = std::make_shared<torch::Tensor>();
+  job->work = [model, batch, out, precision, tap = static_cast<int64_t>(tap)] {
+    *out = train::hidden_at(*model, batch.to_tensors(), tap, precision);
+  };
   job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
   return submit(env, std::move(job));
 }

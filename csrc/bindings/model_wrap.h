@@ -35,6 +35,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value ImportAdapter(const Napi::CallbackInfo& info);
   Napi::Value ImportAdapterTensors(const Napi::CallbackInfo& info);
   Napi::Value Logits(const Napi::CallbackInfo& info);
+  Napi::Value HiddenAt(const Napi::CallbackInfo& info);
   Napi::Value EvalLoss(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
   Napi::Value StopGeneration(const Napi::CallbackInfo& info);

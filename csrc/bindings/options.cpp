@@ -158,7 +158,45 @@ train::StepOptions parse_step_options(Napi::Object o) {
   s.precision = parse_precision(o, p);
   s.proximal_mu = get_number(o, "proximalMu", p, 0.0);
   if (!(s.proximal_mu >= 0.0) || !std::isfinite(s.proximal_mu)) bad(o.Env(), p, "proximalMu", "a finite number >= 0");
+  const auto mode = get_string(o, "proximalMode", p, "params");
+  if (mode != "params" && mode != "merged") bad(o.Env(), p, "proximalMode", "'params' or 'merged'");
+  s.proximal_mode = mode == "merged" ? train::ProximalMode::kMerged : train::ProximalMode::kParams;
   return s;
+}
+
+train::AlignOptions parse_align_options(Napi::Object o) {
+  const std::string p = "align";
+  train::AlignOptions a;
+  a.lr = get_number(o, "lr", p, 1e-3);
+  a.max_grad_norm = get_number(o, "maxGradNorm", p, 0.0);
+  a.precision = parse_precision(o, p);
+  a.student_tap = get_int(o, "studentTap", p, -1);
+  a.teacher_tap = get_int(o, "teacherTap", p, -1);
+  a.repr_weight = get_number(o, "reprWeight", p, 1.0);
+  a.kl_weight = get_number(o, "klWeight", p, 0.0);
+  a.lm_weight = get_number(o, "lmWeight", p, 0.0);
+  if (!(a.lr >= 0.0) || !std::isfinite(a.lr)) bad(o.Env(), p, "lr", "a finite number >= 0");
+  for (auto [key, value] : {std::pair{"reprWeight", a.repr_weight}, std::pair{"klWeight", a.kl_weight},
+                             std::pair{"lmWeight", a.lm_weight}}) {
+    if (!(value >= 0.0) || !std::isfinite(value)) bad(o.Env(), p, key, "a finite number >= 0");
+  }
+  if (!(a.repr_weight + a.kl_weight + a.lm_weight > 0.0)) bad(o.Env(), p, "reprWeight", "a positive weight (reprWeight, klWeight or lmWeight)");
+  return a;
+}
+
+std::vector<int64_t> parse_session_layers(Napi::Object o) {
+  std::vector<int64_t> layers;
+  auto v = field(o, "layers");
+  if (v.IsUndefined() || v.IsNull()) return layers;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() == 0) bad(o.Env(), "options", "layers", "a non-empty array of layer indices");
+  auto arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    auto item = arr.Get(i);
+    const double d = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(d >= 0.0) || d != std::floor(d)) bad(o.Env(), "options", "layers", "a non-empty array of layer indices");
+    layers.push_back(static_cast<int64_t>(d));
+  }
+  return layers;
 }
 
 train::GenerateOptions parse_generate_options(Napi::Object o) {

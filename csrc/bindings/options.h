@@ -10,6 +10,7 @@
 #include "model/config.h"
 #include "optim/optimizer.h"
 #include "peft/lora_config.h"
+#include "train/align_step.h"
 #include "train/generate.h"
 #include "train/train_session.h"
 
@@ -28,6 +29,9 @@ optim::OptimizerConfig parse_optimizer_config(Napi::Object obj);
 amp::GradScalerConfig parse_scaler_config(Napi::Object obj);
 amp::Precision parse_precision(Napi::Object obj, const std::string& path);
 train::StepOptions parse_step_options(Napi::Object obj);
+train::AlignOptions parse_align_options(Napi::Object obj);
+// Optional `layers` of createSession's options: absent -> empty (every layer); else a non-empty array of integers.
+std::vector<int64_t> parse_session_layers(Napi::Object options);
 train::GenerateOptions parse_generate_options(Napi::Object obj);
 std::vector<io::TensorSourceSpec> parse_tensor_sources(Napi::Env env, Napi::Value value);
 

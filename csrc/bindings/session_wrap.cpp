@@ -36,11 +36,26 @@ Napi::Value metrics_to_js(Napi::Env env, const train::StepMetrics& m) {
   return o;
 }
 
+Napi::Value align_metrics_to_js(Napi::Env env, const train::AlignMetrics& m) {
+  auto o = Napi::Object::New(env);
+  o.Set("loss", m.loss);
+  o.Set("repr", m.repr);
+  o.Set("kl", m.kl);
+  o.Set("lm", m.lm);
+  o.Set("tokens", Napi::Number::New(env, static_cast<double>(m.tokens)));
+  o.Set("gradNorm", m.grad_norm);
+  o.Set("lossScale", m.loss_scale);
+  o.Set("skipped", m.skipped);
+  o.Set("ms", m.ms);
+  return o;
+}
+
 }  // namespace
 
 Napi::Function SessionWrap::Define(Napi::Env env) {
   return DefineClass(env, "TrainSession",
                      {InstanceMethod<&SessionWrap::TrainStep>("trainStep"),
+                      InstanceMethod<&SessionWrap::AlignStep>("alignStep"),
                       InstanceMethod<&SessionWrap::Abort>("abort"),
                       InstanceMethod<&SessionWrap::ExportOptimizerState>("exportOptimizerState"),
                       InstanceMethod<&SessionWrap::ImportOptimizerState>("importOptimizerState"),
@@ -68,13 +83,16 @@ Napi::Value SessionWrap::Create(const Napi::CallbackInfo& info) {
   auto options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
   auto optimizer = parse_optimizer_config(options.Has("optimizer") ? expect_object(env, options.Get("optimizer"), "optimizer") : Napi::Object::New(env));
   auto scaler = parse_scaler_config(options.Has("lossScale") ? expect_object(env, options.Get("lossScale"), "lossScale") : Napi::Object::New(env));
+  auto layers = parse_session_layers(options);
   auto model_obj = info[0].As<Napi::Object>();
   auto* model_wrap = ModelWrap::Unwrap(model_obj);
   auto job = std::make_unique<FunctionJob>(env, "createSession");
   auto model = model_wrap->acquire(env, "createSession()");
   auto result = std::make_shared<SessionPtr>();
   auto model_ref = std::make_shared<Napi::ObjectReference>(Napi::Persistent(model_obj));
-  job->work = [model, optimizer, scaler, result] { *result = std::make_shared<train::TrainSession>(model, optimizer, scaler); };
+  job->work = [model, optimizer, scaler, layers, result] {
+    *result = std::make_shared<train::TrainSession>(model, optimizer, scaler, layers);
+  };
   job->resolve = [result, model_ref](Napi::Env env) -> Napi::Value {
     SessionInit init{*result, model_ref->Value()};
     return env.GetInstanceData<AddonData>()->session_class.New({Napi::External<SessionInit>::New(env, &init)});
@@ -123,6 +141,46 @@ Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
     *metrics = session->train_step(tensors, options, *abort);
   };
   job->resolve = [metrics](Napi::Env env) { return metrics_to_js(env, *metrics); };
+  return submit(env, std::move(job));
+}
+
+// The teacher Model is acquired (busy) and Ref()'d for the job like the session's own model; the TS layer
+// holds both models' locks, so neither can be in use here unless the caller bypassed them.
+Napi::Value SessionWrap::AlignStep(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto* data = env.GetInstanceData<AddonData>();
+  if (!info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(data->model_class.Value())) {
+    throw_invalid_arg(env, "Expected a Model for teacher in alignStep(teacher, batches, options)");
+  }
+  auto* teacher_wrap = ModelWrap::Unwrap(info[0].As<Napi::Object>());
+  if (teacher_wrap == model_wrap_) {
+    throw_invalid_arg(env, "The teacher is the student's own Model; pass the full model as a separate Model instance");
+  }
+  auto job = std::make_unique<FunctionJob>(env, "alignStep");
+  auto batches = parse_batches(env, info[1], *job);
+  auto options = parse_align_options(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env));
+  auto teacher = teacher_wrap->acquire(env, "alignStep()");
+  std::shared_ptr<train::TrainSession> session;
+  try {
+    session = acquire(env, "alignStep()");
+  } catch (...) {
+    teacher_wrap->release();
+    throw;
+  }
+  teacher_wrap->Ref();
+  job->on_cleanup([teacher_wrap] {
+    teacher_wrap->release();
+    teacher_wrap->Unref();
+  });
+  abort_->store(false);
+  auto abort = abort_;
+  auto metrics = std::make_shared<train::AlignMetrics>();
+  job->work = [session, teacher, batches, options, abort, metrics] {
+    std::vector<train::MicroBatch> tensors;
+    for (auto& b : batches) tensors.push_back(b.to_tensors());
+    *metrics = train::align_step(*session, *teacher, tensors, options, *abort);
+  };
+  job->resolve = [metrics](Napi::Env env) { return align_metrics_to_js(env, *metrics); };
   return submit(env, std::move(job));
 }
 

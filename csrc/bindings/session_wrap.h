@@ -18,12 +18,14 @@ class FunctionJob;
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // binding.createSession(model, {optimizer, lossScale}) -> Promise<TrainSession>
+  // binding.createSession(model, {optimizer, lossScale, layers}) -> Promise<TrainSession>
   static Napi::Value Create(const Napi::CallbackInfo& info);
   explicit SessionWrap(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  // alignStep(teacher: Model, batches, options): one distillation step of this session's (student) model.
+  Napi::Value AlignStep(const Napi::CallbackInfo& info);
   Napi::Value Abort(const Napi::CallbackInfo& info);
   Napi::Value ExportOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value ImportOptimizerState(const Napi::CallbackInfo& info);

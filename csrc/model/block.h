@@ -9,6 +9,23 @@
 
 namespace fsllm::model {
 
+// A hidden state captured during one forward pass: the residual stream after `after` blocks (0 = the
+// embedding output, L = after the last block, before the final norm). Lets one pass return both the
+// tapped state and the final hidden state (distillation), or stop early when only the tap is wanted.
+struct HiddenTap {
+  int64_t after = 0;
+  bool stop = false;     // skip the blocks after the tap and the final norm
+  torch::Tensor value;   // (B, T, D), set by the forward pass
+
+  // Called by run_blocks before each block and once after the last: records `x` when `blocks_done`
+  // equals `after`, and returns true when the remaining blocks are to be skipped.
+  bool reached(int64_t blocks_done, const torch::Tensor& x) {
+    if (blocks_done != after) return false;
+    value = x;
+    return stop;
+  }
+};
+
 class LlamaBlockImpl : public torch::nn::Module {
  public:
   explicit LlamaBlockImpl(const ModelConfig& config);

@@ -5,6 +5,8 @@
 
 #include <limits>
 
+#include "core/error.h"
+
 namespace fsllm::model {
 
 namespace {
@@ -57,7 +59,11 @@ CausalLmImpl::CausalLmImpl(const ModelConfig& config) : config_(config) {
 }
 
 torch::Tensor CausalLmImpl::hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache,
-                                          const torch::Tensor& segments) {
+                                          const torch::Tensor& segments, HiddenTap* tap) {
+  FSLLM_CHECK(tap == nullptr || (tap->after >= 0 && tap->after <= config_.num_layers), ErrorCode::kInvalidArg,
+              "Expected an integer in [0, " + std::to_string(config_.num_layers) + "] (0 = embeddings, " +
+                  std::to_string(config_.num_layers) + " = after the last block) for tap but received " +
+                  std::to_string(tap->after));
   const auto T = ids.size(1);
   ForwardContext ctx;
   ctx.cache = cache;
@@ -76,7 +82,8 @@ torch::Tensor CausalLmImpl::hidden_states(const torch::Tensor& ids, const torch:
   }
   if (cache != nullptr && cache->layers.empty()) cache->layers.resize(config_.num_layers);
   auto x = embed(ids, positions);  // (B, T, D)
-  x = run_blocks(x, ctx);
+  x = run_blocks(x, ctx, tap);
+  if (tap != nullptr && tap->stop) return {};
   return final_norm(x);
 }
 
@@ -127,9 +134,14 @@ torch::Tensor LlamaForCausalLmImpl::embed(const torch::Tensor& ids, const torch:
   return model_->embed_tokens(ids);
 }
 
-torch::Tensor LlamaForCausalLmImpl::run_blocks(torch::Tensor x, ForwardContext& ctx) {
+torch::Tensor LlamaForCausalLmImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) {
   int64_t i = 0;
-  for (auto& layer : *model_->layers) x = layer->as<LlamaBlockImpl>()->forward(x, ctx, i++);
+  for (auto& layer : *model_->layers) {
+    if (tap != nullptr && tap->reached(i, x)) return x;
+    x = layer->as<LlamaBlockImpl>()->forward(x, ctx, i);
+    ++i;
+  }
+  if (tap != nullptr) tap->reached(i, x);
   return x;
 }
 
@@ -155,9 +167,14 @@ torch::Tensor Gpt2LmHeadModelImpl::embed(const torch::Tensor& ids, const torch::
   return transformer_->wte(ids) + transformer_->wpe(positions);  // (B, T, D)
 }
 
-torch::Tensor Gpt2LmHeadModelImpl::run_blocks(torch::Tensor x, ForwardContext& ctx) {
+torch::Tensor Gpt2LmHeadModelImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) {
   int64_t i = 0;
-  for (auto& block : *transformer_->h) x = block->as<Gpt2BlockImpl>()->forward(x, ctx, i++);
+  for (auto& block : *transformer_->h) {
+    if (tap != nullptr && tap->reached(i, x)) return x;
+    x = block->as<Gpt2BlockImpl>()->forward(x, ctx, i);
+    ++i;
+  }
+  if (tap != nullptr) tap->reached(i, x);
   return x;
 }
 

@@ -16,8 +16,11 @@ class CausalLmImpl : public torch::nn::Module {
   // ids: (B, T) int64; key_mask: (B, P+T) bool, true for real tokens. Returns normed hidden (B, T, D).
   // `segments` (B, T) int64, optional (no cache): packed rows, where each example has its own id > 0
   // (0 = padding); tokens attend only within their segment and positions restart at each segment.
+  // `tap`, optional: also captures the hidden state after tap->after blocks (validated against L, else
+  // fsllm::Error kInvalidArg naming `tap`); with tap->stop the later blocks are skipped and the returned
+  // tensor is undefined.
   torch::Tensor hidden_states(const torch::Tensor& ids, const torch::Tensor& key_mask, KvCache* cache,
-                              const torch::Tensor& segments = {});
+                              const torch::Tensor& segments = {}, HiddenTap* tap = nullptr);
   // Logits for hidden states (..., D) -> (..., V).
   torch::Tensor logits(const torch::Tensor& hidden);
   virtual torch::Tensor lm_head_weight() = 0;  // (V, D)
@@ -35,7 +38,8 @@ class CausalLmImpl : public torch::nn::Module {
  protected:
   // (B, T) ids and (B, T) positions -> (B, T, D) before the final norm.
   virtual torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) = 0;
-  virtual torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx) = 0;
+  // Runs the blocks in order; `tap` (may be null) is offered every intermediate state (HiddenTap::reached).
+  virtual torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) = 0;
   virtual torch::Tensor final_norm(const torch::Tensor& x) = 0;
 
   ModelConfig config_;
@@ -59,7 +63,7 @@ class LlamaForCausalLmImpl : public CausalLmImpl {
 
  protected:
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) override;
-  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx) override;
+  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) override;
   torch::Tensor final_norm(const torch::Tensor& x) override;
 
  private:
@@ -83,7 +87,7 @@ class Gpt2LmHeadModelImpl : public CausalLmImpl {
 
  protected:
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) override;
-  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx) override;
+  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) override;
   torch::Tensor final_norm(const torch::Tensor& x) override;
 
  private:

@@ -29,6 +29,9 @@ class LoraLinearImpl : public torch::nn::Module {
   int64_t out_features() const { return out_features_; }
   double scaling() const { return scaling_; }
   torch::Tensor& weight() { return weight_; }
+  // The LoRA factors (undefined without LoRA): A (R, in), B (out, R). The trainable parameters themselves.
+  const torch::Tensor& lora_a() const { return lora_a_; }
+  const torch::Tensor& lora_b() const { return lora_b_; }
 
  private:
   torch::Tensor delta_weight() const;  // (out, in) = scaling * B A

@@ -192,6 +192,54 @@ export const gradAccum = (other: string): Rule => (v, c, at) => {
   if (at.path === 'grad.grad_accum_count' && v !== 1) c.note(at.path, 'accumulates gradients over micro-batches (FS-LLM\'s llm branch only multiplied the step count)');
 };
 
+/**
+ * `llm.offsite_tuning.*`. FedBiOT is FS-LLM's offsite tuning with `emu_align.use` and `initial_only: false`
+ * (reference §1.7); its `lm_loss_weight` is the clients' merged-adapter term and `kd_loss_weight` the
+ * server's KL weight, while in FedOT's one-shot alignment they weigh the LM loss and the representation loss.
+ */
+function offsiteTuning(v: unknown, c: FsContext, base: string): void {
+  if (!isPlainObject(v)) return;
+  if (v.use !== true) {
+    if (notEmpty(v)) c.note(base, 'ignored because llm.offsite_tuning.use is not true');
+    return;
+  }
+  const align = isPlainObject(v.emu_align) ? v.emu_align : {};
+  const biot = align.use === true && align.initial_only === false;
+  c.set('offsite.algorithm', biot ? 'fedbiot' : 'fedot', `${base}.use`);
+  if (v.strategy !== undefined && v.strategy !== 'drop_layer') c.unsupported(`${base}.strategy`, `only "drop_layer" exists (FS-LLM raises for ${show(v.strategy)} too)`, 'offsite');
+  if (typeof v.emu_l === 'number') c.set('offsite.emuL', v.emu_l, `${base}.emu_l`);
+  if (typeof v.emu_r === 'number') c.set('offsite.emuR', v.emu_r, `${base}.emu_r`);
+  const kwargs = Array.isArray(v.kwargs) ? v.kwargs[0] : v.kwargs;
+  // FS-LLM's model_drop_layer defaults drop_ratio to 0.5 when kwargs leave it out.
+  c.set('offsite.dropRate', isPlainObject(kwargs) && typeof kwargs.drop_ratio === 'number' ? kwargs.drop_ratio : 0.5, `${base}.kwargs`);
+  for (const k of ['eval_type', 'save_full_model', 'llm_generated']) {
+    if (v[k] !== undefined) c.note(`${base}.${k}`, 'ignored (both emulator + adapter and full model + adapter are evaluated every time)');
+  }
+  if (align.use !== undefined) c.set('offsite.align.use', align.use === true, `${base}.emu_align.use`);
+  if (align.sim_loss !== undefined && align.sim_loss !== 'l2') c.unsupported(`${base}.emu_align.sim_loss`, `only "l2" is available, not ${show(align.sim_loss)}`, 'offsite');
+  if (align.kl_divergence !== undefined && align.kl_divergence !== 'raw') c.unsupported(`${base}.emu_align.kl_divergence`, `only "raw" (token KL) is available, not ${show(align.kl_divergence)}`, 'offsite');
+  if (align.layerwise_distill === true) c.unsupported(`${base}.emu_align.layerwise_distill`, 'layer-wise distillation is not available (set it false)', 'offsite');
+  for (const k of ['restore_from', 'save_to', 'exit_after_align']) {
+    if (notEmpty(align[k])) c.note(`${base}.emu_align.${k}`, 'ignored (the emulator is rebuilt and aligned in every run)');
+  }
+  const data = isPlainObject(align.data) ? align.data : {};
+  if (typeof data.root === 'string') c.set('offsite.align.data.root', data.root, `${base}.emu_align.data.root`);
+  if (typeof data.type === 'string') {
+    const name = data.type.replace(/@llm$/, '');
+    const mapped = FS_DATASETS[name];
+    if (mapped) c.set('offsite.align.data.type', mapped, `${base}.emu_align.data.type`);
+    else c.unsupported(`${base}.emu_align.data.type`, `public data ${show(data.type)} is not available (use alpaca@llm)`, 'offsite');
+  }
+  const train = isPlainObject(align.train) ? align.train : {};
+  const steps = typeof train.local_update_steps === 'number' ? train.local_update_steps : 10;
+  c.set('offsite.align.stepsPerRound', steps, `${base}.emu_align.train.local_update_steps`);
+  const preRounds = typeof train.initial_update_rounds === 'number' ? train.initial_update_rounds : biot ? 50 : 1;
+  c.set('offsite.align.preSteps', align.use === true ? preRounds * steps : 0, `${base}.emu_align.train.initial_update_rounds`);
+  if (typeof train.lm_loss_weight === 'number') c.set(biot ? 'offsite.proxWeight' : 'offsite.align.lmWeight', train.lm_loss_weight, `${base}.emu_align.train.lm_loss_weight`);
+  if (typeof train.kd_loss_weight === 'number') c.set(biot ? 'offsite.align.klWeight' : 'offsite.align.reprWeight', train.kd_loss_weight, `${base}.emu_align.train.kd_loss_weight`);
+  if (train.optimizer !== undefined) c.note(`${base}.emu_align.train.optimizer`, 'FS-LLM never applies it either; set offsite.align.optimizer to choose the alignment optimizer');
+}
+
 const llm: Rules = {
   tok_len: to('data.tokLen'),
   chat: accept,
@@ -199,10 +247,7 @@ const llm: Rules = {
   grad_accum_step: gradAccum('grad.grad_accum_count'),
   cache: { model: noteIf(notEmpty, 'ignored (the model is read from model.path)') },
   retry_on_nan_loss: noteIf(isTrue, 'ignored (we never build all-masked batches, so that NaN cannot occur)'),
-  offsite_tuning: (v, c, at) => {
-    if (isPlainObject(v) && v.use === true) c.unsupported(`${at.path}.use`, 'offsite tuning (FedOT/FedBiOT) is not available yet (set llm.offsite_tuning.use: false)');
-    else if (notEmpty(v)) c.note(at.path, 'ignored because llm.offsite_tuning.use is not true');
-  },
+  offsite_tuning: (v, c, at) => offsiteTuning(v, c, at.path),
   deepspeed: plugin('DeepSpeed'),
   accelerator: plugin('HF Accelerate'),
   reward_coeff: accept,

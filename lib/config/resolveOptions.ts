@@ -9,7 +9,7 @@ import { nearestKey } from './nearestKey.js';
 import { getPath } from './objectPath.js';
 import { optionsSchema, type ParsedOptions } from './schema.js';
 import { childKeys, helpAt, OPTION_KEYS } from './schemaKeys.js';
-import type { DatasetType, ResolvedOptions, SplitterType } from './types.js';
+import type { DatasetType, ResolvedOffsite, ResolvedOptions, SplitterType } from './types.js';
 
 /** Datasets whose records carry a category, split one client per category by default. */
 const META_BY_DEFAULT: ReadonlySet<DatasetType> = new Set(['dolly-15k', 'codealpaca']);
@@ -141,6 +141,28 @@ function crossCheck(raw: unknown): ConfigIssue[] {
 
 // --- Defaults that depend on other fields
 
+/**
+ * Per-algorithm defaults: FedBiOT re-aligns every round with representation loss + lambda·KL and a client
+ * term on the merged adapter; FedOT aligns once (if at all) with FS-LLM's KD weights (0.9 repr, 0.1 LM).
+ */
+function fillOffsite(o: NonNullable<ParsedOptions['offsite']>, p: ParsedOptions): ResolvedOffsite {
+  const biot = o.algorithm === 'fedbiot';
+  const { use, tokLen, reprWeight, klWeight, lmWeight, data, ...align } = o.align;
+  return {
+    ...o,
+    proxWeight: o.proxWeight ?? (biot ? 0.01 : 0),
+    align: {
+      ...align,
+      use: use ?? biot,
+      data: { ...data, ...(data.root === undefined && p.data.root !== undefined ? { root: p.data.root } : {}) },
+      tokLen: tokLen ?? p.data.tokLen,
+      reprWeight: reprWeight ?? (biot ? 1 : 0.9),
+      klWeight: klWeight ?? (biot ? 0.9 : 0),
+      lmWeight: lmWeight ?? (biot ? 0 : 0.1),
+    },
+  };
+}
+
 function fillDerived(p: ParsedOptions): ResolvedOptions {
   const splitter: SplitterType = p.data.splitter ?? (META_BY_DEFAULT.has(p.data.type) ? 'meta' : 'iid');
   // With `meta` the data decides: one client per category.
@@ -148,8 +170,10 @@ function fillDerived(p: ParsedOptions): ResolvedOptions {
   const local = p.train.localEpochs !== undefined ? { localEpochs: p.train.localEpochs } : { localSteps: p.train.localSteps ?? 10 };
   const { localSteps: _s, localEpochs: _e, ...train } = p.train;
   const valEvaluated = p.eval.splits.includes('val') && p.data.splits[1] > 0;
+  const { offsite: rawOffsite, ...rest } = p;
   return {
-    ...p,
+    ...rest,
+    ...(rawOffsite ? { offsite: fillOffsite(rawOffsite, p) } : {}),
     data: { ...p.data, splitter },
     federate: { ...p.federate, ...(clientNum === undefined ? {} : { clientNum }) },
     train: { ...train, ...local },

@@ -105,6 +105,7 @@ const federate = section({
   sampleRate: num({ gt: 0, lte: 1 }, '0.5').optional(),
   weighting: oneOf(['samples', 'uniform']).default('samples'),
   seed: int(0, 42).default(0),
+  clientProcesses: bool().default(false),
 });
 
 const adapter = section({
@@ -168,8 +169,36 @@ const output = section({
   report: bool().default(true),
 });
 
+const offsite = z.strictObject({
+  algorithm: oneOf(['fedot', 'fedbiot']),
+  adapterLayers: int(1, 2).optional(),
+  emuL: int(0, 1).optional(),
+  emuR: int(1, 10).optional(),
+  dropRate: num({ gte: 0, lt: 1 }, '0.2').default(0.2),
+  proxWeight: num({ gte: 0 }, '0.01').optional(),
+  align: section({
+    use: bool().optional(),
+    data: z.strictObject({
+      type: oneOf(DATASET_TYPES).default('alpaca'),
+      file: str('set the path of a .json or .jsonl file').optional(),
+      keys: data.shape.keys,
+      root: str('set a folder, e.g. "./data"').optional(),
+      cacheDir: str('set a folder, e.g. "~/.cache/fsllm"').optional(),
+      subsample: num({ gt: 0, lte: 1 }, '0.1').default(1),
+    }).prefault({} as never),
+    preSteps: int(0, 50).default(50),
+    stepsPerRound: int(0, 10).default(10),
+    batchSize: int(1, 4).default(4),
+    tokLen: int(8, 512).optional(),
+    reprWeight: num({ gte: 0 }, '1').optional(),
+    klWeight: num({ gte: 0 }, '0.9').optional(),
+    lmWeight: num({ gte: 0 }, '0.1').optional(),
+    optimizer: section({ type: oneOf(OPTIMIZERS).default('adamw'), lr: num({ gt: 0 }, '1e-3').default(1e-3) }),
+  }),
+}).register(fieldHelp, { expected: 'a mapping such as { algorithm: "fedbiot" }', fix: 'set offsite.algorithm' });
+
 /** The options schema. Parse with `resolveOptions`, which maps its issues to readable messages. */
-export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output });
+export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional() });
 
 /** What the schema alone yields, before the data-dependent defaults of resolveOptions. */
 export type ParsedOptions = z.output<typeof optionsSchema>;

@@ -77,6 +77,11 @@ export interface FederateOptions {
   weighting?: 'samples' | 'uniform';
   /** Seed for splits, sampling and initialisation (integer ≥ 0). Default 0. */
   seed?: number;
+  /**
+   * Run each client in its own child process (standalone mode still; messages cross the IPC channel).
+   * Each process loads its own copy of the model. Checkpoints then hold the server's state only. Default false.
+   */
+  clientProcesses?: boolean;
 }
 
 export interface AdapterOptions {
@@ -169,6 +174,60 @@ export interface OutputOptions {
   report?: boolean;
 }
 
+/** Where the emulator's alignment data comes from (the server's public data set). Default: Alpaca from data.root. */
+export interface AlignDataOptions {
+  type?: DatasetType;
+  file?: string;
+  keys?: InstructionKeyOptions;
+  /** Default: data.root. */
+  root?: string;
+  cacheDir?: string;
+  /** Share of the public set to use, in (0, 1]. Default 1. */
+  subsample?: number;
+}
+
+/** Server-side distillation of the emulator towards the full model (FS-LLM `llm.offsite_tuning.emu_align.*`). */
+export interface AlignOptions {
+  /** Default: true for FedBiOT, false for FedOT (FS-LLM `emu_align.use`). */
+  use?: boolean;
+  data?: AlignDataOptions;
+  /** Alignment steps before round 1 (FS-LLM `initial_update_rounds` × `local_update_steps`). Default 50. */
+  preSteps?: number;
+  /** FedBiOT: alignment steps after every aggregation (E; FS-LLM `emu_align.train.local_update_steps`). Default 10. */
+  stepsPerRound?: number;
+  /** Examples per alignment step. Default 4. */
+  batchSize?: number;
+  /** Tokens per public example. Default data.tokLen. */
+  tokLen?: number;
+  /** Weight of the representation loss (teacher-RMS-normalised MSE). Default 1 (FedBiOT), 0.9 (FedOT). */
+  reprWeight?: number;
+  /** lambda: weight of token KL(full + adapter ‖ emulator + adapter). Default 0.9 (FedBiOT), 0 (FedOT). */
+  klWeight?: number;
+  /** Weight of the LM cross-entropy on the public data (FedOT's one-shot KD). Default 0 (FedBiOT), 0.1 (FedOT). */
+  lmWeight?: number;
+  optimizer?: { type?: OptimizerType; lr?: number };
+}
+
+/**
+ * Closed-model tuning: clients train against a compressed emulator (FS-LLM `llm.offsite_tuning.*`).
+ * FedOT: adapter = layers [0, emuL) and [emuR, n); emulator = the middle with `dropRate` of its layers dropped.
+ * FedBiOT: adapter = the last `adapterLayers`; emulator = the rest, dropped the same way, re-aligned every round.
+ */
+export interface OffsiteOptions {
+  algorithm: 'fedot' | 'fedbiot';
+  /** FedBiOT: adapter layers s (≥ 1). Default 2, or n − emuR when emuR is given. */
+  adapterLayers?: number;
+  /** FedOT: first emulator layer (FS-LLM `emu_l`). Default 1. */
+  emuL?: number;
+  /** FedOT: end of the emulator range (FS-LLM `emu_r`). Default n − 1. */
+  emuR?: number;
+  /** Share of the emulator range's layers dropped (FS-LLM `kwargs.drop_ratio`), in [0, 1). Default 0.2. */
+  dropRate?: number;
+  /** FedBiOT client term: weight of Σ ||W − W_round_start||² over the merged adapter weights. Default 0.01 (FedBiOT), 0 (FedOT). */
+  proxWeight?: number;
+  align?: AlignOptions;
+}
+
 /** Everything a `FedTrainer` run needs; see schema.ts for limits and resolveOptions for defaults. */
 export interface FedTrainerOptions {
   model: ModelOptions;
@@ -178,6 +237,8 @@ export interface FedTrainerOptions {
   train?: TrainOptions;
   eval?: EvalOptions;
   output?: OutputOptions;
+  /** Closed-model tuning (FedOT / FedBiOT); absent = clients fine-tune the full model. */
+  offsite?: OffsiteOptions;
 }
 
 /** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
@@ -197,4 +258,27 @@ export interface ResolvedOptions {
     };
   eval: Required<Omit<EvalOptions, 'earlyStop'>> & { earlyStop: { patience: number; delta: number } };
   output: Required<OutputOptions>;
+  offsite?: ResolvedOffsite;
+}
+
+/** OffsiteOptions with the per-algorithm defaults filled in (layer counts wait for the model). */
+export interface ResolvedOffsite {
+  algorithm: 'fedot' | 'fedbiot';
+  adapterLayers?: number;
+  emuL?: number;
+  emuR?: number;
+  dropRate: number;
+  proxWeight: number;
+  align: {
+    use: boolean;
+    data: Required<Pick<AlignDataOptions, 'type' | 'subsample'>> & Omit<AlignDataOptions, 'type' | 'subsample'>;
+    preSteps: number;
+    stepsPerRound: number;
+    batchSize: number;
+    tokLen: number;
+    reprWeight: number;
+    klWeight: number;
+    lmWeight: number;
+    optimizer: { type: OptimizerType; lr: number };
+  };
 }

@@ -21,6 +21,7 @@ import type { Trainer } from '../trainer/Trainer.js';
 import type { AsyncLock } from '../util/lock.js';
 import { mixSeed } from '../util/random.js';
 import type { FedEmitter } from './events.js';
+import { sliceOf, type AdapterState } from '../native/adapterState.js';
 
 /** The shared base model and the lock that gives one client at a time its turn on it. */
 export interface SharedModel {
@@ -45,6 +46,8 @@ export interface ClientOptions {
   seed: number;
   /** Aborts a local fit between optimizer steps (the run is being cancelled). */
   signal?: AbortSignal;
+  /** Upload only these adapter tensors (the part the client trains, in closed-model tuning). */
+  uploadNames?: ReadonlySet<string>;
 }
 
 /** A client's state between rounds (checkpointed so a resumed run draws the same batches). */
@@ -129,7 +132,7 @@ export class Client {
       type: 'modelPara',
       round,
       sampleSize: fit.samples,
-      adapter: encodeAdapter(result.adapter),
+      adapter: encodeAdapter(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter),
       train: { loss: fit.lossSum / fit.steps, steps: fit.steps, targetTokens: fit.targetTokens, msPerStep: fit.ms / fit.steps },
     });
   }
@@ -156,4 +159,19 @@ export class Client {
     }
     return this.#shared.model.evalLoss(batches);
   }
+}
+
+/** The tensors of `state` named in `names`, packed into a new flat buffer. */
+function partOf(state: AdapterState, names: ReadonlySet<string>): AdapterState {
+  const entries = state.manifest.filter((e) => names.has(e.name));
+  const data = new Float32Array(entries.reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0));
+  let offset = 0;
+  const manifest = entries.map((e) => {
+    const values = sliceOf(state, e);
+    data.set(values, offset);
+    const moved = { ...e, offset };
+    offset += values.length;
+    return moved;
+  });
+  return { data, manifest };
 }

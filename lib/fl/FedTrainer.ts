@@ -17,18 +17,21 @@ import { Model } from '../native/Model.js';
 import { loadAdapter, writeAdapterFiles } from '../native/peftAdapter.js';
 import { TrainSession } from '../native/TrainSession.js';
 import { writeReport } from '../report/index.js';
-import { BatchSource } from '../trainer/batchSource.js';
-import { addFedProx } from '../trainer/hooks/fedProx.js';
-import { lrScheduleHook } from '../trainer/hooks/lrSchedule.js';
-import { Trainer } from '../trainer/Trainer.js';
 import { AsyncLock } from '../util/lock.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { Client, type SharedModel } from './Client.js';
+import type { SharedModel } from './Client.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients, type PreparedClient } from './prepareClients.js';
 import type { CostSummary, EvalRecord, RoundRecord, RunRecord, TrainRecord } from './records.js';
 import { RunOutput } from './runOutput.js';
-import { Server } from './Server.js';
+import { Server, type ServerOptions } from './Server.js';
+import { buildClient } from './buildClient.js';
+import type { ClientProcessInit, ClientProcessReport } from './clientProcess.js';
+import { ProcessTransport } from '../comm/processTransport.js';
+import type { Transport } from '../comm/transport.js';
+import { fileURLToPath } from 'node:url';
+import { OffsiteSetup } from './offsite/offsiteSetup.js';
+import { loadEmulator } from '../offsite/index.js';
 
 /** An adapter the run produced, with the configuration needed to save it in PEFT format. */
 export interface FinalAdapter {
@@ -52,6 +55,14 @@ export interface FedResults {
   adapter: FinalAdapter | null;
   /** Each client's own adapter (local scenario). */
   clientAdapters: Map<number, FinalAdapter>;
+  /** With federate.clientProcesses: what each client process was given and loaded. */
+  clientProcesses: { id: number; modelPath: string; numLayers: number; givenPaths: string[] }[];
+}
+
+/** The client process entry, as .ts under a TypeScript loader (tests) or .js from dist. */
+function clientScript(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`./clientProcess${ext}`, import.meta.url));
 }
 
 /**
@@ -90,8 +101,15 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
     }
     const started = Date.now();
     const output = new RunOutput(o.output.dir);
-    const model = await Model.load(o.model.path);
-    const transport = new InProcessTransport();
+    const warn = (m: string) => this.emit('warning', m);
+    // Closed-model tuning: the owner builds the emulator; clients load only the emulator folder.
+    const offsite = o.offsite ? await OffsiteSetup.create(o, output.dir, warn) : null;
+    const model = await (offsite ? loadEmulator(offsite.emulatorDir) : Model.load(o.model.path)).catch(async (error: unknown) => {
+      await offsite?.dispose();
+      throw error;
+    });
+    const processes = o.federate.clientProcesses ? new ProcessTransport() : null;
+    const transport: Transport = processes ?? new InProcessTransport();
     let session: TrainSession | null = null;
     const records: RunRecord[] = [];
     let stopCollecting = () => {};
@@ -99,11 +117,16 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       if (o.model.threads !== undefined) binding().setNumThreads(o.model.threads);
       const tokenizer = model.tokenizer;
       if (!tokenizer) throw fsllmError('ERR_FSLLM_TOKENIZER', `${o.model.path}: no tokenizer was found beside the model, and federated data must be tokenized`);
-      const prepared = await prepareClients(o, tokenizer, (m) => this.emit('warning', m));
+      const prepared = await prepareClients(o, tokenizer, warn);
       const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');
-      const { trainableParameters } = await model.attachLora(lora);
-      const initial = await model.exportAdapter();
-      session = await TrainSession.create(model, { optimizer: o.train.optimizer });
+      const { trainableParameters } = await model.attachLora(offsite ? { ...lora, layers: offsite.loraLayers } : lora);
+      let initial = await model.exportAdapter();
+      if (offsite) {
+        const pre = await offsite.align(initial, o.offsite!.align.use ? o.offsite!.align.preSteps : 0);
+        if (pre.report.steps > 0) this.emit('align', { round: 0, ...pre.report });
+        initial = pre.state;
+      }
+      session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(offsite ? { layers: offsite.plan.adapterLayersInModel } : {}) });
       const shared: SharedModel = { model, session, turn: new AsyncLock() };
       const padId = tokenizer.eosId ?? 0;
 
@@ -112,7 +135,11 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       this.on('clientEnd', collect).on('roundEnd', collect).on('eval', collectEval);
       stopCollecting = () => this.off('clientEnd', collect).off('roundEnd', collect).off('eval', collectEval);
 
-      const clients = prepared.map((p) => this.#client(p, transport, shared, padId, signal));
+      const uploadNames = offsite ? offsite.adapterNames(initial) : undefined;
+      const mergedProxWeight = o.offsite?.proxWeight ?? 0;
+      const clients = processes ? [] : prepared.map((p) => buildClient(o, p, {
+        endpoint: transport.endpoint(p.id), shared, padId, events: this, signal, mergedProxWeight, ...(uploadNames ? { uploadNames } : {}),
+      }));
       const fingerprint = fingerprintOf(o);
       let server: Server;
       const afterRound = async (round: number) => {
@@ -133,7 +160,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         }
       };
       server = new Server(transport.endpoint('server'), initial, {
-        clientIds: clients.map((c) => c.id),
+        clientIds: prepared.map((p) => p.id),
         totalRounds: o.federate.totalRounds,
         sampling: { count: o.federate.sampleClients, rate: o.federate.sampleRate },
         weighting: o.federate.weighting,
@@ -144,6 +171,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         earlyStop: o.eval.earlyStop,
         seed: o.federate.seed,
         afterRound,
+        ...(offsite ? this.#offsiteServer(offsite, prepared) : {}),
       }, this);
 
       const checkpoint = o.output.resume ? await readCheckpoint(output.dir) : null;
@@ -161,7 +189,28 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       await output.start(o, checkpoint?.round ?? null);
 
       const failed = new Promise<never>((_, reject) => transport.onError(reject));
-      const finished = Promise.all(clients.map((c) => c.finished()));
+      const reports = new Map<number, ClientProcessReport>();
+      const finished = processes
+        ? new Promise<void>((resolve) => {
+          processes.onControl((from, body) => {
+            reports.set(from as number, body as ClientProcessReport);
+            if (reports.size === prepared.length) resolve();
+          });
+        })
+        : Promise.all(clients.map((c) => c.finished()));
+      if (processes) {
+        // A client process gets the model it may see (the emulator in closed-model tuning), never the full one.
+        const { offsite: _owner, ...clientOptions } = o;
+        for (const p of prepared) {
+          processes.spawn(p.id, clientScript(), {
+            clientId: p.id,
+            options: { ...clientOptions, model: { ...o.model, path: model.source } },
+            ...(offsite ? { emulator: true, loraLayers: offsite.loraLayers, sessionLayers: offsite.plan.adapterLayersInModel } : {}),
+            ...(uploadNames ? { uploadNames: [...uploadNames] } : {}),
+            mergedProxWeight,
+          } satisfies ClientProcessInit);
+        }
+      }
       await Promise.all(clients.map((c) => c.join()));
       const reason = await Promise.race([server.run(signal), failed]);
       await Promise.race([finished, failed]);
@@ -175,7 +224,9 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       if (adapter) await adapter.save(path.join(output.dir, 'adapter'));
       for (const [id, a] of clientAdapters) await a.save(path.join(output.dir, 'adapters', `client-${id}`));
       const history = await output.records();
-      const cost = costOf(history, trainableParameters, encodeAdapter(initial).byteLength, (Date.now() - started) / 1000);
+      // Closed-model tuning: clients train (and send) only the adapter layers' LoRA.
+      const trained = uploadNames ? initial.manifest.filter((e) => uploadNames.has(e.name)).reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0) : trainableParameters;
+      const cost = costOf(history, trained, encodeAdapter(initial).byteLength, (Date.now() - started) / 1000);
       await output.writeCost(cost);
       if (o.output.report) await writeReport(output.dir);
       const lastEvalRound = Math.max(0, ...history.filter((r) => r.kind === 'eval').map((r) => r.round));
@@ -190,54 +241,48 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         cost,
         adapter,
         clientAdapters,
+        clientProcesses: [...reports].map(([id, r]) => ({ id, modelPath: r.modelPath, numLayers: r.numLayers, givenPaths: r.givenPaths })),
       };
     } finally {
       stopCollecting();
       transport.close();
       await session?.dispose();
       await model.dispose();
+      await offsite?.dispose();
     }
   }
 
-  #client(p: PreparedClient, transport: InProcessTransport, shared: SharedModel, padId: number, signal: AbortSignal | undefined): Client {
+  /**
+   * Server options of closed-model tuning: FedBiOT re-aligns the emulator after every aggregation; client
+   * evaluations run on emulator + adapter (AdapEmu) and the owner evaluates full model + adapter (AdapFu)
+   * on the merged held-out splits, which picks the best round.
+   */
+  #offsiteServer(offsite: OffsiteSetup, prepared: PreparedClient[]): Partial<ServerOptions> {
     const o = this.options;
-    if (p.train.length === 0) {
-      throw fsllmError('ERR_FSLLM_DATA', `Client ${p.id}${p.label ? ` (${p.label})` : ''} has no training example left; lower federate.clientNum, raise data.tokLen or use more data`);
-    }
-    const data = new BatchSource(p.train, {
-      batchSize: o.train.batchSize,
-      gradAccum: o.train.gradAccum,
-      tokLen: o.data.tokLen,
-      padId,
-      pack: o.train.pack,
-      seed: o.federate.seed * 1_000_003 + p.id,
-    });
-    const trainer = new Trainer();
-    const epochs = o.train.localEpochs;
-    const local = epochs !== undefined ? { epochs } : { steps: o.train.localSteps ?? 10 };
-    const stepsPerFit = epochs !== undefined ? epochs * data.stepsPerEpoch : (o.train.localSteps ?? 10);
-    const { scheduler } = o.train;
-    if (scheduler.type !== 'constant' || scheduler.warmupSteps > 0 || (scheduler.warmupRatio ?? 0) > 0) {
-      const runSteps = stepsPerFit * o.federate.totalRounds;
-      const warmupSteps = scheduler.warmupRatio !== undefined ? Math.round(scheduler.warmupRatio * runSteps) : scheduler.warmupSteps;
-      trainer.hooks.register('batchStart', 'lrSchedule', lrScheduleHook(o.train.optimizer.lr, { type: scheduler.type, warmupSteps }, runSteps));
-    }
-    if (o.train.fedprox.mu > 0) addFedProx(trainer.hooks, o.train.fedprox.mu);
-    return new Client(transport.endpoint(p.id), shared, {
-      id: p.id,
-      trainer,
-      data,
-      heldOut: { val: p.val, test: p.test },
-      local,
-      lr: o.train.optimizer.lr,
-      precision: o.train.precision,
-      maxGradNorm: o.train.maxGradNorm,
-      keepOptimizerState: o.train.keepOptimizerState,
-      evalBatchSize: o.eval.batchSize,
-      seed: o.federate.seed,
-      signal,
-    }, this);
+    const align = o.offsite!.align;
+    const heldOut = { val: prepared.flatMap((p) => p.val), test: prepared.flatMap((p) => p.test) };
+    return {
+      variant: 'AdapEmu',
+      bestVariant: 'AdapFu',
+      ...(o.offsite!.algorithm === 'fedbiot' && align.use ? {
+        afterAggregate: async (round: number, global: AdapterState) => {
+          const { state, report } = await offsite.align(global, align.stepsPerRound);
+          this.emit('align', { round, ...report });
+          return state;
+        },
+      } : {}),
+      serverEval: async (round: number, global: AdapterState) => {
+        const records: EvalRecord[] = [];
+        for (const split of o.eval.splits) {
+          const { lossSum, tokens } = await offsite.fullLoss(global, heldOut[split], o.data.tokLen, o.eval.batchSize);
+          records.push({ kind: 'eval', round, target: 'global', split, metric: 'loss', value: tokens > 0 ? lossSum / tokens : NaN, count: tokens, variant: 'AdapFu' });
+        }
+        return records;
+      },
+    };
   }
+
+
 }
 
 /** Options that change results (everything but the output switches and the round budget). */

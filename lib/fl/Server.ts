@@ -28,6 +28,14 @@ export interface ServerOptions {
   seed: number;
   /** Awaited after each round (checkpointing); the next round starts when it resolves. */
   afterRound?: (round: number) => Promise<void>;
+  /** Runs after averaging and may replace the global state (FedBiOT re-aligns the emulator here). */
+  afterAggregate?: (round: number, global: AdapterState) => Promise<AdapterState>;
+  /** Labels the clients' evaluation records (e.g. 'AdapEmu'). */
+  variant?: string;
+  /** More evaluations the server runs itself after the clients' (e.g. AdapFu on the full model). */
+  serverEval?: (round: number, global: AdapterState) => Promise<EvalRecord[]>;
+  /** Which variant's merged loss picks the best round, when there are several. */
+  bestVariant?: string;
 }
 
 /** Everything the server needs to continue a run after `round` (checkpointed with the global adapter). */
@@ -56,6 +64,7 @@ export class Server {
   #state: ServerSnapshot = { round: 0, best: null, sinceBest: 0 };
   #waiter: Waiter | null = null;
   #accumulator: FedAvgAccumulator | null = null;
+  #uploadManifest: AdapterState['manifest'] | null = null;
   #roundTrain: TrainRecord[] = [];
   #roundEval = new Map<number, SplitLoss[]>();
 
@@ -118,7 +127,8 @@ export class Server {
     this.#events.emit('roundStart', { round, clients });
 
     // Train: broadcast, then fold updates in as they arrive.
-    this.#accumulator = new FedAvgAccumulator(this.#global.data.length);
+    this.#accumulator = null;
+    this.#uploadManifest = null;
     this.#roundTrain = [];
     const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
     const waiting = this.#wait('modelPara', round, clients, signal);
@@ -127,7 +137,12 @@ export class Server {
       await this.#endpoint.send(id, { type: 'modelPara', round, adapter });
     }
     await waiting;
-    if (!this.#options.personalized) this.#global = { data: this.#accumulator.mean(), manifest: this.#global.manifest };
+    // Set by #fold while we awaited (TS narrowed the field to null at the reset above).
+    const accumulator = this.#accumulator as FedAvgAccumulator | null;
+    if (!this.#options.personalized && accumulator) {
+      this.#global = { data: this.#merged(accumulator.mean(), this.#uploadManifest!), manifest: this.#global.manifest };
+    }
+    if (this.#options.afterAggregate) this.#global = await this.#options.afterAggregate(round, this.#global);
     const weights = this.#roundTrain.map((t) => (this.#options.weighting === 'samples' ? t.samples : 1));
     this.#events.emit('aggregate', { round, clients: this.#roundTrain.map((t) => t.client), weights });
 
@@ -167,29 +182,35 @@ export class Server {
     const merged = new Map<EvalSplit, { lossSum: number; tokens: number }>();
     for (const id of clientIds) {
       for (const r of this.#roundEval.get(id) ?? []) {
-        records.push({ kind: 'eval', round, target: id, split: r.split, metric: 'loss', value: r.tokens > 0 ? r.lossSum / r.tokens : NaN, count: r.tokens });
+        records.push({ kind: 'eval', round, target: id, split: r.split, metric: 'loss', value: r.tokens > 0 ? r.lossSum / r.tokens : NaN, count: r.tokens, ...this.#variant });
         const m = merged.get(r.split) ?? { lossSum: 0, tokens: 0 };
         merged.set(r.split, { lossSum: m.lossSum + r.lossSum, tokens: m.tokens + r.tokens });
       }
     }
     for (const [split, m] of merged) {
-      records.push({ kind: 'eval', round, target: 'global', split, metric: 'loss', value: m.tokens > 0 ? m.lossSum / m.tokens : NaN, count: m.tokens });
+      records.push({ kind: 'eval', round, target: 'global', split, metric: 'loss', value: m.tokens > 0 ? m.lossSum / m.tokens : NaN, count: m.tokens, ...this.#variant });
       const perClient = records.filter((r) => r.split === split && typeof r.target === 'number' && r.count > 0);
       const mean = perClient.reduce((s, r) => s + r.value, 0) / perClient.length;
-      records.push({ kind: 'eval', round, target: 'mean', split, metric: 'loss', value: perClient.length > 0 ? mean : NaN, count: m.tokens });
+      records.push({ kind: 'eval', round, target: 'mean', split, metric: 'loss', value: perClient.length > 0 ? mean : NaN, count: m.tokens, ...this.#variant });
     }
+    if (this.#options.serverEval) records.push(...(await this.#options.serverEval(round, this.#global)));
     this.#events.emit('eval', { round, records });
     return this.#trackBest(round, records);
   }
 
+  get #variant(): { variant?: string } {
+    return this.#options.variant === undefined ? {} : { variant: this.#options.variant };
+  }
+
   #trackBest(round: number, records: EvalRecord[]): boolean {
     const wanted = this.#options.bestKey === 'val_loss' ? 'val' : 'test';
-    const globals = records.filter((r) => r.target === 'global' && r.count > 0);
+    const best = this.#options.bestVariant;
+    const globals = records.filter((r) => r.target === 'global' && r.count > 0 && (best === undefined || r.variant === best));
     const pick = globals.find((r) => r.split === wanted) ?? globals[0];
     if (!pick) return false;
     const { patience, delta } = this.#options.earlyStop;
-    const best = this.#state.best;
-    if (!best || pick.value < best.value - delta) {
+    const previous = this.#state.best;
+    if (!previous || pick.value < previous.value - delta) {
       this.#state.best = { round, value: pick.value };
       this.#state.sinceBest = 0;
       return false;
@@ -237,12 +258,22 @@ export class Server {
 
   #fold(from: number, msg: Extract<ClientMessage, { type: 'modelPara' }>): void {
     const state = decodeAdapter(msg.adapter);
-    if (state.data.length !== this.#global.data.length) {
-      throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${from} sent ${state.data.length} adapter values; the global adapter has ${this.#global.data.length}`);
+    const full = state.data.length === this.#global.data.length;
+    // An upload is the whole adapter, or the part the client trains (closed-model tuning): the same part for all.
+    if (!full && !this.#isPart(state)) {
+      throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${from} sent ${state.data.length} adapter values that are not a part of the global adapter (${this.#global.data.length} values)`);
     }
     const weight = this.#options.weighting === 'samples' ? msg.sampleSize : 1;
-    if (this.#options.personalized) this.#personal.set(from, state.data.slice());
-    else this.#accumulator!.add(state.data, weight);
+    if (this.#options.personalized) this.#personal.set(from, this.#merged(state.data, state.manifest, this.#personal.get(from)));
+    else {
+      if (!this.#accumulator) {
+        this.#accumulator = new FedAvgAccumulator(state.data.length);
+        this.#uploadManifest = state.manifest;
+      } else if (JSON.stringify(state.manifest) !== JSON.stringify(this.#uploadManifest)) {
+        throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${from} sent another set of adapter tensors than the other clients of round ${msg.round}`);
+      }
+      this.#accumulator.add(state.data, weight);
+    }
     const record: TrainRecord = {
       kind: 'train',
       round: msg.round,
@@ -255,6 +286,24 @@ export class Server {
     };
     this.#roundTrain.push(record);
     this.#events.emit('clientEnd', record);
+  }
+
+  /** True when every tensor of `part` is one of the global adapter's, with its shape. */
+  #isPart(part: AdapterState): boolean {
+    const byName = new Map(this.#global.manifest.map((e) => [e.name, e]));
+    return part.manifest.length > 0 && part.manifest.every((e) => JSON.stringify(byName.get(e.name)?.shape) === JSON.stringify(e.shape));
+  }
+
+  /** The global values (or `base`) with the tensors of `manifest` replaced by `values`. */
+  #merged(values: Float32Array, manifest: AdapterState['manifest'], base: Float32Array = this.#global.data): Float32Array {
+    if (values.length === base.length) return values.slice();
+    const out = base.slice();
+    const byName = new Map(this.#global.manifest.map((e) => [e.name, e]));
+    for (const e of manifest) {
+      const size = e.shape.reduce((a, b) => a * b, 1);
+      out.set(values.subarray(e.offset, e.offset + size), byName.get(e.name)!.offset);
+    }
+    return out;
   }
 
   #settle(from: number): void {

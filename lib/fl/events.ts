@@ -16,6 +16,8 @@ export type FedEvents = {
   aggregate: (e: { round: number; clients: number[]; weights: number[] }) => void;
   /** Evaluation results of a round (per client and for the merged splits). */
   eval: (e: { round: number; records: EvalRecord[] }) => void;
+  /** Closed-model tuning: the owner aligned the emulator (round 0: before the first round). Means over its steps. */
+  align: (e: { round: number; steps: number; loss: number; repr: number; kl: number }) => void;
   /** The round is complete. */
   roundEnd: (e: RoundRecord) => void;
   /** A checkpoint was written (atomically) to `dir`. */

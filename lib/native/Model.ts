@@ -53,10 +53,18 @@ function stopIdsOf(tokenizer: Tokenizer): number[] {
   return ids;
 }
 
+/** Source of {@link Model.lockOrder}. */
+let nextLockOrder = 0;
+
 export class Model {
   /** @internal */ readonly #native: RawModel;
   /** @internal Shared with TrainSessions of this model: one native call in flight at a time. */
   readonly lock = new AsyncLock();
+  /**
+   * @internal Calls that need two models' locks (alignStep) take them in ascending `lockOrder`, so two such
+   * calls can never wait for each other.
+   */
+  readonly lockOrder = nextLockOrder++;
   readonly config: ModelConfig;
   readonly tokenizer: Tokenizer | null;
   readonly source: string;
@@ -165,6 +173,23 @@ export class Model {
   async logits(batch: RawBatch, options: { precision?: Precision } = {}): Promise<Float32Array> {
     const native = this.native;
     return this.lock.run(() => callNative(() => native.logits(batch, options)));
+  }
+
+  /**
+   * The hidden state `[batch, seq, hiddenSize]` (row-major, fp32) after `tap` transformer blocks, in eval mode
+   * without gradients: 0 is the embedding output, `config.numLayers` the last block's output before the final
+   * norm. Blocks after the tap are not run. The batch's buffers must not change until the promise settles.
+   * @param tap Integer in [0, config.numLayers].
+   * @throws `ERR_FSLLM_INVALID_ARG` when `tap` is out of range.
+   * @example const h = await model.hiddenAt(batch, model.config.numLayers);
+   */
+  async hiddenAt(batch: RawBatch, tap: number, options: { precision?: Precision } = {}): Promise<Float32Array> {
+    const layers = this.config.numLayers;
+    if (!Number.isInteger(tap) || tap < 0 || tap > layers) {
+      throw invalidArg('tap', `an integer in [0, ${layers}] (0 = embeddings, ${layers} = after the last block)`, tap);
+    }
+    const native = this.native;
+    return this.lock.run(() => callNative(() => native.hiddenAt(batch, tap, options)));
   }
 
   /** Summed cross-entropy over target tokens (labels != -100, after the causal shift), and their count. */

@@ -6,6 +6,7 @@ import { binding, type Precision, type RawBatch, type RawOptimizerOptions, type 
 import { disposedCheck } from './disposed.js';
 import { callNative } from './callNative.js';
 import type { Model } from './Model.js';
+import { lockOrder, toRawAlignOptions, type AlignMetrics, type AlignStepOptions } from './alignStep.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 
 /** AdamW (betas, eps, decoupled weight decay, default 0.01) or SGD (momentum, dampening, Nesterov, L2). */
@@ -18,6 +19,12 @@ export interface TrainSessionOptions {
    * (2^16, x2 every 2000 good steps, x0.5 on overflow) or the settings.
    */
   lossScale?: boolean | { initScale?: number; growthFactor?: number; backoffFactor?: number; growthInterval?: number };
+  /**
+   * Train only the LoRA tensors of these layer indices (e.g. an offsite-tuning adapter or emulator). During
+   * this session's steps every other LoRA tensor of the model is frozen (no gradient is computed for it) and
+   * restored afterwards, so several sessions can share one model. Absent: every trainable tensor.
+   */
+  layers?: number[];
 }
 
 export interface StepOptions {
@@ -32,6 +39,14 @@ export interface StepOptions {
    * (`loss` stays the plain cross-entropy). Needs {@link TrainSession.setProximalAnchor} first.
    */
   proximalMu?: number;
+  /**
+   * What `proximalMu` regularises. `'params'` (default): FedProx `(mu/2)·‖θ − θ0‖²` on the LoRA tensors, as
+   * above. `'merged'`: FedBiOT's `mu·Σ_modules ‖W − W0‖²` (no ½) on the merged weights, i.e.
+   * `mu·‖scaling·(B·A − B0·A0)‖²` per LoRA module of this session, added to the loss once per step through
+   * autograd (scaled like the loss, so micro-batching and fp16 loss scaling do not change it); `A0, B0` come
+   * from the anchor. `proximal` reports the term; `loss` stays the cross-entropy.
+   */
+  proximalMode?: 'params' | 'merged';
   /** Aborts between micro-batches with `ERR_FSLLM_ABORTED`; the weights are then unchanged. */
   signal?: AbortSignal;
 }
@@ -48,14 +63,27 @@ export class TrainSession {
     this.#model = model;
   }
 
-  /** Binds a new optimizer to `model`'s trainable parameters (attach an adapter first). */
+  /**
+   * Binds a new optimizer to `model`'s trainable parameters (attach an adapter first), or with `layers` to
+   * those of the listed layers.
+   * @throws `ERR_FSLLM_INVALID_ARG` naming `layers` for an empty list, an index outside [0, numLayers) or
+   * layers without LoRA.
+   * @example const adapter = await TrainSession.create(model, { optimizer: { type: 'sgd' }, layers: [3, 4] });
+   */
   static async create(model: Model, options: TrainSessionOptions = {}): Promise<TrainSession> {
     const opt = options.optimizer ?? {};
     if (opt.type !== undefined && opt.type !== 'adamw' && opt.type !== 'sgd') throw invalidArg('optimizer.type', "'adamw' or 'sgd'", opt.type);
     const ls = options.lossScale;
     const lossScale = ls === true ? { enabled: true } : typeof ls === 'object' && ls !== null ? { enabled: true, ...ls } : { enabled: false };
+    const { layers } = options;
+    const numLayers = model.config.numLayers;
+    if (layers !== undefined && (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => Number.isInteger(l) && l >= 0 && l < numLayers))) {
+      throw invalidArg('layers', `a non-empty array of layer indices in [0, ${numLayers})`, layers);
+    }
     const raw = model.native;
-    const native = await model.lock.run(() => callNative(() => binding().createSession(raw, { optimizer: opt, lossScale })));
+    const native = await model.lock.run(() =>
+      callNative(() => binding().createSession(raw, { optimizer: opt, lossScale, ...(layers ? { layers: [...layers] } : {}) })),
+    );
     const session = new TrainSession(native, model);
     model.sessionOpened();
     return session;
@@ -74,21 +102,55 @@ export class TrainSession {
     if (typeof proximalMu !== 'number' || !Number.isFinite(proximalMu) || proximalMu < 0) {
       throw invalidArg('step.proximalMu', 'a finite number >= 0', options.proximalMu);
     }
+    const proximalMode = options.proximalMode ?? 'params';
+    if (proximalMode !== 'params' && proximalMode !== 'merged') throw invalidArg('step.proximalMode', "'params' or 'merged'", proximalMode);
     const list = Array.isArray(batches) ? batches : [batches];
-    const { signal } = options;
-    if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
+    const native = this.#native;
+    const raw = { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu, proximalMode } as const;
+    if (options.signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
+    return this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw)));
+  }
+
+  /**
+   * One distillation step of this session's model (the student, e.g. an offsite-tuning emulator) towards
+   * `teacher` (e.g. the full model with the current adapter): per micro-batch, the teacher runs in eval mode
+   * without gradients and the student in train mode; the loss `reprWeight·repr + klWeight·kl + lmWeight·lm`
+   * (see {@link AlignStepOptions}) is averaged over micro-batches weighted by their real tokens (mask, and
+   * segment ids when packed), then backward, unscale, clip and one optimizer step of this session's tensors
+   * (create it with `layers` = the emulator layers). Holds both models' locks for the call. Input buffers
+   * must not be modified until the promise settles.
+   * @param teacher Another Model (not this session's) with the same vocabulary and hidden size.
+   * @throws `ERR_FSLLM_INVALID_ARG` naming the option (taps out of range, weights, teacher); `ERR_FSLLM_ABORTED`
+   * when `signal` fires (weights unchanged).
+   * @example
+   * const align = await TrainSession.create(emulator, { optimizer: { type: 'adamw' }, layers: emulatorLayers });
+   * const m = await align.alignStep(full, batch, { lr: 1e-4, studentTap: 3, teacherTap: 5, klWeight: 0.9 });
+   */
+  async alignStep(teacher: Model, batches: RawBatch | RawBatch[], options: AlignStepOptions): Promise<AlignMetrics> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    const raw = toRawAlignOptions(options, this.#model, teacher);
+    const list = Array.isArray(batches) ? batches : [batches];
+    const native = this.#native;
+    const teacherNative = teacher.native;
+    const [first, second] = lockOrder(this.#model, teacher);
+    if (options.signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'alignStep was aborted before it started');
+    return first.lock.run(() =>
+      second.lock.run(() => this.#abortable('alignStep', options.signal, () => native.alignStep(teacherNative, list, raw))),
+    );
+  }
+
+  /** Runs a native step under `signal` (call it with the lock held). */
+  async #abortable<T>(what: string, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+    // The step may have waited for the lock: an abort that came meanwhile must still count.
+    if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', `${what} was aborted before it started`);
     const native = this.#native;
     const onAbort = () => native.abort();
-    return this.#model.lock.run(async () => {
-      // The step may have waited for the lock: an abort that came meanwhile must still count.
-      if (signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await callNative(() => native.trainStep(list, { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu }));
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
-    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await callNative(run);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Optimizer moments as one Float32Array (to park a simulated client's state between rounds). */
@@ -113,7 +175,8 @@ export class TrainSession {
    * Sets the FedProx anchor `w_anchor` (usually the global adapter at the start of a round) used by steps
    * with `proximalMu > 0`; `null` clears it. The values are copied to the parameters' device, so the
    * buffer may be reused once the promise settles (not before).
-   * @param anchor The layout of `model.exportAdapter().data` for the adapter this session trains.
+   * @param anchor The layout of `model.exportAdapter().data`: the model's whole adapter, also for a session
+   * with `layers` (which keeps the slices of its own tensors).
    * @throws `ERR_FSLLM_INVALID_ARG` when the length differs from the trainable state's.
    * @example
    * await session.setProximalAnchor((await model.exportAdapter()).data);

@@ -47,8 +47,10 @@ export interface RawStepOptions {
   lr: number;
   maxGradNorm?: number;
   precision?: Precision;
-  /** FedProx mu (>= 0, default 0); > 0 needs `setProximalAnchor` first. */
+  /** FedProx mu / FedBiOT lambda (>= 0, default 0); > 0 needs `setProximalAnchor` first. */
   proximalMu?: number;
+  /** `'params'` (default): (mu/2)·‖θ − θ0‖² on the LoRA tensors; `'merged'`: mu·Σ‖s·(BA − B0A0)‖² (no ½). */
+  proximalMode?: 'params' | 'merged';
 }
 
 export interface RawStepMetrics {
@@ -57,12 +59,43 @@ export interface RawStepMetrics {
   inputTokens: number;
   /** Global gradient norm before clipping, after unscaling; includes the proximal gradient. */
   gradNorm: number;
-  /** `(mu/2)·‖w − anchor‖²` at the step's start (0 when `proximalMu` is 0); not part of `loss`. */
+  /** The proximal term of `proximalMode` at the step's start (0 when `proximalMu` is 0); not part of `loss`. */
   proximal: number;
   lossScale: number;
   skipped: boolean;
   ms: number;
   microLosses: number[];
+}
+
+export interface RawAlignOptions {
+  lr: number;
+  maxGradNorm: number;
+  precision: Precision;
+  studentTap: number;
+  teacherTap: number;
+  reprWeight: number;
+  klWeight: number;
+  lmWeight: number;
+}
+
+/** Metrics of one alignment (distillation) step; see `TrainSession.alignStep`. */
+export interface RawAlignMetrics {
+  /** `reprWeight·repr + klWeight·kl + lmWeight·lm` (terms with weight 0 left out). */
+  loss: number;
+  /** Teacher-RMS-normalised mean squared gap of the tapped hidden states, averaged over real tokens. */
+  repr: number;
+  /** Mean token KL(teacher ‖ student) over real tokens; NaN when `klWeight` is 0 (not computed). */
+  kl: number;
+  /** The student's mean cross-entropy over target tokens; NaN when `lmWeight` is 0 (not computed). */
+  lm: number;
+  /** Real (non-padding) tokens of the step. */
+  tokens: number;
+  /** Global gradient norm before clipping, after unscaling. */
+  gradNorm: number;
+  lossScale: number;
+  /** True when an fp16 overflow skipped the update. */
+  skipped: boolean;
+  ms: number;
 }
 
 export interface RawOptimizerOptions {
@@ -103,6 +136,7 @@ export interface RawModel {
   importAdapter(data: Float32Array): Promise<void>;
   importAdapterTensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Promise<void>;
   logits(batch: RawBatch, options?: { precision?: Precision }): Promise<Float32Array>;
+  hiddenAt(batch: RawBatch, tap: number, options?: { precision?: Precision }): Promise<Float32Array>;
   evalLoss(batches: RawBatch[], options?: { precision?: Precision }): Promise<{ lossSum: number; tokens: number }>;
   generate(prompt: Int32Array, options: RawGenerateOptions, onToken?: (id: number) => void): Promise<Int32Array>;
   stopGeneration(): void;
@@ -112,6 +146,7 @@ export interface RawModel {
 
 export interface RawTrainSession {
   trainStep(batches: RawBatch[], options: RawStepOptions): Promise<RawStepMetrics>;
+  alignStep(teacher: RawModel, batches: RawBatch[], options: RawAlignOptions): Promise<RawAlignMetrics>;
   abort(): void;
   exportOptimizerState(): Promise<Float32Array>;
   importOptimizerState(state: Float32Array): Promise<void>;
@@ -135,7 +170,10 @@ export interface NativeBinding {
   TrainSession: unknown;
   initialize(options: { FsllmError: typeof FsllmError }): void;
   loadModel(config: ModelConfig, tensors: TensorSource[]): Promise<RawModel>;
-  createSession(model: RawModel, options: { optimizer?: RawOptimizerOptions; lossScale?: RawLossScaleOptions }): Promise<RawTrainSession>;
+  createSession(
+    model: RawModel,
+    options: { optimizer?: RawOptimizerOptions; lossScale?: RawLossScaleOptions; layers?: number[] },
+  ): Promise<RawTrainSession>;
   readTensors(tensors: TensorSource[]): Promise<Record<string, Float32Array>>;
   setNumThreads(threads: number): number;
   runtimeInfo(): RuntimeInfo;

@@ -2,6 +2,7 @@
 export { Model, type GenerateOptions, type GenerateResult, type LoadModelOptions } from './Model.js';
 export { manualSeed } from './manualSeed.js';
 export { TrainSession, type OptimizerOptions, type StepMetrics, type StepOptions, type TrainSessionOptions } from './TrainSession.js';
+export { type AlignMetrics, type AlignStepOptions } from './alignStep.js';
 export { loadAdapter, saveAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './peftAdapter.js';
 export { type AdapterState, sliceOf } from './adapterState.js';
 export { type LoraOptions } from './lora.js';

@@ -52,6 +52,7 @@ export class Trainer {
           maxGradNorm: ctx.maxGradNorm,
           precision: ctx.precision,
           proximalMu: ctx.lossTerms.proximalMu,
+          proximalMode: ctx.lossTerms.proximalMode,
           signal: ctx.signal,
         });
       })
@@ -84,7 +85,7 @@ export class Trainer {
       step: 0,
       epoch: 0,
       lr: options.lr,
-      lossTerms: { proximalMu: 0 },
+      lossTerms: { proximalMu: 0, proximalMode: 'params' },
       batch: null,
       metrics: null,
       stop: false,

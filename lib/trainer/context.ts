@@ -9,8 +9,10 @@ import type { BatchSource, StepBatch } from './batchSource.js';
  * never per-op JS callbacks, so one optimizer step stays one native call.
  */
 export interface LossTerms {
-  /** FedProx: (mu/2)·||w − anchor||², anchor set with TrainSession.setProximalAnchor. 0 = off. */
+  /** Weight of the proximal term to the anchor set with TrainSession.setProximalAnchor. 0 = off. */
   proximalMu: number;
+  /** `params`: (mu/2)·||θ − anchor||² on the LoRA tensors (FedProx); `merged`: mu·Σ||ΔW − ΔW_anchor||² (FedBiOT). */
+  proximalMode: 'params' | 'merged';
 }
 
 export interface TrainerContext {

@@ -3,16 +3,18 @@ import type { TrainerContext } from '../context.js';
 import type { HookRegistry } from '../hookRegistry.js';
 
 /**
- * FedProx (Li et al., MLSys 2020): adds (mu/2)·||w − w_start||² to each local step's loss, where w_start is
- * the adapter at fitStart (the round's global adapter). The term is declared to the native step, which adds
- * its gradient mu·(w − w_start) before clipping.
+ * A proximal term to the adapter at fitStart (the round's global adapter), declared to the native step.
+ * `params` is FedProx (Li et al., MLSys 2020): (mu/2)·||θ − θ_start||² over the LoRA tensors, whose gradient
+ * mu·(θ − θ_start) is added before clipping. `merged` is FedBiOT's client term: mu·Σ||W − W_start||² over the
+ * merged weights W = W_base + scaling·B·A of each LoRA module.
  */
-export function addFedProx(hooks: HookRegistry<TrainerContext>, mu: number): void {
-  if (!(mu >= 0)) throw invalidArg('train.fedprox.mu', 'a non-negative number', mu);
+export function addFedProx(hooks: HookRegistry<TrainerContext>, mu: number, mode: 'params' | 'merged' = 'params'): void {
+  if (!(mu >= 0)) throw invalidArg(mode === 'params' ? 'train.fedprox.mu' : 'offsite.proxWeight', 'a non-negative number', mu);
   hooks.register('fitStart', 'fedProx', async (ctx) => {
     const anchor = await ctx.model.exportAdapter();
     await ctx.session.setProximalAnchor(anchor.data);
     ctx.lossTerms.proximalMu = mu;
+    ctx.lossTerms.proximalMode = mode;
   });
   hooks.register('fitEnd', 'fedProx', async (ctx) => {
     ctx.lossTerms.proximalMu = 0;

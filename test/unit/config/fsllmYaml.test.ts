@@ -80,9 +80,20 @@ fixtures('should run testcase.yaml (no adapter section) as LoRA, with a note', (
   assert.ok(ignored.some((n) => /^llm\.adapter\.use: not true, so FS-LLM would fine-tune the whole model/.test(n)));
 });
 
-fixtures('should refuse offsite tuning (offsite_gsm_fed.yaml) as unsupported', () => {
-  throws(() => fromFsllmConfig(fixture('offsite_gsm_fed.yaml')),
-    [/llm\.offsite_tuning\.use: offsite tuning \(FedOT\/FedBiOT\) is not available yet/], 'ERR_FSLLM_UNSUPPORTED');
+fixtures('should map offsite tuning (offsite_gsm_fed.yaml) to FedOT, and FedBiOT when alignment repeats', () => {
+  const { options, ignored } = fromFsllmConfig(fixture('offsite_gsm_fed.yaml'));
+  assert.equal(options.offsite, { algorithm: 'fedot', emuL: 2, emuR: 30, dropRate: 0.2, align: { use: false, stepsPerRound: 10, preSteps: 0, lmWeight: 0.1, reprWeight: 0.9 } });
+  assert.ok(ignored.some((n) => n.startsWith('llm.offsite_tuning.eval_type: ignored')));
+  assert.ok(ignored.some((n) => n.startsWith('llm.offsite_tuning.emu_align.restore_from: ignored')));
+  const biot = fixture('offsite_gsm_fed.yaml');
+  const ot = (biot.llm as Record<string, Record<string, unknown>>).offsite_tuning!;
+  Object.assign(ot, { emu_l: 0, emu_r: 30 });
+  Object.assign(ot.emu_align as Record<string, unknown>, { use: true, initial_only: false, train: { local_update_steps: 10, initial_update_rounds: 50, lm_loss_weight: 1.0, kd_loss_weight: 0.0 } });
+  const mapped = fromFsllmConfig(biot).options.offsite!;
+  assert.equal([mapped.algorithm, mapped.emuR, mapped.proxWeight, mapped.align?.klWeight, mapped.align?.preSteps, mapped.align?.stepsPerRound], ['fedbiot', 30, 1.0, 0.0, 500, 10]);
+  const cos = fixture('offsite_gsm_fed.yaml');
+  (((cos.llm as Record<string, Record<string, unknown>>).offsite_tuning!.emu_align) as Record<string, unknown>).sim_loss = 'cos';
+  throws(() => fromFsllmConfig(cos), [/emu_align\.sim_loss: only "l2" is available/], 'ERR_FSLLM_UNSUPPORTED');
   const off = fixture('offsite_gsm_fed.yaml');
   ((off.llm as Record<string, unknown>).offsite_tuning as Record<string, unknown>).use = false;
   assert.ok(fromFsllmConfig(off).ignored.some((n) => /^llm\.offsite_tuning: ignored/.test(n)));

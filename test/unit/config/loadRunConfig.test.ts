@@ -127,9 +127,13 @@ load('should reject a missing file, an empty file and a non-mapping', async ({ d
 });
 
 load('should refuse an unsupported FS-LLM feature with ERR_FSLLM_UNSUPPORTED', async () => {
-  await rejects(() => loadRunConfig(path.join(FIXTURES, 'offsite_gsm_fed.yaml')), [/offsite tuning \(FedOT\/FedBiOT\) is not available yet/], 'ERR_FSLLM_UNSUPPORTED');
-  const r = await loadRunConfig(path.join(FIXTURES, 'offsite_gsm_fed.yaml'), ['llm.offsite_tuning.use=false']);
+  await rejects(() => loadRunConfig(path.join(FIXTURES, 'offsite_gsm_fed.yaml'), ['llm.offsite_tuning.strategy=pruning']), [/only "drop_layer" exists/], 'ERR_FSLLM_UNSUPPORTED');
+  const r = await loadRunConfig(path.join(FIXTURES, 'offsite_gsm_fed.yaml'));
   assert.is(r.options.train.localSteps, 30);
+  assert.is(r.options.offsite?.algorithm, 'fedot');
+  assert.is(r.options.offsite?.align.reprWeight, 0.9);
+  const plain = await loadRunConfig(path.join(FIXTURES, 'offsite_gsm_fed.yaml'), ['llm.offsite_tuning.use=false']);
+  assert.is(plain.options.offsite, undefined);
 });
 
 load.run();

@@ -1,0 +1,68 @@
+/**
+ * One federated client from the run options and its prepared data: batch source, hook trainer (LR
+ * schedule, FedProx, FedBiOT's merged-weight term) and the Client worker on its endpoint. Used by
+ * FedTrainer for in-process clients and by clientProcess.ts for a client in its own process.
+ */
+import type { ResolvedOptions } from '../config/index.js';
+import type { Endpoint } from '../comm/transport.js';
+import { fsllmError } from '../errors/index.js';
+import { BatchSource } from '../trainer/batchSource.js';
+import { addFedProx } from '../trainer/hooks/fedProx.js';
+import { lrScheduleHook } from '../trainer/hooks/lrSchedule.js';
+import { Trainer } from '../trainer/Trainer.js';
+import { Client, type SharedModel } from './Client.js';
+import type { FedEmitter } from './events.js';
+import type { PreparedClient } from './prepareClients.js';
+
+export interface ClientWiring {
+  endpoint: Endpoint;
+  shared: SharedModel;
+  padId: number;
+  events: FedEmitter;
+  signal?: AbortSignal;
+  /** Closed-model tuning: the adapter tensors the client uploads. */
+  uploadNames?: ReadonlySet<string>;
+  /** Closed-model tuning (FedBiOT): weight of the merged-weight proximal term. */
+  mergedProxWeight?: number;
+}
+
+export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiring): Client {
+  if (p.train.length === 0) {
+    throw fsllmError('ERR_FSLLM_DATA', `Client ${p.id}${p.label ? ` (${p.label})` : ''} has no training example left; lower federate.clientNum, raise data.tokLen or use more data`);
+  }
+  const data = new BatchSource(p.train, {
+    batchSize: o.train.batchSize,
+    gradAccum: o.train.gradAccum,
+    tokLen: o.data.tokLen,
+    padId: w.padId,
+    pack: o.train.pack,
+    seed: o.federate.seed * 1_000_003 + p.id,
+  });
+  const trainer = new Trainer();
+  const epochs = o.train.localEpochs;
+  const local = epochs !== undefined ? { epochs } : { steps: o.train.localSteps ?? 10 };
+  const stepsPerFit = epochs !== undefined ? epochs * data.stepsPerEpoch : (o.train.localSteps ?? 10);
+  const { scheduler } = o.train;
+  if (scheduler.type !== 'constant' || scheduler.warmupSteps > 0 || (scheduler.warmupRatio ?? 0) > 0) {
+    const runSteps = stepsPerFit * o.federate.totalRounds;
+    const warmupSteps = scheduler.warmupRatio !== undefined ? Math.round(scheduler.warmupRatio * runSteps) : scheduler.warmupSteps;
+    trainer.hooks.register('batchStart', 'lrSchedule', lrScheduleHook(o.train.optimizer.lr, { type: scheduler.type, warmupSteps }, runSteps));
+  }
+  if (o.train.fedprox.mu > 0) addFedProx(trainer.hooks, o.train.fedprox.mu);
+  if ((w.mergedProxWeight ?? 0) > 0) addFedProx(trainer.hooks, w.mergedProxWeight!, 'merged');
+  return new Client(w.endpoint, w.shared, {
+    id: p.id,
+    trainer,
+    data,
+    heldOut: { val: p.val, test: p.test },
+    local,
+    lr: o.train.optimizer.lr,
+    precision: o.train.precision,
+    maxGradNorm: o.train.maxGradNorm,
+    keepOptimizerState: o.train.keepOptimizerState,
+    evalBatchSize: o.eval.batchSize,
+    seed: o.federate.seed,
+    ...(w.signal ? { signal: w.signal } : {}),
+    ...(w.uploadNames ? { uploadNames: w.uploadNames } : {}),
+  }, w.events);
+}

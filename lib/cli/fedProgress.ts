@@ -42,10 +42,14 @@ export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = pr
   });
   run.on('roundEnd', (r) => {
     const evals = lastEval.filter((e) => e.round === r.round && e.target === 'global');
-    const evalText = evals.map((e) => `${e.split} loss ${e.value.toFixed(3)}`).join(', ');
+    const evalText = evals.map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${e.value.toFixed(3)}`).join(', ');
     const line = `round ${r.round}/${total}  train loss ${r.trainLoss.toFixed(3)}${evalText ? `  ${evalText}` : ''}  up ${kib(r.bytesUp)} down ${kib(r.bytesDown)}  ${((Date.now() - started) / 1000).toFixed(1)}s`;
     if (tty) draw(`${line}\n`);
     else stream.write(`${line}\n`);
+  });
+  run.on('align', (e) => {
+    const line = `${e.round === 0 ? 'pre-alignment' : `round ${e.round} alignment`}: ${e.steps} steps, loss ${e.loss.toFixed(4)} (representation ${e.repr.toFixed(4)})`;
+    stream.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
   });
   run.on('warning', (m) => stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${m}\n`));
 }

@@ -30,7 +30,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const result = await run.run({ signal: controller.signal });
-  const global = result.final.filter((e) => e.target === 'global').map((e) => `${e.split} loss ${e.value.toFixed(4)}`).join(', ');
+  const global = result.final.filter((e) => e.target === 'global').map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${e.value.toFixed(4)}`).join(', ');
   console.log(`done after ${result.rounds} rounds (${result.reason})${global ? `: ${global}` : ''}`);
   if (result.best) console.log(`best ${result.best.key} ${result.best.value.toFixed(4)} at round ${result.best.round}`);
   console.log(`wrote ${result.outDir} (metrics.jsonl, cost.json, report.html, adapter)`);

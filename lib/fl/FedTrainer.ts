@@ -118,10 +118,14 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       const tokenizer = model.tokenizer;
       if (!tokenizer) throw fsllmError('ERR_FSLLM_TOKENIZER', `${o.model.path}: no tokenizer was found beside the model, and federated data must be tokenized`);
       const prepared = await prepareClients(o, tokenizer, warn);
-      const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');
-      const { trainableParameters } = await model.attachLora(offsite ? { ...lora, layers: offsite.loraLayers } : lora);
+      // In closed-model tuning LoRA sits on the emulator model's adapter (and aligned emulator) layers only;
+      // checkpoints and the final adapter record that layout, so they load back onto the same tensors.
+      const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed, ...(offsite ? { layers: offsite.loraLayers } : {}) }, 'adapter');
+      const { trainableParameters } = await model.attachLora(lora);
       let initial = await model.exportAdapter();
-      if (offsite) {
+      const checkpoint = o.output.resume ? await readCheckpoint(output.dir) : null;
+      // A resumed run takes the aligned emulator from its checkpoint instead of aligning again.
+      if (offsite && !checkpoint) {
         const pre = await offsite.align(initial, o.offsite!.align.use ? o.offsite!.align.preSteps : 0);
         if (pre.report.steps > 0) this.emit('align', { round: 0, ...pre.report });
         initial = pre.state;
@@ -174,7 +178,6 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         ...(offsite ? this.#offsiteServer(offsite, prepared) : {}),
       }, this);
 
-      const checkpoint = o.output.resume ? await readCheckpoint(output.dir) : null;
       if (checkpoint) {
         if (checkpoint.fingerprint !== fingerprint) {
           throw fsllmError('ERR_FSLLM_CONFIG', `${output.dir}: the checkpoint was written by a run with other options; resume with the same options (only federate.totalRounds may change) or use another output.dir`);

@@ -91,6 +91,28 @@ test('FedOT: the emulator LoRA is aligned once and then never changes; the adapt
   assert.ok(at(evals, 2, 'AdapEmu').value < at(evals, 0, 'AdapEmu').value);
 });
 
+test('a FedBiOT run resumes from its checkpoint with the aligned emulator and the adapter layout', async () => {
+  const out = outDir();
+  const opts = (resume: boolean): FedTrainerOptions => ({
+    ...options(out, { algorithm: 'fedbiot', adapterLayers: 1, dropRate: 0.5, align }, 2),
+    output: { dir: out, checkpointEvery: 1, resume, report: false },
+  });
+  const first = new FedTrainer(opts(false));
+  const controller = new AbortController();
+  first.on('checkpoint', (e) => {
+    if (e.round === 1) controller.abort();
+  });
+  await first.run({ signal: controller.signal }).then(() => assert.unreachable('should abort'), (e: Error) => assert.match(e.message, /aborted/));
+  const resumed = new FedTrainer(opts(true));
+  const aligned: number[] = [];
+  resumed.on('align', (e) => void aligned.push(e.round));
+  const result = await resumed.run();
+  assert.equal(aligned, [2], 'no second pre-alignment: the emulator LoRA comes from the checkpoint');
+  assert.is(result.rounds, 2);
+  const evals = result.history.filter((r): r is EvalRecord => r.kind === 'eval');
+  assert.ok(at(evals, 2, 'AdapFu').value < at(evals, 0, 'AdapFu').value);
+});
+
 test('offsite options are validated with the option names', async () => {
   const out = outDir();
   assert.throws(() => new FedTrainer(options(out, { algorithm: 'fedbiot', dropRate: 1 })), /offsite\.dropRate/);

@@ -5,7 +5,6 @@ import path from 'node:path';
 
 import * as assert from 'uvu/assert';
 
-import { FsllmError } from '../../lib/errors/index.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../../lib/formats/index.js';
 import type { RawBatch } from '../../lib/native/binding.js';
 import type { Model } from '../../lib/native/Model.js';
@@ -21,23 +20,7 @@ export const FIXTURES = {
   gguf: path.join(REPO, 'test/fixtures/formats/tiny-llama.gguf'),
 };
 
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** Runs `action`, which must fail with `cls`, `code` and a message matching `message`. */
-export async function expectError(action: () => unknown, cls: ErrorClass, code: string, message: RegExp): Promise<FsllmError> {
-  let caught: unknown;
-  try {
-    await action();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) assert.unreachable(`should fail with ${code}`);
-  const e = caught as FsllmError;
-  assert.instance(e, cls, `${String(e)} should be a ${cls.name}`);
-  assert.is(e.code, code, `code of: ${e.message}`);
-  assert.match(e.message, message);
-  return e;
-}
+export { expectError } from '../native/_support.js';
 
 /** Largest |a[i] - b[i]|. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

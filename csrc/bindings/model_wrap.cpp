@@ -2,6 +2,8 @@
 // Model wrap: argument parsing on the JS thread, work on the executor; see model_wrap.h.
 #include "bindings/model_wrap.h"
 
+#include <cmath>
+
 #include "bindings/addon_data.h"
 #include "bindings/batch_io.h"
 #include "bindings/errors.h"
@@ -47,6 +49,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                      {InstanceMethod<&ModelWrap::AttachLora>("attachLora"),
                       InstanceMethod<&ModelWrap::DetachLora>("detachLora"),
                       InstanceMethod<&ModelWrap::MergeLora>("mergeLora"),
+                      InstanceMethod<&ModelWrap::SetLayersTrainable>("setLayersTrainable"),
                       InstanceMethod<&ModelWrap::ExportAdapter>("exportAdapter"),
                       InstanceMethod<&ModelWrap::ImportAdapter>("importAdapter"),
                       InstanceMethod<&ModelWrap::ImportAdapterTensors>("importAdapterTensors"),
@@ -140,6 +143,33 @@ Napi::Value ModelWrap::MergeLora(const Napi::CallbackInfo& info) {
   auto job = std::make_unique<FunctionJob>(env, "mergeLora");
   auto model = acquire(env, "mergeLora()");
   job->work = [model, merge] { peft::merge_lora(*model, merge); };
+  return submit(env, std::move(job));
+}
+
+// The range of each index and the merged state are checked on the executor (peft::set_layers_trainable).
+Napi::Value ModelWrap::SetLayersTrainable(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const std::string expected = "Expected a non-empty array of integer layer indices for layers";
+  if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0) throw_invalid_arg(env, expected);
+  auto arr = info[0].As<Napi::Array>();
+  std::vector<int64_t> layers;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    auto item = arr.Get(i);
+    const double d = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(d >= 0.0) || d != std::floor(d)) throw_invalid_arg(env, expected);
+    layers.push_back(static_cast<int64_t>(d));
+  }
+  if (!info[1].IsBoolean()) throw_invalid_arg(env, "Expected a boolean for trainable");
+  const bool trainable = info[1].As<Napi::Boolean>().Value();
+  auto job = std::make_unique<FunctionJob>(env, "setLayersTrainable");
+  auto model = acquire(env, "setLayersTrainable()");
+  auto count = std::make_shared<int64_t>(0);
+  job->work = [model, layers, trainable, count] { *count = peft::set_layers_trainable(*model, layers, trainable); };
+  job->resolve = [count](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("parameters", Napi::Number::New(env, static_cast<double>(*count)));
+    return o;
+  };
   return submit(env, std::move(job));
 }
 

@@ -31,6 +31,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value AttachLora(const Napi::CallbackInfo& info);
   Napi::Value DetachLora(const Napi::CallbackInfo& info);
   Napi::Value MergeLora(const Napi::CallbackInfo& info);
+  // setLayersTrainable(layers: number[], trainable: boolean) -> Promise<{parameters}>
+  Napi::Value SetLayersTrainable(const Napi::CallbackInfo& info);
   Napi::Value ExportAdapter(const Napi::CallbackInfo& info);
   Napi::Value ImportAdapter(const Napi::CallbackInfo& info);
   Napi::Value ImportAdapterTensors(const Napi::CallbackInfo& info);

@@ -50,7 +50,7 @@ class Gpt2BlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Gpt2Block);
 
-// A LayerNorm over the last dim with frozen `weight` and `bias` (GPT-2's ln_*).
+// A LayerNorm over the last dim with `weight` and `bias` frozen at creation (GPT-2's ln_*).
 torch::nn::LayerNorm make_layer_norm(int64_t dim, double eps);
 
 }  // namespace fsllm::model

@@ -3,6 +3,7 @@
 // the cast back) but saves only x and 1/rms, and computes the input gradient in a few fused passes:
 //   y = w * x * r,  r = (mean(x^2) + eps)^(-1/2)
 //   dx = r * (g w) - x * r^3 * mean(g w x)      (derivation: d r / d x = -r^3 x / D)
+//   dw = sum over rows of g * x * r             (only when the weight is trainable: setLayersTrainable)
 #include "model/rms_norm.h"
 
 namespace fsllm::model {
@@ -26,14 +27,17 @@ class RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
     const auto& x = saved[0];
     const auto& weight = saved[1];
     const auto& r = saved[2];
+    const auto& g = grad_outputs[0];
     auto x32 = x.to(torch::kFloat32);
-    auto gw = (grad_outputs[0] * weight).to(torch::kFloat32);                         // (..., D)
-    auto dot = (gw * x32).mean(/*dim=*/-1, /*keepdim=*/true);                         // (..., 1)
-    auto dx = (gw * r - x32 * (r * r * r * dot)).to(x.scalar_type());
-    torch::Tensor dw;
-    if (weight.requires_grad()) {
-      auto y = (x32 * r).to(x.scalar_type());
-      dw = (grad_outputs[0] * y).reshape({-1, weight.size(0)}).sum(0);
+    torch::Tensor dx, dw;
+    if (ctx->needs_input_grad(0)) {
+      auto gw = (g * weight).to(torch::kFloat32);                                     // (..., D)
+      auto dot = (gw * x32).mean(/*dim=*/-1, /*keepdim=*/true);                       // (..., 1)
+      dx = (gw * r - x32 * (r * r * r * dot)).to(x.scalar_type());
+    }
+    if (ctx->needs_input_grad(1)) {
+      // dw = sum over rows of g * x r, accumulated in fp32 whatever the activation dtype.
+      dw = (g.to(torch::kFloat32) * (x32 * r)).reshape({-1, weight.size(0)}).sum(/*dim=*/0).to(weight.scalar_type());
     }
     return {dx, dw, torch::Tensor()};
   }

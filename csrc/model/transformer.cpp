@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Causal LM families and the shared forward: positions from the key mask, the additive causal/padding
-// bias, blocks, final norm. Weights are frozen here; only LoRA parameters ever require grad.
+// bias, blocks, final norm. Weights load frozen; LoRA factors and, through peft::set_layers_trainable,
+// the base weights of chosen blocks are what requires grad.
 #include "model/transformer.h"
 
 #include <limits>

@@ -30,7 +30,8 @@ class CausalLmImpl : public torch::nn::Module {
   // Layer index of a qualified module name, or -1 (embeddings, head).
   static int64_t layer_of(const std::string& qualified_name);
 
-  // Bumped whenever the set of trainable tensors changes (LoRA attached or removed), so a TrainSession
+  // Bumped whenever the set of trainable tensors changes (LoRA attached or removed, blocks unfrozen or
+  // frozen by peft::set_layers_trainable), so a TrainSession
   // bound to the old tensors can tell it is stale instead of silently training nothing.
   int64_t adapter_version() const { return adapter_version_; }
   void bump_adapter_version() { ++adapter_version_; }

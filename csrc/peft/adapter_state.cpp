@@ -2,6 +2,7 @@
 // Flat export/import of the trainable state; see adapter_state.h.
 #include "peft/adapter_state.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -29,10 +30,65 @@ std::vector<ManifestEntry> manifest(model::CausalLmImpl& model) {
   return out;
 }
 
+namespace {
+
+bool is_lora(const std::string& param_name) {
+  return param_name.find(".lora_A.") != std::string::npos || param_name.find(".lora_B.") != std::string::npos;
+}
+
+std::string join(const std::vector<int64_t>& values) {
+  std::string out;
+  for (auto v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
+  return "[" + out + "]";
+}
+
+// Trainable base weights holding a folded LoRA delta, by tensor identity, with the delta (out, in) to take
+// out. Frozen bases are skipped: they are not exported, and the product costs out * in per module.
+std::unordered_map<const c10::TensorImpl*, torch::Tensor> merged_deltas(model::CausalLmImpl& model) {
+  std::unordered_map<const c10::TensorImpl*, torch::Tensor> out;
+  for (auto& [name, linear] : model.projections()) {
+    if (!linear->merged() || !linear->weight().requires_grad()) continue;
+    auto delta = torch::matmul(linear->lora_b(), linear->lora_a()) * linear->scaling();  // (out, R) @ (R, in)
+    out.emplace(linear->weight().unsafeGetTensorImpl(), delta);
+  }
+  return out;
+}
+
+}  // namespace
+
+int64_t set_layers_trainable(model::CausalLmImpl& model, const std::vector<int64_t>& layers, bool trainable) {
+  const auto L = model.config().num_layers;
+  const std::string expected = "Expected a non-empty array of layer indices in [0, " + std::to_string(L) + ") for layers";
+  FSLLM_CHECK(!layers.empty(), ErrorCode::kInvalidArg, expected + " but received []; name the blocks to train, e.g. [" +
+                                                           std::to_string(L - 1) + "]");
+  for (auto layer : layers) {
+    FSLLM_CHECK(layer >= 0 && layer < L, ErrorCode::kInvalidArg, expected + " but received " + join(layers));
+  }
+  FSLLM_CHECK(!any_merged(model), ErrorCode::kInvalidArg,
+              "The adapter is merged into the base weights; call unmergeLora() before setLayersTrainable()");
+  for (auto& item : model.named_parameters(/*recurse=*/true)) {
+    const auto& name = item.key();
+    if (is_lora(name) || std::count(layers.begin(), layers.end(), model::CausalLmImpl::layer_of(name)) == 0) continue;
+    auto& p = item.value();
+    p.set_requires_grad(trainable);
+    if (!trainable) p.mutable_grad().reset();
+  }
+  model.bump_adapter_version();
+  int64_t count = 0;
+  for (auto& [name, p] : trainable_parameters(model)) count += p.numel();
+  return count;
+}
+
 torch::Tensor export_flat(model::CausalLmImpl& model) {
   torch::NoGradGuard no_grad;
+  const auto deltas = merged_deltas(model);
   std::vector<torch::Tensor> parts;
-  for (auto& [name, p] : trainable_parameters(model)) parts.push_back(p.detach().reshape({-1}).to(torch::kCPU, torch::kFloat32));
+  for (auto& [name, p] : trainable_parameters(model)) {
+    auto value = p.detach();
+    const auto found = deltas.find(p.unsafeGetTensorImpl());
+    if (found != deltas.end()) value = value - found->second.to(value.scalar_type());
+    parts.push_back(value.reshape({-1}).to(torch::kCPU, torch::kFloat32));
+  }
   if (parts.empty()) return torch::empty({0}, torch::kFloat32);
   return torch::cat(parts).contiguous();
 }

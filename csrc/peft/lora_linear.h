@@ -38,8 +38,8 @@ class LoraLinearImpl : public torch::nn::Module {
 
   int64_t in_features_;
   int64_t out_features_;
-  torch::Tensor weight_;  // (out, in), frozen
-  torch::Tensor bias_;    // (out) or undefined, frozen
+  torch::Tensor weight_;  // (out, in), frozen unless its block is made trainable (set_layers_trainable)
+  torch::Tensor bias_;    // (out) or undefined, as weight_
   torch::nn::Linear lora_a_mod_{nullptr};
   torch::nn::Linear lora_b_mod_{nullptr};
   torch::Tensor lora_a_;  // (R, in), alias of lora_a_mod_->weight

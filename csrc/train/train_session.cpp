@@ -83,7 +83,7 @@ void TrainSession::check_trainable() const {
 
 void TrainSession::check_adapter_current() const {
   FSLLM_CHECK(model_->adapter_version() == adapter_version_, ErrorCode::kInvalidArg,
-              "The model's adapter was detached or replaced after this TrainSession was created; create a new TrainSession");
+              "The model's trainable tensors changed after this TrainSession was created (an adapter attached or detached, or layers unfrozen or frozen); create a new TrainSession");
 }
 
 // The flat buffer is laid out in peft::trainable_parameters() order (as export_flat). The optimizer holds

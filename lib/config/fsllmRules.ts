@@ -206,6 +206,9 @@ function offsiteTuning(v: unknown, c: FsContext, base: string): void {
   const align = isPlainObject(v.emu_align) ? v.emu_align : {};
   const biot = align.use === true && align.initial_only === false;
   c.set('offsite.algorithm', biot ? 'fedbiot' : 'fedot', `${base}.use`);
+  // Without llm.adapter.use, FS-LLM's offsite tuning trains the adapter layers' full weights.
+  const lora = getPath(c.root, 'llm.adapter.use') === true;
+  c.set('offsite.adapterTraining', lora ? 'lora' : 'full', 'llm.adapter.use');
   if (v.strategy !== undefined && v.strategy !== 'drop_layer') c.unsupported(`${base}.strategy`, `only "drop_layer" exists (FS-LLM raises for ${show(v.strategy)} too)`, 'offsite');
   if (typeof v.emu_l === 'number') c.set('offsite.emuL', v.emu_l, `${base}.emu_l`);
   if (typeof v.emu_r === 'number') c.set('offsite.emuR', v.emu_r, `${base}.emu_r`);

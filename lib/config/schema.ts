@@ -176,6 +176,7 @@ const offsite = z.strictObject({
   emuR: int(1, 10).optional(),
   dropRate: num({ gte: 0, lt: 1 }, '0.2').default(0.2),
   proxWeight: num({ gte: 0 }, '0.01').optional(),
+  adapterTraining: oneOf(['lora', 'full']).default('lora'),
   align: section({
     use: bool().optional(),
     data: z.strictObject({

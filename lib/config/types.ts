@@ -225,6 +225,11 @@ export interface OffsiteOptions {
   dropRate?: number;
   /** FedBiOT client term: weight of Σ ||W − W_round_start||² over the merged adapter weights. Default 0.01 (FedBiOT), 0 (FedOT). */
   proxWeight?: number;
+  /**
+   * What clients train in the adapter layers: LoRA on their projections (`adapter.*`), or the layers' full
+   * weights (FS-LLM offsite tuning without `llm.adapter.use`). Default 'lora'.
+   */
+  adapterTraining?: 'lora' | 'full';
   align?: AlignOptions;
 }
 
@@ -269,6 +274,7 @@ export interface ResolvedOffsite {
   emuR?: number;
   dropRate: number;
   proxWeight: number;
+  adapterTraining: 'lora' | 'full';
   align: {
     use: boolean;
     data: Required<Pick<AlignDataOptions, 'type' | 'subsample'>> & Omit<AlignDataOptions, 'type' | 'subsample'>;

@@ -122,6 +122,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       // checkpoints and the final adapter record that layout, so they load back onto the same tensors.
       const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed, ...(offsite ? { layers: offsite.loraLayers } : {}) }, 'adapter');
       const { trainableParameters } = await model.attachLora(lora);
+      if (offsite && offsite.fullWeightLayers.length > 0) await model.setLayersTrainable(offsite.fullWeightLayers, true);
       let initial = await model.exportAdapter();
       const checkpoint = o.output.resume ? await readCheckpoint(output.dir) : null;
       // A resumed run takes the aligned emulator from its checkpoint instead of aligning again.
@@ -140,9 +141,12 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       stopCollecting = () => this.off('clientEnd', collect).off('roundEnd', collect).off('eval', collectEval);
 
       const uploadNames = offsite ? offsite.adapterNames(initial) : undefined;
-      const mergedProxWeight = o.offsite?.proxWeight ?? 0;
+      // FedBiOT's term on merged adapter weights; with full-weight adapters W is the weight itself, which is
+      // FedProx's (mu/2)·||θ − θ0||² with mu = 2·weight.
+      const mergedProxWeight = o.offsite?.adapterTraining === 'lora' ? o.offsite.proxWeight : 0;
+      const fedProxMu = o.offsite?.adapterTraining === 'full' ? 2 * o.offsite.proxWeight : 0;
       const clients = processes ? [] : prepared.map((p) => buildClient(o, p, {
-        endpoint: transport.endpoint(p.id), shared, padId, events: this, signal, mergedProxWeight, ...(uploadNames ? { uploadNames } : {}),
+        endpoint: transport.endpoint(p.id), shared, padId, events: this, signal, mergedProxWeight, fedProxMu, ...(uploadNames ? { uploadNames } : {}),
       }));
       const fingerprint = fingerprintOf(o);
       let server: Server;
@@ -208,9 +212,10 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
           processes.spawn(p.id, clientScript(), {
             clientId: p.id,
             options: { ...clientOptions, model: { ...o.model, path: model.source } },
-            ...(offsite ? { emulator: true, loraLayers: offsite.loraLayers, sessionLayers: offsite.plan.adapterLayersInModel } : {}),
+            ...(offsite ? { emulator: true, loraLayers: offsite.loraLayers, sessionLayers: offsite.plan.adapterLayersInModel, fullWeightLayers: offsite.fullWeightLayers } : {}),
             ...(uploadNames ? { uploadNames: [...uploadNames] } : {}),
             mergedProxWeight,
+            fedProxMu,
           } satisfies ClientProcessInit);
         }
       }

@@ -24,6 +24,8 @@ export interface ClientWiring {
   uploadNames?: ReadonlySet<string>;
   /** Closed-model tuning (FedBiOT): weight of the merged-weight proximal term. */
   mergedProxWeight?: number;
+  /** An extra FedProx term (closed-model tuning with full-weight adapters), added to train.fedprox.mu. */
+  fedProxMu?: number;
 }
 
 export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiring): Client {
@@ -48,7 +50,8 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     const warmupSteps = scheduler.warmupRatio !== undefined ? Math.round(scheduler.warmupRatio * runSteps) : scheduler.warmupSteps;
     trainer.hooks.register('batchStart', 'lrSchedule', lrScheduleHook(o.train.optimizer.lr, { type: scheduler.type, warmupSteps }, runSteps));
   }
-  if (o.train.fedprox.mu > 0) addFedProx(trainer.hooks, o.train.fedprox.mu);
+  const mu = o.train.fedprox.mu + (w.fedProxMu ?? 0);
+  if (mu > 0) addFedProx(trainer.hooks, mu);
   if ((w.mergedProxWeight ?? 0) > 0) addFedProx(trainer.hooks, w.mergedProxWeight!, 'merged');
   return new Client(w.endpoint, w.shared, {
     id: p.id,

@@ -23,6 +23,9 @@ export interface ClientProcessInit {
   /** options.model.path is an emulator folder (closed-model tuning). */
   emulator?: boolean;
   loraLayers?: number[];
+  /** Layers whose full weights this client trains (closed-model tuning with full-weight adapters). */
+  fullWeightLayers?: number[];
+  fedProxMu?: number;
   sessionLayers?: number[];
   uploadNames?: string[];
   mergedProxWeight?: number;
@@ -58,6 +61,7 @@ async function main(init: ClientProcessInit): Promise<void> {
   if (!prepared) throw new Error(`the data has no client ${init.clientId}`);
   const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');
   await model.attachLora(init.loraLayers ? { ...lora, layers: init.loraLayers } : lora);
+  if (init.fullWeightLayers && init.fullWeightLayers.length > 0) await model.setLayersTrainable(init.fullWeightLayers, true);
   const session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(init.sessionLayers ? { layers: init.sessionLayers } : {}) });
   const endpoint = new ChildEndpoint(init.clientId, fail);
   const client = buildClient(o, prepared, {
@@ -67,6 +71,7 @@ async function main(init: ClientProcessInit): Promise<void> {
     events: new EventEmitter() as FedEmitter,
     ...(init.uploadNames ? { uploadNames: new Set(init.uploadNames) } : {}),
     ...(init.mergedProxWeight !== undefined ? { mergedProxWeight: init.mergedProxWeight } : {}),
+    ...(init.fedProxMu !== undefined ? { fedProxMu: init.fedProxMu } : {}),
   });
   const finished = client.finished();
   await client.join();

@@ -71,6 +71,7 @@ export class Model {
   /** Checkpoint keys that matched no parameter (ignored). */
   readonly unexpectedKeys: readonly string[];
   #lora: ReturnType<typeof normalizeLora> | null = null;
+  #trainableLayers: readonly number[] = [];
   #disposed = false;
   #openSessions = 0;
 
@@ -102,7 +103,7 @@ export class Model {
     return this.#lora;
   }
 
-  /** Number of base parameters (frozen). */
+  /** Number of base parameters (as loaded; LoRA not counted), frozen or made trainable alike. */
   get numParameters(): number {
     return this.#native.info().numParameters;
   }
@@ -146,6 +147,44 @@ export class Model {
     await this.lock.run(() => callNative(() => native.mergeLora(false)));
   }
 
+  /**
+   * Blocks whose full weights (not only LoRA) are trainable, ascending; set by {@link Model.setLayersTrainable}.
+   */
+  get trainableLayers(): readonly number[] {
+    return this.#trainableLayers;
+  }
+
+  /**
+   * Makes the full weights of transformer blocks trainable (FedOT's "full adapter layers") or frozen again:
+   * every non-LoRA parameter of each listed block (attention and MLP projections with their biases, the
+   * block's norms). LoRA tensors are untouched. The unfrozen tensors join the trainable state: they appear in
+   * `exportAdapter()`'s manifest under PEFT-style names (`base_model.model.model.layers.4.self_attn.q_proj.weight`),
+   * are trained by new TrainSessions (also with `layers`) and accepted by `importAdapter` / `importAdapterTensors`.
+   * TrainSessions created before the call are stale afterwards (their `trainStep` rejects); create new ones.
+   * @param layers Non-empty list of block indices in [0, config.numLayers).
+   * @param trainable true to unfreeze, false to freeze again.
+   * @returns `parameters`: the number of trainable values of the model afterwards (LoRA included).
+   * @throws `ERR_FSLLM_INVALID_ARG` naming `layers` for an empty list or an index out of range, naming
+   * `trainable` for a non-boolean, and while the adapter is merged (call `unmergeLora()` first).
+   * @example const { parameters } = await model.setLayersTrainable([model.config.numLayers - 1], true);
+   */
+  async setLayersTrainable(layers: readonly number[], trainable: boolean): Promise<{ parameters: number }> {
+    const numLayers = this.config.numLayers;
+    if (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => Number.isInteger(l) && l >= 0 && l < numLayers)) {
+      throw invalidArg('layers', `a non-empty array of layer indices in [0, ${numLayers}) (e.g. [${numLayers - 1}])`, layers);
+    }
+    if (typeof trainable !== 'boolean') throw invalidArg('trainable', 'a boolean', trainable);
+    const native = this.native;
+    const result = await this.lock.run(() => callNative(() => native.setLayersTrainable([...layers], trainable)));
+    const set = new Set(this.#trainableLayers);
+    for (const layer of layers) {
+      if (trainable) set.add(layer);
+      else set.delete(layer);
+    }
+    this.#trainableLayers = Object.freeze([...set].sort((a, b) => a - b));
+    return result;
+  }
+
   /** An owned snapshot of the trainable state: one Float32Array plus its PEFT-named manifest. */
   async exportAdapter(): Promise<AdapterState> {
     const native = this.native;
@@ -163,7 +202,10 @@ export class Model {
     await this.lock.run(() => callNative(() => native.importAdapter(data)));
   }
 
-  /** @internal Loads named tensors (PEFT keys) into the attached adapter. */
+  /**
+   * @internal Loads named tensors (PEFT keys) into the trainable state (LoRA factors and unfrozen block
+   * weights); every trainable tensor must be given once.
+   */
   async importAdapterTensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Promise<void> {
     const native = this.native;
     await this.lock.run(() => callNative(() => native.importAdapterTensors(tensors)));

@@ -64,7 +64,7 @@ export class TrainSession {
   }
 
   /**
-   * Binds a new optimizer to `model`'s trainable parameters (attach an adapter first), or with `layers` to
+   * Binds a new optimizer to `model`'s trainable parameters (attach an adapter or unfreeze layers first), or with `layers` to
    * those of the listed layers.
    * @throws `ERR_FSLLM_INVALID_ARG` naming `layers` for an empty list, an index outside [0, numLayers) or
    * layers without LoRA.

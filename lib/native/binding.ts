@@ -132,6 +132,8 @@ export interface RawModel {
   attachLora(options: RawLoraOptions): Promise<{ modules: string[]; manifest: ManifestEntry[] }>;
   detachLora(): Promise<void>;
   mergeLora(merge: boolean): Promise<void>;
+  /** Unfreezes (or freezes) every non-LoRA parameter of the blocks `layers`; `parameters` = trainable count after. */
+  setLayersTrainable(layers: number[], trainable: boolean): Promise<{ parameters: number }>;
   exportAdapter(): Promise<{ data: Float32Array; manifest: ManifestEntry[] }>;
   importAdapter(data: Float32Array): Promise<void>;
   importAdapterTensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Promise<void>;

@@ -113,6 +113,20 @@ test('a FedBiOT run resumes from its checkpoint with the aligned emulator and th
   assert.ok(at(evals, 2, 'AdapFu').value < at(evals, 0, 'AdapFu').value);
 });
 
+test('FedOT with full-weight adapter layers: clients train and send layers 0 and 4 whole', async () => {
+  const lora = await new FedTrainer(options(outDir(), { algorithm: 'fedot', emuL: 1, emuR: 4, dropRate: 0.5 }, 1)).run();
+  const run = new FedTrainer(options(outDir(), { algorithm: 'fedot', emuL: 1, emuR: 4, dropRate: 0.5, adapterTraining: 'full' }, 2));
+  const result = await run.run();
+  // stories260K block: q, k, v, o, gate, up, down projections and two norms.
+  assert.ok(result.cost.trainableParameters > 10 * lora.cost.trainableParameters, `${result.cost.trainableParameters} full-weight parameters vs ${lora.cost.trainableParameters} LoRA`);
+  const saved = result.adapter!.state.manifest.map((e) => e.name);
+  assert.ok(saved.some((n) => /layers\.0\.self_attn\.q_proj\.weight$/.test(n)), 'layer 0 weights are part of the state');
+  assert.ok(saved.some((n) => /layers\.2\.mlp\.down_proj\.weight$/.test(n)), 'layer 2 (emulator model index of full layer 4) too');
+  const evals = result.history.filter((r): r is EvalRecord => r.kind === 'eval');
+  assert.ok(at(evals, 2, 'AdapFu').value < at(evals, 0, 'AdapFu').value, 'the full model improves with the trained layers');
+  assert.ok(at(evals, 2, 'AdapEmu').value < at(evals, 0, 'AdapEmu').value);
+});
+
 test('offsite options are validated with the option names', async () => {
   const out = outDir();
   assert.throws(() => new FedTrainer(options(out, { algorithm: 'fedbiot', dropRate: 1 })), /offsite\.dropRate/);

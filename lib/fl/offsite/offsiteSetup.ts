@@ -71,8 +71,14 @@ export class OffsiteSetup {
       await buildEmulator(o.model.path, plan, emulatorDir);
       const student = await loadEmulator(emulatorDir);
       const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');
-      await student.attachLora({ ...lora, layers: loraLayers(plan, offsite.align.use) });
-      await full.attachLora({ ...lora, layers: plan.adapter });
+      const fullWeights = offsite.adapterTraining === 'full';
+      await student.attachLora({ ...lora, layers: loraLayers(plan, offsite) });
+      if (fullWeights) {
+        await student.setLayersTrainable(plan.adapterLayersInModel, true);
+        await full.setLayersTrainable(plan.adapter, true);
+      } else {
+        await full.attachLora({ ...lora, layers: plan.adapter });
+      }
       let align: TrainSession | null = null;
       let publicData: BatchSource | null = null;
       let publicHeldOut: RawBatch[] = [];
@@ -92,7 +98,12 @@ export class OffsiteSetup {
 
   /** Layers of the emulator model that carry LoRA (clients' model must attach the same). */
   get loraLayers(): number[] {
-    return loraLayers(this.plan, this.#offsite.align.use);
+    return loraLayers(this.plan, this.#offsite);
+  }
+
+  /** Layers whose full weights the clients train (`adapterTraining: 'full'`), else none. */
+  get fullWeightLayers(): number[] {
+    return this.#offsite.adapterTraining === 'full' ? [...this.plan.adapterLayersInModel] : [];
   }
 
   /** Names of the adapter-layer tensors in the emulator's flat state (what clients train and upload). */
@@ -185,9 +196,15 @@ export class OffsiteSetup {
   }
 }
 
-/** LoRA goes on the adapter layers, and on the emulator layers too when the server aligns them. */
-function loraLayers(plan: EmulatorPlan, aligned: boolean): number[] {
-  return [...plan.adapterLayersInModel, ...(aligned ? plan.emulatorLayersInModel : [])].sort((a, b) => a - b);
+/**
+ * LoRA goes on the adapter layers (unless their full weights train) and on the emulator layers when the
+ * server aligns them; with full-weight adapters it stays on the emulator layers even without alignment,
+ * where it is zero and inert, so that the model always has an adapter to export.
+ */
+function loraLayers(plan: EmulatorPlan, offsite: ResolvedOffsite): number[] {
+  const full = offsite.adapterTraining === 'full';
+  const layers = [...(full ? [] : plan.adapterLayersInModel), ...(offsite.align.use || full ? plan.emulatorLayersInModel : [])];
+  return layers.sort((a, b) => a - b);
 }
 
 function layerOf(name: string): number {

@@ -82,7 +82,8 @@ fixtures('should run testcase.yaml (no adapter section) as LoRA, with a note', (
 
 fixtures('should map offsite tuning (offsite_gsm_fed.yaml) to FedOT, and FedBiOT when alignment repeats', () => {
   const { options, ignored } = fromFsllmConfig(fixture('offsite_gsm_fed.yaml'));
-  assert.equal(options.offsite, { algorithm: 'fedot', emuL: 2, emuR: 30, dropRate: 0.2, align: { use: false, stepsPerRound: 10, preSteps: 0, lmWeight: 0.1, reprWeight: 0.9 } });
+  // The file has no llm.adapter.use: FS-LLM then trains the adapter layers' full weights.
+  assert.equal(options.offsite, { algorithm: 'fedot', adapterTraining: 'full', emuL: 2, emuR: 30, dropRate: 0.2, align: { use: false, stepsPerRound: 10, preSteps: 0, lmWeight: 0.1, reprWeight: 0.9 } });
   assert.ok(ignored.some((n) => n.startsWith('llm.offsite_tuning.eval_type: ignored')));
   assert.ok(ignored.some((n) => n.startsWith('llm.offsite_tuning.emu_align.restore_from: ignored')));
   const biot = fixture('offsite_gsm_fed.yaml');

@@ -106,6 +106,9 @@ const federate = section({
   weighting: oneOf(['samples', 'uniform']).default('samples'),
   seed: int(0, 42).default(0),
   clientProcesses: bool().default(false),
+  deadlineSeconds: num({ gte: 0 }, '600').default(0),
+  minClients: int(1, 2).optional(),
+  maxRetries: int(0, 2).default(2),
 });
 
 const adapter = section({

@@ -82,6 +82,12 @@ export interface FederateOptions {
    * Each process loads its own copy of the model. Checkpoints then hold the server's state only. Default false.
    */
   clientProcesses?: boolean;
+  /** Seconds a round waits for updates (and evaluations); late clients are dropped for the round. Default 0 (wait for all). */
+  deadlineSeconds?: number;
+  /** Updates a round needs; fewer by the deadline → the round is retried. Default: every sampled client. */
+  minClients?: number;
+  /** Retries of a round that got fewer than minClients updates before the run fails. Default 2. */
+  maxRetries?: number;
 }
 
 export interface AdapterOptions {
@@ -251,8 +257,8 @@ export interface ResolvedOptions {
   model: ModelOptions;
   data: Required<Omit<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>> & Pick<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>;
   /** `clientNum` is unset only with the `meta` splitter, where the data decides (one client per category). */
-  federate: Required<Omit<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate'>> &
-    Pick<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate'>;
+  federate: Required<Omit<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>> &
+    Pick<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>;
   adapter: Required<Omit<AdapterOptions, 'layers'>> & Pick<AdapterOptions, 'layers'>;
   /** Exactly one of `localSteps` and `localEpochs` is set. */
   train: Required<Omit<TrainOptions, 'localSteps' | 'localEpochs' | 'optimizer' | 'scheduler' | 'fedprox'>> &

@@ -179,6 +179,9 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         earlyStop: o.eval.earlyStop,
         seed: o.federate.seed,
         afterRound,
+        deadlineMs: o.federate.deadlineSeconds * 1000,
+        maxRetries: o.federate.maxRetries,
+        ...(o.federate.minClients !== undefined ? { minClients: o.federate.minClients } : {}),
         ...(offsite ? this.#offsiteServer(offsite, prepared) : {}),
       }, this);
 

@@ -5,7 +5,7 @@
  */
 import { FedAvgAccumulator } from '../aggregate/fedAvg.js';
 import { decodeAdapter, encodeAdapter } from '../comm/adapterFrame.js';
-import type { Address, AnyMessage, ClientMessage, EvalSplit, SplitLoss } from '../comm/messages.js';
+import type { Address, AnyMessage, ClientMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';
 import { fsllmError } from '../errors/index.js';
 import type { AdapterState } from '../native/adapterState.js';
@@ -36,6 +36,12 @@ export interface ServerOptions {
   serverEval?: (round: number, global: AdapterState) => Promise<EvalRecord[]>;
   /** Which variant's merged loss picks the best round, when there are several. */
   bestVariant?: string;
+  /** Per phase (training, evaluation): clients that have not answered by then are dropped for the round. */
+  deadlineMs?: number;
+  /** Updates a round needs to be aggregated; fewer → the round is retried. Default: every sampled client. */
+  minClients?: number;
+  /** Retries of a round that got fewer than minClients updates, before the run fails. Default 2. */
+  maxRetries?: number;
 }
 
 /** Everything the server needs to continue a run after `round` (checkpointed with the global adapter). */
@@ -50,6 +56,8 @@ interface Waiter {
   kind: 'join' | 'modelPara' | 'metrics';
   round: number;
   pending: Set<number>;
+  /** Clients whose answer was refused (invalid update) or who disconnected: no longer awaited. */
+  failed: Set<number>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -114,7 +122,7 @@ export class Server {
       }
     }
     const final = encodeAdapter(this.#global);
-    await Promise.all(clientIds.map((id) => this.#endpoint.send(id, { type: 'finish', round: this.#state.round, adapter: final })));
+    await Promise.all(clientIds.map((id) => this.#send(id, { type: 'finish', round: this.#state.round, adapter: final })));
     this.#events.emit('done', { rounds: this.#state.round, reason });
     return reason;
   }
@@ -126,17 +134,26 @@ export class Server {
     const clients = sampleClients(this.#options.clientIds, round, this.#options.seed, this.#options.sampling);
     this.#events.emit('roundStart', { round, clients });
 
-    // Train: broadcast, then fold updates in as they arrive.
-    this.#accumulator = null;
-    this.#uploadManifest = null;
-    this.#roundTrain = [];
-    const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
-    const waiting = this.#wait('modelPara', round, clients, signal);
-    for (const id of clients) {
-      const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
-      await this.#endpoint.send(id, { type: 'modelPara', round, adapter });
+    // Train: broadcast, then fold updates in as they arrive; too few updates by the deadline → retry.
+    const needed = Math.min(clients.length, this.#options.minClients ?? clients.length);
+    for (let attempt = 0; ; attempt++) {
+      this.#accumulator = null;
+      this.#uploadManifest = null;
+      this.#roundTrain = [];
+      const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
+      const waiting = this.#wait('modelPara', round, clients, signal);
+      for (const id of clients) {
+        const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
+        await this.#send(id, { type: 'modelPara', round, adapter });
+      }
+      await waiting;
+      if (this.#roundTrain.length >= needed) break;
+      const missing = clients.filter((id) => !this.#roundTrain.some((t) => t.client === id));
+      if (attempt >= (this.#options.maxRetries ?? 2)) {
+        throw fsllmError('ERR_FSLLM_PROTOCOL', `Round ${round} got ${this.#roundTrain.length} of the ${needed} updates it needs after ${attempt + 1} attempts (missing: clients ${missing.join(', ')}); lower federate.minClients or raise federate.deadlineSeconds`);
+      }
+      this.#events.emit('warning', `Round ${round}: ${this.#roundTrain.length} of ${needed} needed updates arrived (missing: clients ${missing.join(', ')}); retrying the round`);
     }
-    await waiting;
     // Set by #fold while we awaited (TS narrowed the field to null at the reset above).
     const accumulator = this.#accumulator as FedAvgAccumulator | null;
     if (!this.#options.personalized && accumulator) {
@@ -175,7 +192,7 @@ export class Server {
     const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
     for (const id of clientIds) {
       const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
-      await this.#endpoint.send(id, { type: 'evaluate', round, adapter, splits: evalSplits });
+      await this.#send(id, { type: 'evaluate', round, adapter, splits: evalSplits });
     }
     await waiting;
     const records: EvalRecord[] = [];
@@ -219,24 +236,61 @@ export class Server {
     return patience > 0 && this.#state.sinceBest >= patience;
   }
 
+  /**
+   * Waits until every client in `from` answered, was refused or was lost, or (with a deadline) until the
+   * deadline passes; the ones still pending then are dropped for this phase with a warning.
+   */
   #wait(kind: Waiter['kind'], round: number, from: number[], signal: AbortSignal | undefined): Promise<void> {
     if (from.length === 0) return Promise.resolve();
+    const deadline = kind === 'join' ? 0 : (this.#options.deadlineMs ?? 0);
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(fsllmError('ERR_FSLLM_ABORTED', `The run was aborted in round ${round}`));
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(fsllmError('ERR_FSLLM_ABORTED', `The run was aborted in round ${round}`));
+      };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiter = {
+      const waiter: Waiter = {
         kind,
         round,
         pending: new Set(from),
+        failed: new Set(),
         resolve: () => {
+          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
-          this.#waiter = null;
+          if (this.#waiter === waiter) this.#waiter = null;
           resolve();
         },
         reject,
       };
+      this.#waiter = waiter;
+      if (deadline > 0) {
+        timer = setTimeout(() => {
+          this.#events.emit('warning', `Round ${round}: no ${kind === 'modelPara' ? 'update' : 'metrics'} from clients ${[...waiter.pending].join(', ')} within ${deadline} ms; dropped for this round`);
+          waiter.resolve();
+        }, deadline);
+      }
     });
+  }
+
+  /** A client's connection was lost: stop waiting for it in the current phase (it may rejoin later). */
+  clientLost(id: number): void {
+    const w = this.#waiter;
+    if (!w || !w.pending.has(id)) return;
+    this.#events.emit('warning', `Client ${id} disconnected in round ${w.round}; dropped for this round`);
+    w.failed.add(id);
+    this.#settle(id);
+  }
+
+  /** Sends, and treats a client that cannot be reached as lost for the phase instead of failing the run. */
+  async #send(id: number, message: ServerMessage): Promise<void> {
+    try {
+      await this.#endpoint.send(id, message);
+    } catch (error) {
+      this.#events.emit('warning', `Could not send ${message.type} to client ${id}: ${(error as Error).message}`);
+      this.clientLost(id);
+    }
   }
 
   #receive(from: Address, message: AnyMessage): void {
@@ -251,18 +305,37 @@ export class Server {
     if (!w || w.kind !== msg.type || w.round !== msg.round || !w.pending.has(from)) {
       return this.#drop(from, msg, 'the server is not waiting for it (wrong round, type or client)');
     }
-    if (msg.type === 'modelPara') this.#fold(from, msg);
-    else this.#roundEval.set(from, msg.results);
+    if (msg.type === 'modelPara') {
+      const refused = this.#fold(from, msg);
+      if (refused) {
+        this.#drop(from, msg, refused);
+        w.failed.add(from);
+      }
+    } else {
+      this.#roundEval.set(from, msg.results);
+    }
     this.#settle(from);
   }
 
-  #fold(from: number, msg: Extract<ClientMessage, { type: 'modelPara' }>): void {
-    const state = decodeAdapter(msg.adapter);
-    const full = state.data.length === this.#global.data.length;
-    // An upload is the whole adapter, or the part the client trains (closed-model tuning): the same part for all.
-    if (!full && !this.#isPart(state)) {
-      throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${from} sent ${state.data.length} adapter values that are not a part of the global adapter (${this.#global.data.length} values)`);
+  /**
+   * Validates an update and folds it into the round's average. Returns why it was refused, or null: an
+   * update is checked before it can touch the average (names, shapes, size, finite values, sample count).
+   */
+  #fold(from: number, msg: Extract<ClientMessage, { type: 'modelPara' }>): string | null {
+    const limit = 8 * this.#global.data.byteLength + (1 << 20);
+    if (!(msg.adapter instanceof Uint8Array)) return 'it carries no adapter';
+    if (msg.adapter.byteLength > limit) return `its adapter has ${msg.adapter.byteLength} bytes, over the limit of ${limit}`;
+    if (!Number.isInteger(msg.sampleSize) || msg.sampleSize < 1 || msg.sampleSize > 1e9) return `its sample size ${String(msg.sampleSize)} is not a positive integer`;
+    let state: AdapterState;
+    try {
+      state = decodeAdapter(msg.adapter);
+    } catch (error) {
+      return (error as Error).message;
     }
+    const full = state.data.length === this.#global.data.length && JSON.stringify(state.manifest) === JSON.stringify(this.#global.manifest);
+    // An upload is the whole adapter, or the part the client trains (closed-model tuning): the same part for all.
+    if (!full && !this.#isPart(state)) return `its ${state.data.length} values (${state.manifest.length} tensors) are not the global adapter's tensors and shapes`;
+    for (let i = 0; i < state.data.length; i++) if (!Number.isFinite(state.data[i]!)) return `value ${i} is ${state.data[i]} (not finite)`;
     const weight = this.#options.weighting === 'samples' ? msg.sampleSize : 1;
     if (this.#options.personalized) this.#personal.set(from, this.#merged(state.data, state.manifest, this.#personal.get(from)));
     else {
@@ -270,7 +343,7 @@ export class Server {
         this.#accumulator = new FedAvgAccumulator(state.data.length);
         this.#uploadManifest = state.manifest;
       } else if (JSON.stringify(state.manifest) !== JSON.stringify(this.#uploadManifest)) {
-        throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${from} sent another set of adapter tensors than the other clients of round ${msg.round}`);
+        return `it holds another set of adapter tensors than the other clients of round ${msg.round}`;
       }
       this.#accumulator.add(state.data, weight);
     }
@@ -286,12 +359,15 @@ export class Server {
     };
     this.#roundTrain.push(record);
     this.#events.emit('clientEnd', record);
+    return null;
   }
 
   /** True when every tensor of `part` is one of the global adapter's, with its shape. */
   #isPart(part: AdapterState): boolean {
     const byName = new Map(this.#global.manifest.map((e) => [e.name, e]));
-    return part.manifest.length > 0 && part.manifest.every((e) => JSON.stringify(byName.get(e.name)?.shape) === JSON.stringify(e.shape));
+    const names = new Set(part.manifest.map((e) => e.name));
+    return part.manifest.length > 0 && names.size === part.manifest.length &&
+      part.manifest.every((e) => JSON.stringify(byName.get(e.name)?.shape) === JSON.stringify(e.shape));
   }
 
   /** The global values (or `base`) with the tensors of `manifest` replaced by `values`. */

@@ -10,7 +10,7 @@ resolve('should fill every default from the minimal options', () => {
   const o = resolveOptions(MINIMAL);
   assert.equal(o.model, { path: './m' });
   assert.equal(o.data, { type: 'gsm8k', splitter: 'iid', alpha: 0.5, splits: [0.8, 0.1, 0.1], tokLen: 128, subsample: 1 });
-  assert.equal(o.federate, { mode: 'standalone', scenario: 'fed', clientNum: 3, totalRounds: 10, weighting: 'samples', seed: 0, clientProcesses: false });
+  assert.equal(o.federate, { mode: 'standalone', scenario: 'fed', clientNum: 3, totalRounds: 10, weighting: 'samples', seed: 0, clientProcesses: false, deadlineSeconds: 0, maxRetries: 2 });
   assert.equal(o.adapter, { method: 'lora', r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], rslora: false });
   assert.equal(o.train, {
     localSteps: 10, batchSize: 4, gradAccum: 1, optimizer: { type: 'adamw', lr: 3e-4 },

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   'lora-step': () => import('./lora-step/loraStep.bench.ts'),
   'simulate-clients': () => import('./simulate-clients/simulateClients.bench.ts'),
   closed: () => import('./closed/closed.bench.ts'),
+  codecs: () => import('./codecs/codecs.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -10,3 +10,4 @@ export * from './fl/index.js';
 export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';
 export * from './offsite/index.js';
+export * from './comm/index.js';

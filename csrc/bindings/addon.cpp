@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "bindings/addon_data.h"
+#include "bindings/codec_wrap.h"
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
 #include "bindings/model_wrap.h"
@@ -132,6 +133,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfoJs>(env, "runtimeInfo"));
   exports.Set("gemmRate", Napi::Function::New<GemmRate>(env, "gemmRate"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
+  register_codec(env, exports);
   return exports;
 }
 

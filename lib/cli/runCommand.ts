@@ -1,8 +1,8 @@
 /** `fsllm run --cfg file.yaml [key=value ...]`: a federated run from a config (ours or FS-LLM's). */
 import { loadRunConfig } from '../config/index.js';
-import { invalidArg } from '../errors/index.js';
 import { FedTrainer } from '../fl/FedTrainer.js';
 import { showFedProgress } from './fedProgress.js';
+import { parseRunArgs } from './runArgs.js';
 
 export const RUN_USAGE = `fsllm run --cfg FILE [key=value ...] [--resume]
   Runs federated fine-tuning from a YAML or JSON config: our options (model, data, federate, adapter,
@@ -11,17 +11,7 @@ export const RUN_USAGE = `fsllm run --cfg FILE [key=value ...] [--resume]
   Writes output.dir: config.json, metrics.jsonl, cost.json, adapter/ (PEFT), report.html, checkpoints.`;
 
 export async function runCommand(argv: string[]): Promise<void> {
-  let cfg: string | undefined;
-  const overrides: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--cfg') cfg = argv[++i];
-    else if (arg.startsWith('--cfg=')) cfg = arg.slice(6);
-    else if (arg === '--resume') overrides.push('output.resume=true');
-    else if (arg.includes('=') && !arg.startsWith('-')) overrides.push(arg);
-    else throw invalidArg(`argument ${arg}`, '--cfg FILE, --resume or key=value', arg);
-  }
-  if (!cfg) throw invalidArg('--cfg', 'a config file (YAML or JSON)', cfg);
+  const { cfg, overrides } = parseRunArgs(argv);
   const { options, ignored, source } = await loadRunConfig(cfg, overrides);
   console.log(`fsllm run: ${cfg} (${source === 'fsllm' ? 'FS-LLM config' : 'fsllm-native config'}) -> ${options.output.dir}`);
   for (const note of ignored) console.log(`  note: ${note}`);

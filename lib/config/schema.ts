@@ -201,8 +201,18 @@ const offsite = z.strictObject({
   }),
 }).register(fieldHelp, { expected: 'a mapping such as { algorithm: "fedbiot" }', fix: 'set offsite.algorithm' });
 
+const pemFile = str('set the path of a PEM file').optional();
+const distribute = section({
+  host: str('set a host name or address, e.g. "127.0.0.1"').default('127.0.0.1'),
+  port: int(0, 50051).default(50051),
+  tls: z.strictObject({ cert: pemFile, key: pemFile, ca: pemFile, requireClientCert: bool().optional() }).optional(),
+  tokens: z.record(z.string(), str('set a token string')).optional(),
+  token: str('set this client\'s token').optional(),
+  insecure: bool().default(false),
+});
+
 /** The options schema. Parse with `resolveOptions`, which maps its issues to readable messages. */
-export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional() });
+export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional(), distribute });
 
 /** What the schema alone yields, before the data-dependent defaults of resolveOptions. */
 export type ParsedOptions = z.output<typeof optionsSchema>;

@@ -239,6 +239,22 @@ export interface OffsiteOptions {
   align?: AlignOptions;
 }
 
+/** Distributed mode (federate.mode 'distributed'): where the server listens and how peers authenticate. */
+export interface DistributeOptions {
+  /** Server address to listen on (server) or connect to (client). Default '127.0.0.1'. */
+  host?: string;
+  /** Default 50051; 0 lets the server pick one (it prints it). */
+  port?: number;
+  /** PEM files. Server: cert + key (+ ca and requireClientCert for mutual TLS). Client: ca (+ cert + key). */
+  tls?: { cert?: string; key?: string; ca?: string; requireClientCert?: boolean };
+  /** Server: per-client tokens, e.g. { "1": "s3cret" }; unknown clients and wrong tokens are refused. */
+  tokens?: Record<string, string>;
+  /** Client: this client's token. */
+  token?: string;
+  /** Allow plaintext outside loopback (TLS is the default there). */
+  insecure?: boolean;
+}
+
 /** Everything a `FedTrainer` run needs; see schema.ts for limits and resolveOptions for defaults. */
 export interface FedTrainerOptions {
   model: ModelOptions;
@@ -250,6 +266,7 @@ export interface FedTrainerOptions {
   output?: OutputOptions;
   /** Closed-model tuning (FedOT / FedBiOT); absent = clients fine-tune the full model. */
   offsite?: OffsiteOptions;
+  distribute?: DistributeOptions;
 }
 
 /** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
@@ -270,6 +287,7 @@ export interface ResolvedOptions {
   eval: Required<Omit<EvalOptions, 'earlyStop'>> & { earlyStop: { patience: number; delta: number } };
   output: Required<OutputOptions>;
   offsite?: ResolvedOffsite;
+  distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure'>;
 }
 
 /** OffsiteOptions with the per-algorithm defaults filled in (layer counts wait for the model). */

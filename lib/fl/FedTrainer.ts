@@ -30,6 +30,8 @@ import type { ClientProcessInit, ClientProcessReport } from './clientProcess.js'
 import { ProcessTransport } from '../comm/processTransport.js';
 import type { Transport } from '../comm/transport.js';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { GrpcServerTransport } from '../comm/grpc/index.js';
 import { OffsiteSetup } from './offsite/offsiteSetup.js';
 import { loadEmulator } from '../offsite/index.js';
 
@@ -57,6 +59,34 @@ export interface FedResults {
   clientAdapters: Map<number, FinalAdapter>;
   /** With federate.clientProcesses: what each client process was given and loaded. */
   clientProcesses: { id: number; modelPath: string; numLayers: number; givenPaths: string[] }[];
+}
+
+/** Starts the gRPC server of a distributed run, with TLS files read and client tokens from `distribute`. */
+async function listenGrpc(o: ResolvedOptions, warn: (m: string) => void): Promise<GrpcServerTransport> {
+  const d = o.distribute;
+  const loopback = d.host === 'localhost' || d.host.startsWith('127.') || d.host === '::1';
+  if (!d.tls && !loopback && !d.insecure) {
+    throw fsllmError('ERR_FSLLM_CONFIG', `distribute.tls: the server listens on ${d.host}, beyond loopback, so TLS is required (set distribute.tls.cert and .key, or distribute.insecure: true)`);
+  }
+  const tls = d.tls ? {
+    cert: await readFile(d.tls.cert ?? missingPem('cert')),
+    key: await readFile(d.tls.key ?? missingPem('key')),
+    ...(d.tls.ca ? { ca: await readFile(d.tls.ca) } : {}),
+    ...(d.tls.requireClientCert ? { requireClientCert: true } : {}),
+  } : undefined;
+  return GrpcServerTransport.listen({
+    host: d.host,
+    port: d.port,
+    ...(tls ? { tls } : {}),
+    ...(d.tokens ? { tokens: d.tokens } : {}),
+    log: (level, message) => {
+      if (level !== 'info') warn(message);
+    },
+  });
+}
+
+function missingPem(which: string): never {
+  throw fsllmError('ERR_FSLLM_CONFIG', `distribute.tls.${which}: the server needs a PEM ${which} file for TLS (set its path)`);
 }
 
 /** The client process entry, as .ts under a TypeScript loader (tests) or .js from dist. */
@@ -96,8 +126,9 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
 
   async #run(signal: AbortSignal | undefined): Promise<FedResults> {
     const o = this.options;
-    if (o.federate.mode !== 'standalone') {
-      throw fsllmError('ERR_FSLLM_UNSUPPORTED', `federate.mode '${o.federate.mode}' needs the network transport, which is not available yet; use federate.mode 'standalone'`);
+    const distributed = o.federate.mode === 'distributed';
+    if (distributed && o.offsite) {
+      throw fsllmError('ERR_FSLLM_UNSUPPORTED', "Closed-model tuning over the network is not available yet; use federate.mode 'standalone' (with federate.clientProcesses for separate client processes)");
     }
     const started = Date.now();
     const output = new RunOutput(o.output.dir);
@@ -108,8 +139,14 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       await offsite?.dispose();
       throw error;
     });
-    const processes = o.federate.clientProcesses ? new ProcessTransport() : null;
-    const transport: Transport = processes ?? new InProcessTransport();
+    // Distributed: this process is the server; clients are `fsllm client` processes that connect over gRPC.
+    const grpc = distributed ? await listenGrpc(o, warn).catch(async (error: unknown) => {
+      await model.dispose();
+      await offsite?.dispose();
+      throw error;
+    }) : null;
+    const processes = !distributed && o.federate.clientProcesses ? new ProcessTransport() : null;
+    const transport: Transport = grpc ?? processes ?? new InProcessTransport();
     let session: TrainSession | null = null;
     const records: RunRecord[] = [];
     let stopCollecting = () => {};
@@ -117,7 +154,11 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       if (o.model.threads !== undefined) binding().setNumThreads(o.model.threads);
       const tokenizer = model.tokenizer;
       if (!tokenizer) throw fsllmError('ERR_FSLLM_TOKENIZER', `${o.model.path}: no tokenizer was found beside the model, and federated data must be tokenized`);
-      const prepared = await prepareClients(o, tokenizer, warn);
+      // A distributed server that knows the client count needs none of the clients' data.
+      const clientNum = o.federate.clientNum;
+      const prepared = distributed && clientNum !== undefined
+        ? Array.from({ length: clientNum }, (_, i): PreparedClient => ({ id: i + 1, train: [], val: [], test: [] }))
+        : await prepareClients(o, tokenizer, warn);
       // In closed-model tuning LoRA sits on the emulator model's adapter (and aligned emulator) layers only;
       // checkpoints and the final adapter record that layout, so they load back onto the same tensors.
       const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed, ...(offsite ? { layers: offsite.loraLayers } : {}) }, 'adapter');
@@ -145,7 +186,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       // FedProx's (mu/2)·||θ − θ0||² with mu = 2·weight.
       const mergedProxWeight = o.offsite?.adapterTraining === 'lora' ? o.offsite.proxWeight : 0;
       const fedProxMu = o.offsite?.adapterTraining === 'full' ? 2 * o.offsite.proxWeight : 0;
-      const clients = processes ? [] : prepared.map((p) => buildClient(o, p, {
+      const clients = processes || grpc ? [] : prepared.map((p) => buildClient(o, p, {
         endpoint: transport.endpoint(p.id), shared, padId, events: this, signal, mergedProxWeight, fedProxMu, ...(uploadNames ? { uploadNames } : {}),
       }));
       const fingerprint = fingerprintOf(o);
@@ -200,7 +241,12 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
 
       const failed = new Promise<never>((_, reject) => transport.onError(reject));
       const reports = new Map<number, ClientProcessReport>();
-      const finished = processes
+      grpc?.onConnection((id, connected) => {
+        if (!connected) server.clientLost(id);
+      });
+      if (grpc) this.emit('listening', { host: o.distribute.host, port: grpc.port });
+      // Distributed clients end on their own when they get `finish`; there is nothing to wait for.
+      const finished = grpc ? Promise.resolve() : processes
         ? new Promise<void>((resolve) => {
           processes.onControl((from, body) => {
             reports.set(from as number, body as ClientProcessReport);

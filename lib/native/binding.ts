@@ -166,6 +166,18 @@ export interface RuntimeInfo {
   threads: number;
 }
 
+/** One tensor's worth of codec work (see lib/comm/codec.ts for the byte layout of each codec). */
+export interface RawCodecTask {
+  codec: 'fp32' | 'fp16' | 'bf16' | 'int8' | 'int4';
+  /** Values per scale for int8/int4 (even for int4); ignored by the others. */
+  groupSize: number;
+  values: Float32Array;
+  /** Exactly `codecBytes(codec, values.length, groupSize)` bytes. */
+  bytes: Uint8Array;
+  /** Encode only: error-feedback residual, added before quantising and overwritten with the new residual. */
+  residual?: Float32Array;
+}
+
 /** The addon's exports, exactly (a test compares this list with Object.keys of the addon). */
 export interface NativeBinding {
   Model: unknown;
@@ -183,6 +195,12 @@ export interface NativeBinding {
   gemmRate(m: number, k: number, n: number, iterations: number): Promise<{ gflops: number; ms: number }>;
   /** Seeds libtorch's default CPU (and CUDA) generators on the executor thread. */
   manualSeed(seed: number): Promise<void>;
+  /** Encodes each task's `values` (+ `residual`) into its `bytes` on the executor thread; buffers must not change until it settles. */
+  codecEncode(tasks: RawCodecTask[]): Promise<void>;
+  /** Decodes each task's `bytes` into its `values` on the executor thread. */
+  codecDecode(tasks: RawCodecTask[]): Promise<void>;
+  /** Encoded size in bytes of `count` values under `codec`. */
+  codecBytes(codec: RawCodecTask['codec'], count: number, groupSize: number): number;
 }
 
 /** Names of every NativeBinding member, for the surface test. */
@@ -197,6 +215,9 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'runtimeInfo',
   'gemmRate',
   'manualSeed',
+  'codecEncode',
+  'codecDecode',
+  'codecBytes',
 ];
 
 /** The package root (where package.json, build/ and prebuilds/ are), from this file's location. */

@@ -1,0 +1,236 @@
+/**
+ * The server's side of the network transport: a gRPC server whose clients each hold one bidirectional
+ * `Exchange` stream, authenticated by client id and token in the call metadata. Only the `'server'`
+ * endpoint lives here; clients run GrpcClientTransport in their own processes or machines. Messages are
+ * the encoded frames of messageFrame.ts (bytes counted on them), chunked as chunking.ts says.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { fsllmError, invalidArg } from '../../errors/index.js';
+import { decodeMessage } from '../messageFrame.js';
+import type { Address, AnyMessage } from '../messages.js';
+import type { Endpoint, Transport } from '../transport.js';
+import { authenticate, tokenTable, type TokenTable } from './auth.js';
+import { checkChunkBytes, type ChunkHook } from './chunking.js';
+import { ChunkLink } from './ChunkLink.js';
+import { GrpcEndpoint } from './GrpcEndpoint.js';
+import { REPLACED_DETAILS, serverOptions, transportService } from './service.js';
+
+export type GrpcLogLevel = 'info' | 'warn' | 'error';
+/** Receives the transport's log lines (refused connections, refused messages, connects and disconnects). */
+export type GrpcLog = (level: GrpcLogLevel, message: string) => void;
+
+export interface GrpcServerTlsOptions {
+  /** PEM certificate chain and private key of the server. */
+  cert: Buffer | string;
+  key: Buffer | string;
+  /** PEM CA that client certificates must chain to (needed with `requireClientCert`). */
+  ca?: Buffer | string;
+  requireClientCert?: boolean;
+}
+
+export interface GrpcServerTransportOptions {
+  /** Interface to bind, e.g. `'127.0.0.1'` or `'0.0.0.0'`. */
+  host: string;
+  /** TCP port; 0 picks a free one (read it from `.port`). */
+  port: number;
+  /** Serve TLS; without it the server is plaintext (fine on loopback, not elsewhere). */
+  tls?: GrpcServerTlsOptions;
+  /** Client id → token. When given, only these ids with their token may connect. */
+  tokens?: ReadonlyMap<number, string> | Record<string, string>;
+  /** Largest chunk payload in bytes; default 1 MiB, at most 16 MiB. */
+  chunkBytes?: number;
+  log?: GrpcLog;
+  /** @internal test hook on outgoing chunks. */
+  chunkHook?: ChunkHook;
+}
+
+/** Default log: warnings and errors to stderr, info dropped. */
+export const stderrLog: GrpcLog = (level, message) => {
+  if (level !== 'info') process.stderr.write(`[fsllm grpc] ${level}: ${message}\n`);
+};
+
+const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
+
+/**
+ * @example
+ * const transport = await GrpcServerTransport.listen({ host: '0.0.0.0', port: 50051, tls, tokens });
+ * transport.onConnection((id, up) => console.log(`client ${id} ${up ? 'connected' : 'left'}`));
+ * const server = new Server(transport.endpoint('server'), ...);
+ */
+export class GrpcServerTransport implements Transport {
+  readonly #server: grpc.Server;
+  readonly #tokens: TokenTable;
+  readonly #chunkBytes: number;
+  readonly #log: GrpcLog;
+  readonly #chunkHook: ChunkHook | undefined;
+  readonly #endpoint = new GrpcEndpoint('server', { sendBytes: (to, bytes) => this.#sendTo(to, bytes), fail: (error) => this.#onError(error) });
+  readonly #links = new Map<number, ChunkLink>();
+  readonly #connectionListeners = new Set<(id: number, connected: boolean) => void>();
+  #onError: (error: unknown) => void;
+  #port = 0;
+  #closed = false;
+
+  private constructor(opts: GrpcServerTransportOptions, tokens: TokenTable, chunkBytes: number) {
+    this.#tokens = tokens;
+    this.#chunkBytes = chunkBytes;
+    this.#log = opts.log ?? stderrLog;
+    this.#chunkHook = opts.chunkHook;
+    this.#onError = (error) => this.#log('error', String((error as Error)?.message ?? error));
+    this.#server = new grpc.Server(serverOptions);
+    this.#server.addService(transportService, { Exchange: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.#accept(call) });
+  }
+
+  /**
+   * Starts a server on `host:port`.
+   * @throws `ERR_FSLLM_INVALID_ARG` (synchronously) for bad options;
+   *   `ERR_FSLLM_PROTOCOL` when the port cannot be bound.
+   */
+  static listen(opts: GrpcServerTransportOptions): Promise<GrpcServerTransport> {
+    // Validate
+    if (typeof opts?.host !== 'string' || opts.host.length === 0) throw invalidArg('host', 'non-empty string', opts?.host);
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw invalidArg('port', 'integer between 0 and 65535', opts.port);
+    if (opts.tls !== undefined && (!opts.tls.cert || !opts.tls.key)) throw invalidArg('tls', 'object with cert and key (PEM)', opts.tls);
+    if (opts.tls?.requireClientCert && !opts.tls.ca) throw invalidArg('tls.ca', 'PEM CA when requireClientCert is set', opts.tls.ca);
+    const transport = new GrpcServerTransport(opts, tokenTable(opts.tokens), checkChunkBytes(opts.chunkBytes));
+    return transport.#bind(opts);
+  }
+
+  async #bind(opts: GrpcServerTransportOptions): Promise<GrpcServerTransport> {
+    const creds = opts.tls
+      ? grpc.ServerCredentials.createSsl(opts.tls.ca ? toBuffer(opts.tls.ca) : null, [{ cert_chain: toBuffer(opts.tls.cert), private_key: toBuffer(opts.tls.key) }], opts.tls.requireClientCert ?? false)
+      : grpc.ServerCredentials.createInsecure();
+    const host = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]` : opts.host;
+    this.#port = await new Promise<number>((resolve, reject) =>
+      this.#server.bindAsync(`${host}:${opts.port}`, creds, (error, port) =>
+        error ? reject(fsllmError('ERR_FSLLM_PROTOCOL', `Cannot listen on ${host}:${opts.port}: ${error.message}`, { cause: error })) : resolve(port),
+      ),
+    );
+    return this;
+  }
+
+  /** The bound TCP port. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Ids of the clients connected now. */
+  connectedClients(): number[] {
+    return [...this.#links.keys()].sort((a, b) => a - b);
+  }
+
+  /** The server's endpoint; clients live in other processes. @throws `ERR_FSLLM_INVALID_ARG` for a client id. */
+  endpoint(address: Address): Endpoint {
+    if (address !== 'server') throw fsllmError('ERR_FSLLM_INVALID_ARG', `Client ${String(address)} connects over gRPC with GrpcClientTransport; only 'server' lives here`);
+    return this.#endpoint;
+  }
+
+  onError(handler: (error: unknown) => void): void {
+    this.#onError = handler;
+  }
+
+  /**
+   * Adds a listener told when a client connects (`true`, also on reconnect) or its stream ends (`false`).
+   * Returns a function that removes it.
+   */
+  onConnection(listener: (id: number, connected: boolean) => void): () => void {
+    this.#connectionListeners.add(listener);
+    return () => this.#connectionListeners.delete(listener);
+  }
+
+  /** @throws `ERR_FSLLM_PROTOCOL` (rejects) when `to` is not connected or drops mid-send. */
+  async #sendTo(to: Address, bytes: Uint8Array): Promise<void> {
+    const link = typeof to === 'number' ? this.#links.get(to) : undefined;
+    if (!link) throw fsllmError('ERR_FSLLM_PROTOCOL', `Client ${String(to)} is not connected to the gRPC server`);
+    await link.send(bytes);
+  }
+
+  #accept(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+    const auth = authenticate(call.metadata, this.#tokens);
+    if (this.#closed || !auth.ok) {
+      const reason = auth.ok ? 'the server is closing' : auth.reason;
+      this.#log('warn', `Refused a connection from ${call.getPeer()}: ${reason}`);
+      call.emit('error', { code: auth.ok ? grpc.status.UNAVAILABLE : grpc.status.UNAUTHENTICATED, details: reason });
+      return;
+    }
+    const id = auth.id;
+    const previous = this.#links.get(id);
+    const link: ChunkLink = new ChunkLink(call, {
+      chunkBytes: this.#chunkBytes,
+      peer: `client ${id}`,
+      chunkHook: this.#chunkHook,
+      onBytes: (bytes) => this.#receive(id, bytes),
+      onRefused: (error) => {
+        this.#log('error', `From client ${id}: ${error.message}`);
+        this.#onError(error);
+      },
+      onClosed: (error) => {
+        if (this.#links.get(id) !== link) return;
+        this.#links.delete(id);
+        this.#log('info', `Client ${id} disconnected${error ? ` (${(error as Error).message ?? String(error)})` : ''}`);
+        this.#emitConnection(id, false);
+      },
+    });
+    this.#links.set(id, link);
+    if (previous) {
+      this.#log('warn', `Client ${id} connected again from ${call.getPeer()}; the older connection is closed`);
+      previous.end({ code: grpc.status.ABORTED, details: REPLACED_DETAILS });
+    }
+    call.sendMetadata(new grpc.Metadata()); // tells the client it is accepted
+    this.#log('info', `Client ${id} connected from ${call.getPeer()}`);
+    this.#emitConnection(id, true);
+  }
+
+  #receive(id: number, bytes: Uint8Array): void {
+    let message: AnyMessage;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      this.#log('error', `From client ${id}: ${(error as Error).message}`);
+      this.#onError(error);
+      return;
+    }
+    this.#endpoint.deliver(id, message, bytes.byteLength);
+  }
+
+  #emitConnection(id: number, connected: boolean): void {
+    for (const listener of this.#connectionListeners) {
+      try {
+        listener(id, connected);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
+  /**
+   * Ends every client stream after its queued messages (status OK: clients do not reconnect), then stops
+   * the server, forcibly after 2 s. `force` drops the connections at once instead, as a crash would
+   * (clients see UNAVAILABLE or CANCELLED and try to reconnect).
+   */
+  async shutdown(options: { force?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#endpoint.close();
+    if (options.force) {
+      this.#server.forceShutdown();
+      return;
+    }
+    for (const link of this.#links.values()) link.end();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, 2000);
+      force.unref();
+      this.#server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  /** As `shutdown()`, without waiting. */
+  close(): void {
+    void this.shutdown();
+  }
+}

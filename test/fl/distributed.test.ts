@@ -1,0 +1,121 @@
+// Distributed mode as users run it: `fsllm server` and `fsllm client` as real processes over gRPC on
+// 127.0.0.1. A client killed with SIGKILL mid-run, a client with a wrong token, and a server killed and
+// restarted from its checkpoint: each run still finishes with every round recorded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { storiesModelPath } from '../helpers/paths.js';
+import { DATASETS, tempDir } from './_support.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+test.after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+  waitFor: (pattern: RegExp, ms?: number) => Promise<void>;
+}
+
+function fsllm(args: string[]): Proc {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let text = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const onData = (b: Buffer) => {
+    text += b.toString();
+    for (const w of [...waiters]) if (w.pattern.test(text)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = (pattern: RegExp, ms = 120_000) => new Promise<void>((resolve, reject) => {
+    if (pattern.test(text)) return resolve();
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${text.slice(-3000)}`)), ms);
+    waiters.push({ pattern, resolve: () => {
+      clearTimeout(timer);
+      resolve();
+    } });
+  });
+  return { child, out: () => text, exited, waitFor };
+}
+
+function config(dir: string, port: number): string {
+  const file = path.join(dir, 'run.yaml');
+  writeFileSync(file, `model: { path: ${storiesModelPath()} }
+data: { type: gsm8k, root: ${DATASETS}, subsample: 0.015, splits: [0.8, 0.1, 0.1], tokLen: 256 }
+federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: 2 }
+adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }
+train: { localSteps: 3, batchSize: 2, optimizer: { type: adamw, lr: 0.003 } }
+eval: { every: 1, splits: [test] }
+output: { dir: ${path.join(dir, 'out')}, checkpointEvery: 1, report: false }
+distribute: { host: 127.0.0.1, port: ${port}, tokens: { "1": tok-1, "2": tok-2, "3": tok-3 } }
+`);
+  return file;
+}
+
+const rounds = (dir: string) => readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n')
+  .map((l) => JSON.parse(l) as { kind: string; round: number; clients?: number[] }).filter((r) => r.kind === 'round');
+
+test('a client killed with SIGKILL is dropped and the run finishes with the others; a wrong token is refused', async () => {
+  const dir = tempDir('fsllm-dist-');
+  dirs.push(dir);
+  const port = await freePort();
+  const cfg = config(dir, port);
+  const server = fsllm(['server', '--cfg', cfg]);
+  await server.waitFor(/listening on 127\.0\.0\.1/);
+  const intruder = fsllm(['client', '--cfg', cfg, '--id', '2', 'distribute.token=wrong']);
+  const clients = [1, 2, 3].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`]));
+  assert.is(await intruder.exited, 1, 'the intruder exits with an error');
+  assert.match(intruder.out(), /UNAUTHENTICATED|unauthenticated|token/i);
+  await clients[2]!.waitFor(/client 3: round 2/);
+  clients[2]!.child.kill('SIGKILL');
+  assert.is(await server.exited, 0, server.out());
+  assert.match(server.out(), /done after 3 rounds/);
+  assert.match(server.out(), /Client 3 disconnected|Could not send|no update from clients 3/);
+  const recorded = rounds(dir);
+  assert.equal(recorded.map((r) => r.round), [1, 2, 3]);
+  for (const c of clients.slice(0, 2)) assert.is(await c.exited, 0, c.out());
+});
+
+test('the server killed with SIGKILL restarts from its checkpoint; clients reconnect by themselves', async () => {
+  const dir = tempDir('fsllm-dist-');
+  dirs.push(dir);
+  const port = await freePort();
+  const cfg = config(dir, port);
+  const first = fsllm(['server', '--cfg', cfg]);
+  await first.waitFor(/listening on/);
+  const clients = [1, 2, 3].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`]));
+  await first.waitFor(/round 1\/3 {2}train loss/);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const second = fsllm(['server', '--cfg', cfg, '--resume']);
+  assert.is(await second.exited, 0, second.out());
+  assert.match(second.out(), /done after 3 rounds/);
+  assert.equal(rounds(dir).map((r) => r.round), [1, 2, 3], 'round 1 from before the crash, 2 and 3 after');
+  for (const c of clients) assert.is(await c.exited, 0, c.out());
+});
+
+test.run();

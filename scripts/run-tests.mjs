@@ -17,6 +17,8 @@ for (const folder of folders) {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 << 20,
+    // A hung suite is killed and counted as a failure rather than stalling CI.
+    timeout: 15 * 60 * 1000,
   });
   process.stdout.write(run.stdout ?? '');
   const total = Number(/Total:\s+(\d+)/.exec(run.stdout ?? '')?.[1] ?? 0);

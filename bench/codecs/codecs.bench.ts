@@ -7,7 +7,10 @@
  * Prints progress to stderr and one JSON line to stdout: per codec × compression, frame bytes, `bytesRatio`
  * (fp32 frame bytes / codec frame bytes), encode/decode p50 ms on the 7B shape and the max abs error.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { FedTrainer, type FedTrainerOptions } from '../../lib/index.js';
 import { fileURLToPath } from 'node:url';
 
 import type { CodecName, Compression } from '../../lib/comm/codec.js';
@@ -140,8 +143,52 @@ export async function run(argv: string[]): Promise<void> {
       ratioVsFp32: best[1].bytesRatio,
       ratioVsFsllmTable3: Number((FSLLM_LLAMA7B_BYTES / best[1].bytes).toFixed(3)),
     },
-    // TODO(issue 5): final-loss difference of a federated run with the codec vs fp32; needs the codec wired
-    // into the FL server/client (the lead's part).
-    lossDelta: null,
+    // The same federated run under each codec: bytes measured on the wire, final held-out loss vs fp32.
+    federated: await federatedRuns(argValue(argv, '--data-root')),
   }));
+}
+
+/** Wire bytes of the training rounds and the final held-out loss of one federated run per codec. */
+async function federatedRuns(dataRoot: string | undefined): Promise<Record<string, { bytesRatio: number; lossDelta: number; bytes: number; loss: number }>> {
+  const root = dataRoot ?? [path.join(repo, '../shared/datasets'), '/work/shared/datasets'].find((d) => existsSync(d));
+  if (!root) throw new Error('pass --data-root DIR (a folder laid out like shared/datasets, with gsm8k/)');
+  const out = mkdtempSync(path.join(os.tmpdir(), 'fsllm-codecs-'));
+  const codecs: Record<string, FedTrainerOptions['comm']> = {
+    fp32: { codec: 'fp32' },
+    fp16: { codec: 'fp16' },
+    bf16: { codec: 'bf16' },
+    int8: { codec: 'int8' },
+    int4: { codec: 'int4' },
+    'int4+ef': { codec: 'int4', errorFeedback: true },
+    'int4+ef+deflate': { codec: 'int4', errorFeedback: true, compression: 'deflate' },
+  };
+  const measured: Record<string, { bytes: number; loss: number }> = {};
+  try {
+    for (const [name, comm] of Object.entries(codecs)) {
+      const result = await new FedTrainer({
+        model: { path: path.join(repo, 'assets/stories260K/stories260K.bin') },
+        data: { type: 'gsm8k', root, subsample: 0.05, splits: [0.8, 0.1, 0.1], tokLen: 320 },
+        federate: { clientNum: 3, totalRounds: 8, seed: 7 },
+        adapter: { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+        train: { localSteps: 6, batchSize: 4, optimizer: { type: 'adamw', lr: 3e-3, weightDecay: 0 } },
+        eval: { every: 0, splits: ['test'] },
+        output: { dir: path.join(out, name), checkpointEvery: 0, report: false },
+        comm,
+      }).run();
+      // Rounds before the last carry training traffic only (the last one also carries the evaluation).
+      const bytes = result.history.reduce((n, r) => n + (r.kind === 'round' && r.round < 8 ? r.bytesUp + r.bytesDown : 0), 0);
+      const loss = result.final.find((e) => e.target === 'global' && e.split === 'test')!.value;
+      measured[name] = { bytes, loss };
+      process.stderr.write(`${name}: ${bytes} bytes on the wire over 7 rounds, final test loss ${loss.toFixed(4)}\n`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const base = measured.fp32!;
+  return Object.fromEntries(Object.entries(measured).map(([name, m]) => [name, {
+    bytesRatio: Number((base.bytes / m.bytes).toFixed(3)),
+    lossDelta: Number(((m.loss - base.loss) / base.loss).toFixed(5)),
+    bytes: m.bytes,
+    loss: m.loss,
+  }]));
 }

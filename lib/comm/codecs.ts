@@ -29,6 +29,8 @@ const MAGIC_V1 = 0x44415346; // 'FSAD'
 const MAGIC_V2 = 0x32415346; // 'FSA2'
 
 const deflate = promisify(zlib.deflate);
+/** Top bit of the header-length word: the header is DEFLATE-compressed (frames with compression on). */
+const HEADER_DEFLATED = 0x80000000;
 const gzip = promisify(zlib.gzip);
 const inflate = promisify(zlib.inflate);
 const gunzip = promisify(zlib.gunzip);
@@ -108,12 +110,14 @@ export async function encodeAdapterWith(state: AdapterState, options: CodecOptio
   const payload = opts.compression === 'deflate' ? await deflate(raw) : opts.compression === 'gzip' ? await gzip(raw) : raw;
 
   const header: FrameHeaderV2 = { version: 2, length: n, compression: opts.compression, rawBytes, tensors };
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  // With compression on, the header is deflated too: for many small tensors its names outweigh the values.
+  const plain = new TextEncoder().encode(JSON.stringify(header));
+  const json = opts.compression === 'none' ? plain : new Uint8Array(await deflate(plain));
   const payloadAt = align4(8 + json.length);
   const frame = new Uint8Array(payloadAt + payload.byteLength + 4);
   const view = new DataView(frame.buffer);
   view.setUint32(0, MAGIC_V2, true);
-  view.setUint32(4, json.length, true);
+  view.setUint32(4, (json.length | (opts.compression === 'none' ? 0 : HEADER_DEFLATED)) >>> 0, true);
   frame.set(json, 8);
   frame.set(payload, payloadAt);
   view.setUint32(frame.length - 4, zlib.crc32(frame.subarray(0, frame.length - 4)), true);
@@ -136,11 +140,14 @@ export async function decodeAdapterFrame(frame: Uint8Array): Promise<AdapterStat
   const expected = view.getUint32(crcAt, true);
   const actual = zlib.crc32(frame.subarray(0, crcAt));
   if (expected !== actual) throw bad(`integrity check failed (CRC-32 ${hex(actual)} but the frame says ${hex(expected)}): corrupted or truncated`);
-  const headerLength = view.getUint32(4, true);
+  const lengthWord = view.getUint32(4, true);
+  const headerLength = lengthWord & ~HEADER_DEFLATED;
   if (8 + headerLength > crcAt) throw bad('the header runs past the end');
   let header: FrameHeaderV2;
   try {
-    header = JSON.parse(new TextDecoder().decode(frame.subarray(8, 8 + headerLength))) as FrameHeaderV2;
+    const stored = frame.subarray(8, 8 + headerLength);
+    const text = lengthWord & HEADER_DEFLATED ? await inflate(stored, { maxOutputLength: 64 << 20 }) : stored;
+    header = JSON.parse(new TextDecoder().decode(text)) as FrameHeaderV2;
   } catch (cause) {
     throw bad(`the header is not JSON (${(cause as Error).message})`);
   }
@@ -179,8 +186,9 @@ export async function decodeAdapterFrame(frame: Uint8Array): Promise<AdapterStat
 export function frameCodecs(frame: Uint8Array): FrameHeaderV2 | undefined {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (frame.byteLength < 12 || view.getUint32(0, true) !== MAGIC_V2) return undefined;
-  const headerLength = view.getUint32(4, true);
-  return JSON.parse(new TextDecoder().decode(frame.subarray(8, 8 + headerLength))) as FrameHeaderV2;
+  const word = view.getUint32(4, true);
+  const stored = frame.subarray(8, 8 + (word & ~HEADER_DEFLATED));
+  return JSON.parse(new TextDecoder().decode(word & HEADER_DEFLATED ? zlib.inflateSync(stored) : stored)) as FrameHeaderV2;
 }
 
 // ---

@@ -211,8 +211,16 @@ const distribute = section({
   insecure: bool().default(false),
 });
 
+const comm = section({
+  codec: oneOf(['fp32', 'fp16', 'bf16', 'int8', 'int4']).default('fp32'),
+  groupSize: int(1, 64).default(64),
+  compression: oneOf(['none', 'deflate', 'gzip']).default('none'),
+  errorFeedback: bool().default(false),
+  fp32Below: int(0, 256).default(0),
+});
+
 /** The options schema. Parse with `resolveOptions`, which maps its issues to readable messages. */
-export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional(), distribute });
+export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional(), distribute, comm });
 
 /** What the schema alone yields, before the data-dependent defaults of resolveOptions. */
 export type ParsedOptions = z.output<typeof optionsSchema>;

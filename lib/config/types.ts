@@ -255,6 +255,20 @@ export interface DistributeOptions {
   insecure?: boolean;
 }
 
+/** How adapters are encoded on the wire, both directions (server broadcast and client upload). */
+export interface CommOptions {
+  /** Default 'fp32'. int8/int4 quantise with one fp16 scale per group. */
+  codec?: 'fp32' | 'fp16' | 'bf16' | 'int8' | 'int4';
+  /** Values per scale (int8/int4; even for int4). Default 64. */
+  groupSize?: number;
+  /** Lossless pass after quantising. Default 'none'. */
+  compression?: 'none' | 'deflate' | 'gzip';
+  /** Senders carry their quantisation residual into the next round. Default false. */
+  errorFeedback?: boolean;
+  /** Tensors with fewer values stay fp32. Default 0. */
+  fp32Below?: number;
+}
+
 /** Everything a `FedTrainer` run needs; see schema.ts for limits and resolveOptions for defaults. */
 export interface FedTrainerOptions {
   model: ModelOptions;
@@ -267,6 +281,7 @@ export interface FedTrainerOptions {
   /** Closed-model tuning (FedOT / FedBiOT); absent = clients fine-tune the full model. */
   offsite?: OffsiteOptions;
   distribute?: DistributeOptions;
+  comm?: CommOptions;
 }
 
 /** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
@@ -288,6 +303,7 @@ export interface ResolvedOptions {
   output: Required<OutputOptions>;
   offsite?: ResolvedOffsite;
   distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure'>;
+  comm: Required<CommOptions>;
 }
 
 /** OffsiteOptions with the per-algorithm defaults filled in (layer counts wait for the model). */

@@ -4,7 +4,10 @@
  * hook-based Trainer, offloads the result to host memory and uploads it; on `evaluate` it reports held-out
  * losses. It talks to the server only through an Endpoint.
  */
-import { decodeAdapter, encodeAdapter } from '../comm/adapterFrame.js';
+import { encodeAdapter } from '../comm/adapterFrame.js';
+import type { CodecOptions } from '../comm/codec.js';
+import { decodeAdapterFrame, encodeAdapterWith } from '../comm/codecs.js';
+import { ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import type { Address, AnyMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';
 import { pack } from '../data/pack.js';
@@ -48,6 +51,8 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** Upload only these adapter tensors (the part the client trains, in closed-model tuning). */
   uploadNames?: ReadonlySet<string>;
+  /** How uploads are encoded (absent: plain fp32 frames); with errorFeedback the residual stays here. */
+  codec?: CodecOptions;
 }
 
 /** A client's state between rounds (checkpointed so a resumed run draws the same batches). */
@@ -65,6 +70,7 @@ export class Client {
   #optimizer: Float32Array | null = null;
   #offloaded: OffloadedState | null = null;
   #finished: (() => void) | null = null;
+  #feedback: ErrorFeedbackEncoder | null = null;
 
   constructor(endpoint: Endpoint, shared: SharedModel, options: ClientOptions, events: FedEmitter) {
     this.id = options.id;
@@ -72,6 +78,7 @@ export class Client {
     this.#shared = shared;
     this.#options = options;
     this.#events = events;
+    if (options.codec?.errorFeedback) this.#feedback = new ErrorFeedbackEncoder(options.codec);
     options.trainer.hooks.register('batchEnd', 'progress', loggingHook((entry) => events.emit('step', entry)));
     options.trainer.hooks.register('fitEnd', 'offload', offloadHook((state) => {
       this.#offloaded = state;
@@ -113,7 +120,7 @@ export class Client {
     const { model, session, turn } = this.#shared;
     const result = await turn.run(async () => {
       this.#events.emit('clientStart', { round, client: this.id });
-      await model.importAdapter(decodeAdapter(frame));
+      await model.importAdapter(await decodeAdapterFrame(frame));
       if (o.keepOptimizerState && this.#optimizer) await session.importOptimizerState(this.#optimizer);
       else await session.resetOptimizer();
       // Dropout draws from the native generator: seeding each turn makes any round replayable.
@@ -132,7 +139,7 @@ export class Client {
       type: 'modelPara',
       round,
       sampleSize: fit.samples,
-      adapter: encodeAdapter(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter),
+      adapter: await this.#encode(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter),
       train: { loss: fit.lossSum / fit.steps, steps: fit.steps, targetTokens: fit.targetTokens, msPerStep: fit.ms / fit.steps },
     });
   }
@@ -140,12 +147,20 @@ export class Client {
   async #evaluate(round: number, frame: Uint8Array, splits: EvalSplit[]): Promise<void> {
     const { model, turn } = this.#shared;
     const results = await turn.run(async () => {
-      await model.importAdapter(decodeAdapter(frame));
+      await model.importAdapter(await decodeAdapterFrame(frame));
       const out: SplitLoss[] = [];
       for (const split of splits) out.push({ split, ...(await this.#heldOutLoss(this.#options.heldOut[split])) });
       return out;
     });
     await this.#endpoint.send('server', { type: 'metrics', round, results });
+  }
+
+  /** The upload frame under the run's codec; error feedback carries this client's residual across rounds. */
+  async #encode(state: AdapterState): Promise<Uint8Array> {
+    const codec = this.#options.codec;
+    if (!codec) return encodeAdapter(state);
+    if (this.#feedback) return this.#feedback.encode(state);
+    return (await encodeAdapterWith(state, { ...codec, errorFeedback: false })).frame;
   }
 
   async #heldOutLoss(examples: TokenizedExample[]): Promise<{ lossSum: number; tokens: number }> {

@@ -25,7 +25,7 @@ import { prepareClients, type PreparedClient } from './prepareClients.js';
 import type { CostSummary, EvalRecord, RoundRecord, RunRecord, TrainRecord } from './records.js';
 import { RunOutput } from './runOutput.js';
 import { Server, type ServerOptions } from './Server.js';
-import { buildClient } from './buildClient.js';
+import { buildClient, codecOf } from './buildClient.js';
 import type { ClientProcessInit, ClientProcessReport } from './clientProcess.js';
 import { ProcessTransport } from '../comm/processTransport.js';
 import type { Transport } from '../comm/transport.js';
@@ -221,6 +221,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         seed: o.federate.seed,
         afterRound,
         deadlineMs: o.federate.deadlineSeconds * 1000,
+        ...(codecOf(o) ? { codec: codecOf(o)! } : {}),
         maxRetries: o.federate.maxRetries,
         ...(o.federate.minClients !== undefined ? { minClients: o.federate.minClients } : {}),
         ...(offsite ? this.#offsiteServer(offsite, prepared) : {}),

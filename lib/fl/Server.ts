@@ -4,7 +4,11 @@
  * only through an Endpoint, so the same code runs in-process and over a network transport.
  */
 import { FedAvgAccumulator } from '../aggregate/fedAvg.js';
-import { decodeAdapter, encodeAdapter } from '../comm/adapterFrame.js';
+import { encodeAdapter } from '../comm/adapterFrame.js';
+import type { CodecOptions } from '../comm/codec.js';
+import { decodeAdapterFrame, encodeAdapterWith } from '../comm/codecs.js';
+import { ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
+import { AsyncLock } from '../util/lock.js';
 import type { Address, AnyMessage, ClientMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';
 import { fsllmError } from '../errors/index.js';
@@ -42,6 +46,8 @@ export interface ServerOptions {
   minClients?: number;
   /** Retries of a round that got fewer than minClients updates, before the run fails. Default 2. */
   maxRetries?: number;
+  /** How adapters are encoded on the wire (absent: plain fp32 frames). */
+  codec?: CodecOptions;
 }
 
 /** Everything the server needs to continue a run after `round` (checkpointed with the global adapter). */
@@ -75,13 +81,18 @@ export class Server {
   #uploadManifest: AdapterState['manifest'] | null = null;
   #roundTrain: TrainRecord[] = [];
   #roundEval = new Map<number, SplitLoss[]>();
+  /** Updates are decoded asynchronously; folding them one at a time keeps the average's order (and bits) stable. */
+  readonly #receiving = new AsyncLock();
+  /** Error feedback of the training broadcast (one residual: every client gets the same frame). */
+  readonly #broadcastFeedback: ErrorFeedbackEncoder | null;
 
   constructor(endpoint: Endpoint, global: AdapterState, options: ServerOptions, events: FedEmitter) {
     this.#endpoint = endpoint;
     this.#global = global;
     this.#options = options;
     this.#events = events;
-    endpoint.onMessage((from, message) => this.#receive(from, message));
+    this.#broadcastFeedback = options.codec?.errorFeedback ? new ErrorFeedbackEncoder(options.codec) : null;
+    endpoint.onMessage((from, message) => this.#receiving.run(() => this.#receive(from, message)));
   }
 
   /** The current global adapter (after the last aggregation). */
@@ -121,7 +132,7 @@ export class Server {
         break;
       }
     }
-    const final = encodeAdapter(this.#global);
+    const final = await this.#encode(this.#global);
     await Promise.all(clientIds.map((id) => this.#send(id, { type: 'finish', round: this.#state.round, adapter: final })));
     this.#events.emit('done', { rounds: this.#state.round, reason });
     return reason;
@@ -140,10 +151,10 @@ export class Server {
       this.#accumulator = null;
       this.#uploadManifest = null;
       this.#roundTrain = [];
-      const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
+      const shared = this.#options.personalized ? null : await this.#encode(this.#global, this.#broadcastFeedback);
       const waiting = this.#wait('modelPara', round, clients, signal);
       for (const id of clients) {
-        const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
+        const adapter = shared ?? await this.#encode({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
         await this.#send(id, { type: 'modelPara', round, adapter });
       }
       await waiting;
@@ -189,9 +200,9 @@ export class Server {
     const { clientIds, evalSplits } = this.#options;
     this.#roundEval = new Map();
     const waiting = this.#wait('metrics', round, clientIds, signal);
-    const shared = this.#options.personalized ? null : encodeAdapter(this.#global);
+    const shared = this.#options.personalized ? null : await this.#encode(this.#global);
     for (const id of clientIds) {
-      const adapter = shared ?? encodeAdapter({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
+      const adapter = shared ?? await this.#encode({ data: this.#personal.get(id) ?? this.#global.data, manifest: this.#global.manifest });
       await this.#send(id, { type: 'evaluate', round, adapter, splits: evalSplits });
     }
     await waiting;
@@ -293,7 +304,15 @@ export class Server {
     }
   }
 
-  #receive(from: Address, message: AnyMessage): void {
+  /** The wire frame of `state` under the run's codec (with the broadcast's error feedback when given). */
+  async #encode(state: AdapterState, feedback: ErrorFeedbackEncoder | null = null): Promise<Uint8Array> {
+    const codec = this.#options.codec;
+    if (!codec) return encodeAdapter(state);
+    if (feedback) return feedback.encode(state);
+    return (await encodeAdapterWith(state, { ...codec, errorFeedback: false })).frame;
+  }
+
+  async #receive(from: Address, message: AnyMessage): Promise<void> {
     const msg = message as ClientMessage;
     if (typeof from !== 'number') return this.#drop(from, msg, 'it does not come from a client');
     if (msg.type === 'join') {
@@ -306,7 +325,9 @@ export class Server {
       return this.#drop(from, msg, 'the server is not waiting for it (wrong round, type or client)');
     }
     if (msg.type === 'modelPara') {
-      const refused = this.#fold(from, msg);
+      const refused = await this.#fold(from, msg);
+      // The waiter may have moved on (deadline) while the update was decoded.
+      if (this.#waiter !== w) return;
       if (refused) {
         this.#drop(from, msg, refused);
         w.failed.add(from);
@@ -321,14 +342,14 @@ export class Server {
    * Validates an update and folds it into the round's average. Returns why it was refused, or null: an
    * update is checked before it can touch the average (names, shapes, size, finite values, sample count).
    */
-  #fold(from: number, msg: Extract<ClientMessage, { type: 'modelPara' }>): string | null {
+  async #fold(from: number, msg: Extract<ClientMessage, { type: 'modelPara' }>): Promise<string | null> {
     const limit = 8 * this.#global.data.byteLength + (1 << 20);
     if (!(msg.adapter instanceof Uint8Array)) return 'it carries no adapter';
     if (msg.adapter.byteLength > limit) return `its adapter has ${msg.adapter.byteLength} bytes, over the limit of ${limit}`;
     if (!Number.isInteger(msg.sampleSize) || msg.sampleSize < 1 || msg.sampleSize > 1e9) return `its sample size ${String(msg.sampleSize)} is not a positive integer`;
     let state: AdapterState;
     try {
-      state = decodeAdapter(msg.adapter);
+      state = await decodeAdapterFrame(msg.adapter);
     } catch (error) {
       return (error as Error).message;
     }

@@ -5,6 +5,7 @@
  */
 import type { ResolvedOptions } from '../config/index.js';
 import type { Endpoint } from '../comm/transport.js';
+import type { CodecOptions } from '../comm/codec.js';
 import { fsllmError } from '../errors/index.js';
 import { BatchSource } from '../trainer/batchSource.js';
 import { addFedProx } from '../trainer/hooks/fedProx.js';
@@ -26,6 +27,12 @@ export interface ClientWiring {
   mergedProxWeight?: number;
   /** An extra FedProx term (closed-model tuning with full-weight adapters), added to train.fedprox.mu. */
   fedProxMu?: number;
+}
+
+/** The wire codec of a run, or undefined for plain fp32 frames (the default, byte for byte as before). */
+export function codecOf(o: ResolvedOptions): CodecOptions | undefined {
+  const c = o.comm;
+  return c.codec === 'fp32' && c.compression === 'none' ? undefined : { ...c };
 }
 
 export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiring): Client {
@@ -67,5 +74,6 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     seed: o.federate.seed,
     ...(w.signal ? { signal: w.signal } : {}),
     ...(w.uploadNames ? { uploadNames: w.uploadNames } : {}),
+    ...(codecOf(o) ? { codec: codecOf(o)! } : {}),
   }, w.events);
 }

@@ -51,16 +51,21 @@ async function protocolError(action: () => unknown, message: RegExp): Promise<vo
 /** Rewrites a v2 frame's JSON header with `edit` and re-signs it, so only the edit is wrong. */
 function withHeader(frame: Uint8Array, edit: (h: Record<string, unknown>) => void): Uint8Array {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const hl = view.getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(frame.subarray(8, 8 + hl))) as Record<string, unknown>;
+  // The top bit of the length word marks a deflated header (frames with compression on).
+  const word = view.getUint32(4, true);
+  const deflated = (word & 0x80000000) !== 0;
+  const hl = word & 0x7fffffff;
+  const stored = frame.subarray(8, 8 + hl);
+  const header = JSON.parse(new TextDecoder().decode(deflated ? zlib.inflateSync(stored) : stored)) as Record<string, unknown>;
   edit(header);
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const plain = new TextEncoder().encode(JSON.stringify(header));
+  const json = deflated ? new Uint8Array(zlib.deflateSync(plain)) : plain;
   const payload = frame.subarray((8 + hl + 3) & ~3, frame.length - 4);
   const at = (8 + json.length + 3) & ~3;
   const out = new Uint8Array(at + payload.length + 4);
   const ov = new DataView(out.buffer);
   ov.setUint32(0, view.getUint32(0, true), true);
-  ov.setUint32(4, json.length, true);
+  ov.setUint32(4, (json.length | (deflated ? 0x80000000 : 0)) >>> 0, true);
   out.set(json, 8);
   out.set(payload, at);
   ov.setUint32(out.length - 4, zlib.crc32(out.subarray(0, out.length - 4)), true);

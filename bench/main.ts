@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   'simulate-clients': () => import('./simulate-clients/simulateClients.bench.ts'),
   closed: () => import('./closed/closed.bench.ts'),
   codecs: () => import('./codecs/codecs.bench.ts'),
+  load: () => import('./load/load.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -100,6 +100,26 @@ test('a client killed with SIGKILL is dropped and the run finishes with the othe
   for (const c of clients.slice(0, 2)) assert.is(await c.exited, 0, c.out());
 });
 
+test('bad updates from a separate client process over gRPC are refused and logged; the run finishes', async () => {
+  for (const mode of ['nan', 'shape', 'oversize'] as const) {
+    const dir = tempDir('fsllm-dist-');
+    dirs.push(dir);
+    const port = await freePort();
+    const cfg = config(dir, port);
+    const server = fsllm(['server', '--cfg', cfg]);
+    await server.waitFor(/listening on/);
+    const rogue = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/fl/rogueClient.ts'), String(port), '3', 'tok-3', mode], { cwd: root, stdio: 'ignore' });
+    children.push(rogue);
+    const clients = [1, 2].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`]));
+    assert.is(await server.exited, 0, server.out());
+    const reason = { nan: /value 3 is NaN/, shape: /not the global adapter's tensors and shapes/, oversize: /over the limit/ }[mode];
+    assert.match(server.out(), /Dropped a modelPara message from client 3/);
+    assert.match(server.out(), reason);
+    assert.equal(rounds(dir).map((r) => r.round), [1, 2, 3]);
+    for (const c of clients) assert.is(await c.exited, 0, c.out());
+  }
+});
+
 test('the server killed with SIGKILL restarts from its checkpoint; clients reconnect by themselves', async () => {
   const dir = tempDir('fsllm-dist-');
   dirs.push(dir);

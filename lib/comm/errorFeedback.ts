@@ -5,6 +5,7 @@
  */
 import type { AdapterState } from '../native/adapterState.js';
 import { type CodecOptions, resolveCodecOptions } from './codec.js';
+import { encodeAdapter } from './adapterFrame.js';
 import { encodeAdapterWith } from './codecs.js';
 
 export class ErrorFeedbackEncoder {
@@ -32,4 +33,14 @@ export class ErrorFeedbackEncoder {
   reset(): void {
     this.#residual = undefined;
   }
+}
+
+/**
+ * The wire frame of `state`: plain fp32 without a codec, else the codec's frame, carrying `feedback`'s
+ * residual when one is given (senders keep one encoder per stream they feed).
+ */
+export async function encodeForWire(state: AdapterState, codec: CodecOptions | undefined, feedback: ErrorFeedbackEncoder | null = null): Promise<Uint8Array> {
+  if (!codec) return encodeAdapter(state);
+  if (feedback) return feedback.encode(state);
+  return (await encodeAdapterWith(state, { ...codec, errorFeedback: false })).frame;
 }

@@ -4,10 +4,9 @@
  * hook-based Trainer, offloads the result to host memory and uploads it; on `evaluate` it reports held-out
  * losses. It talks to the server only through an Endpoint.
  */
-import { encodeAdapter } from '../comm/adapterFrame.js';
 import type { CodecOptions } from '../comm/codec.js';
-import { decodeAdapterFrame, encodeAdapterWith } from '../comm/codecs.js';
-import { ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
+import { decodeAdapterFrame } from '../comm/codecs.js';
+import { encodeForWire, ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import type { Address, AnyMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';
 import { pack } from '../data/pack.js';
@@ -156,11 +155,8 @@ export class Client {
   }
 
   /** The upload frame under the run's codec; error feedback carries this client's residual across rounds. */
-  async #encode(state: AdapterState): Promise<Uint8Array> {
-    const codec = this.#options.codec;
-    if (!codec) return encodeAdapter(state);
-    if (this.#feedback) return this.#feedback.encode(state);
-    return (await encodeAdapterWith(state, { ...codec, errorFeedback: false })).frame;
+  #encode(state: AdapterState): Promise<Uint8Array> {
+    return encodeForWire(state, this.#options.codec, this.#feedback);
   }
 
   async #heldOutLoss(examples: TokenizedExample[]): Promise<{ lossSum: number; tokens: number }> {

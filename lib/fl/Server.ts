@@ -4,10 +4,9 @@
  * only through an Endpoint, so the same code runs in-process and over a network transport.
  */
 import { FedAvgAccumulator } from '../aggregate/fedAvg.js';
-import { encodeAdapter } from '../comm/adapterFrame.js';
 import type { CodecOptions } from '../comm/codec.js';
-import { decodeAdapterFrame, encodeAdapterWith } from '../comm/codecs.js';
-import { ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
+import { decodeAdapterFrame } from '../comm/codecs.js';
+import { encodeForWire, ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import { AsyncLock } from '../util/lock.js';
 import type { Address, AnyMessage, ClientMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';
@@ -305,11 +304,8 @@ export class Server {
   }
 
   /** The wire frame of `state` under the run's codec (with the broadcast's error feedback when given). */
-  async #encode(state: AdapterState, feedback: ErrorFeedbackEncoder | null = null): Promise<Uint8Array> {
-    const codec = this.#options.codec;
-    if (!codec) return encodeAdapter(state);
-    if (feedback) return feedback.encode(state);
-    return (await encodeAdapterWith(state, { ...codec, errorFeedback: false })).frame;
+  #encode(state: AdapterState, feedback: ErrorFeedbackEncoder | null = null): Promise<Uint8Array> {
+    return encodeForWire(state, this.#options.codec, feedback);
   }
 
   async #receive(from: Address, message: AnyMessage): Promise<void> {

@@ -100,16 +100,17 @@ for (const [rogue, reason] of [
 
 test('a client that hangs is dropped at the deadline when enough others reported', async () => {
   await model.importAdapter(initial);
-  const { run, warnings } = federation('hang', { minClients: 2, deadlineMs: 1500 });
+  // Deadlines leave the real clients ample time even on a loaded machine; only the hanging one misses them.
+  const { run, warnings } = federation('hang', { minClients: 2, deadlineMs: 4000 });
   const started = Date.now();
   assert.is(await run(), 'completed');
-  assert.ok(Date.now() - started >= 1500);
-  assert.ok(warnings.some((w) => /no update from clients 3 within 1500 ms/.test(w)), warnings.join('\n'));
+  assert.ok(Date.now() - started >= 4000);
+  assert.ok(warnings.some((w) => /no update from clients 3 within 4000 ms/.test(w)), warnings.join('\n'));
 });
 
 test('too few updates retry the round, then fail with a coded error naming the fix', async () => {
   await model.importAdapter(initial);
-  const { run, warnings } = federation('hang', { minClients: 3, deadlineMs: 500, maxRetries: 1 });
+  const { run, warnings } = federation('hang', { minClients: 3, deadlineMs: 3000, maxRetries: 1 });
   let caught: Error & { code?: string } | undefined;
   try {
     await run();

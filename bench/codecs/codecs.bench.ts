@@ -144,7 +144,8 @@ export async function run(argv: string[]): Promise<void> {
       ratioVsFsllmTable3: Number((FSLLM_LLAMA7B_BYTES / best[1].bytes).toFixed(3)),
     },
     // The same federated run under each codec: bytes measured on the wire, final held-out loss vs fp32.
-    federated: await federatedRuns(argValue(argv, '--data-root')),
+    codecs: await federatedRuns(argValue(argv, '--data-root')),
+    llama7bLoraBytes: best[1].bytes,
   }));
 }
 

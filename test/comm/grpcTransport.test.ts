@@ -218,6 +218,24 @@ tls('should fail in plaintext against a TLS server', async ({ server }) => {
   );
 });
 
+tls('mutual TLS: a client certificate the server trusts gets in, a client without one does not', async ({ cert, key }) => {
+  // The client presents the same self-signed certificate the server trusts as its CA.
+  const mtls = await GrpcServerTransport.listen({ host: HOST, port: 0, tls: { cert, key, ca: cert, requireClientCert: true }, tokens: TOKENS, log: quiet });
+  try {
+    const client = await GrpcClientTransport.connect({ address: `${HOST}:${mtls.port}`, clientId: 2, token: 'beta-token', tls: { ca: cert, cert, key }, log: quiet });
+    const atServer = collect(mtls, 'server');
+    await client.endpoint(2).send('server', clientMessages(2)[1]!);
+    await waitFor(() => atServer.length === 1, 5000, 'the upload');
+    await client.shutdown();
+    await expectError(
+      () => GrpcClientTransport.connect({ address: `${HOST}:${mtls.port}`, clientId: 2, token: 'beta-token', tls: { ca: cert }, log: quiet, reconnect: { retries: 0, delayMs: 0 }, connectTimeoutMs: 3000 }),
+      FsllmError, 'ERR_FSLLM_PROTOCOL', /could not connect|UNAVAILABLE|handshake/i,
+    );
+  } finally {
+    await mtls.shutdown({ force: true });
+  }
+});
+
 tls.run();
 
 // ---

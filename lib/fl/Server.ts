@@ -163,6 +163,9 @@ export class Server {
         throw fsllmError('ERR_FSLLM_PROTOCOL', `Round ${round} got ${this.#roundTrain.length} of the ${needed} updates it needs after ${attempt + 1} attempts (missing: clients ${missing.join(', ')}); lower federate.minClients or raise federate.deadlineSeconds`);
       }
       this.#events.emit('warning', `Round ${round}: ${this.#roundTrain.length} of ${needed} needed updates arrived (missing: clients ${missing.join(', ')}); retrying the round`);
+      // Clients that dropped out get until the deadline to reconnect and rejoin before the retry.
+      for (const id of missing) this.#joined.delete(id);
+      await this.#wait('join', round, missing, signal, this.#options.deadlineMs ?? 0);
     }
     // Set by #fold while we awaited (TS narrowed the field to null at the reset above).
     const accumulator = this.#accumulator as FedAvgAccumulator | null;
@@ -250,9 +253,9 @@ export class Server {
    * Waits until every client in `from` answered, was refused or was lost, or (with a deadline) until the
    * deadline passes; the ones still pending then are dropped for this phase with a warning.
    */
-  #wait(kind: Waiter['kind'], round: number, from: number[], signal: AbortSignal | undefined): Promise<void> {
+  #wait(kind: Waiter['kind'], round: number, from: number[], signal: AbortSignal | undefined, joinDeadlineMs = 0): Promise<void> {
     if (from.length === 0) return Promise.resolve();
-    const deadline = kind === 'join' ? 0 : (this.#options.deadlineMs ?? 0);
+    const deadline = kind === 'join' ? joinDeadlineMs : (this.#options.deadlineMs ?? 0);
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => {
@@ -277,7 +280,8 @@ export class Server {
       this.#waiter = waiter;
       if (deadline > 0) {
         timer = setTimeout(() => {
-          this.#events.emit('warning', `Round ${round}: no ${kind === 'modelPara' ? 'update' : 'metrics'} from clients ${[...waiter.pending].join(', ')} within ${deadline} ms; dropped for this round`);
+          const what = kind === 'modelPara' ? 'update' : kind === 'metrics' ? 'metrics' : 'rejoin';
+          this.#events.emit('warning', `Round ${round}: no ${what} from clients ${[...waiter.pending].join(', ')} within ${deadline} ms; dropped for this round`);
           waiter.resolve();
         }, deadline);
       }

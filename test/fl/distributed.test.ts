@@ -62,11 +62,11 @@ function fsllm(args: string[]): Proc {
   return { child, out: () => text, exited, waitFor };
 }
 
-function config(dir: string, port: number): string {
+function config(dir: string, port: number, minClients = 2): string {
   const file = path.join(dir, 'run.yaml');
   writeFileSync(file, `model: { path: ${storiesModelPath()} }
 data: { type: gsm8k, root: ${DATASETS}, subsample: 0.015, splits: [0.8, 0.1, 0.1], tokLen: 256 }
-federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: 2 }
+federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: ${minClients} }
 adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }
 train: { localSteps: 3, batchSize: 2, optimizer: { type: adamw, lr: 0.003 } }
 eval: { every: 1, splits: [test] }
@@ -97,6 +97,26 @@ test('a client killed with SIGKILL is dropped and the run finishes with the othe
   assert.match(server.out(), /Client 3 disconnected|Could not send|no update from clients 3/);
   const recorded = rounds(dir);
   assert.equal(recorded.map((r) => r.round), [1, 2, 3]);
+  for (const c of clients.slice(0, 2)) assert.is(await c.exited, 0, c.out());
+});
+
+test('a client killed mid-run and started again rejoins: the round is retried with it', async () => {
+  const dir = tempDir('fsllm-dist-');
+  dirs.push(dir);
+  const port = await freePort();
+  const cfg = config(dir, port, 3);
+  const server = fsllm(['server', '--cfg', cfg]);
+  await server.waitFor(/listening on/);
+  const clients = [1, 2, 3].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`]));
+  await clients[2]!.waitFor(/client 3: round 2/);
+  clients[2]!.child.kill('SIGKILL');
+  const again = fsllm(['client', '--cfg', cfg, '--id', '3', 'distribute.token=tok-3']);
+  assert.is(await server.exited, 0, server.out());
+  assert.match(server.out(), /retrying the round/);
+  const train = readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; round: number; client?: number })
+    .filter((r) => r.kind === 'train' && r.client === 3).map((r) => r.round);
+  assert.ok(train.includes(2) && train.includes(3), `client 3 trained in rounds ${train.join(', ')} after rejoining`);
+  assert.is(await again.exited, 0, again.out());
   for (const c of clients.slice(0, 2)) assert.is(await c.exited, 0, c.out());
 });
 

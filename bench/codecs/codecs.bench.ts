@@ -150,7 +150,7 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 /** Wire bytes of the training rounds and the final held-out loss of one federated run per codec. */
-async function federatedRuns(dataRoot: string | undefined): Promise<Record<string, { bytesRatio: number; lossDelta: number; bytes: number; loss: number }>> {
+async function federatedRuns(dataRoot: string | undefined): Promise<Record<string, { bytesRatio: number; lossDelta: number; bytesPerClientPerRound: number; bytes: number; loss: number }>> {
   const root = dataRoot ?? [path.join(repo, '../shared/datasets'), '/work/shared/datasets'].find((d) => existsSync(d));
   if (!root) throw new Error('pass --data-root DIR (a folder laid out like shared/datasets, with gsm8k/)');
   const out = mkdtempSync(path.join(os.tmpdir(), 'fsllm-codecs-'));
@@ -189,6 +189,8 @@ async function federatedRuns(dataRoot: string | undefined): Promise<Record<strin
   return Object.fromEntries(Object.entries(measured).map(([name, m]) => [name, {
     bytesRatio: Number((base.bytes / m.bytes).toFixed(3)),
     lossDelta: Number(((m.loss - base.loss) / base.loss).toFixed(5)),
+    // 7 training rounds, 3 clients, both directions.
+    bytesPerClientPerRound: Math.round(m.bytes / (7 * 3)),
     bytes: m.bytes,
     loss: m.loss,
   }]));

@@ -15,7 +15,11 @@ export async function serverCommand(argv: string[]): Promise<void> {
   const { options, ignored } = await loadRunConfig(cfg, [...overrides, 'federate.mode=distributed']);
   for (const note of ignored) console.log(`  note: ${note}`);
   const run = new FedTrainer(options);
-  run.on('listening', (e) => console.log(`fsllm server: listening on ${e.host}:${e.port}, waiting for ${options.federate.clientNum ?? 'the'} clients`));
+  run.on('listening', (e) => {
+    console.log(`fsllm server: listening on ${e.host}:${e.port}, waiting for ${options.federate.clientNum ?? 'the'} clients`);
+    // Closed-model tuning: clients get this folder (never the full model) and run with model.path set to it.
+    if (e.emulatorDir) console.log(`fsllm server: emulator for the clients: ${e.emulatorDir}`);
+  });
   showFedProgress(run);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

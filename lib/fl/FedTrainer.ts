@@ -127,9 +127,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
   async #run(signal: AbortSignal | undefined): Promise<FedResults> {
     const o = this.options;
     const distributed = o.federate.mode === 'distributed';
-    if (distributed && o.offsite) {
-      throw fsllmError('ERR_FSLLM_UNSUPPORTED', "Closed-model tuning over the network is not available yet; use federate.mode 'standalone' (with federate.clientProcesses for separate client processes)");
-    }
+
     const started = Date.now();
     const output = new RunOutput(o.output.dir);
     const warn = (m: string) => this.emit('warning', m);
@@ -156,7 +154,8 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       if (!tokenizer) throw fsllmError('ERR_FSLLM_TOKENIZER', `${o.model.path}: no tokenizer was found beside the model, and federated data must be tokenized`);
       // A distributed server that knows the client count needs none of the clients' data.
       const clientNum = o.federate.clientNum;
-      const prepared = distributed && clientNum !== undefined
+      // (The model owner of closed-model tuning evaluates full model + adapter on the held-out data: it loads it.)
+      const prepared = distributed && clientNum !== undefined && !offsite
         ? Array.from({ length: clientNum }, (_, i): PreparedClient => ({ id: i + 1, train: [], val: [], test: [] }))
         : await prepareClients(o, tokenizer, warn);
       // In closed-model tuning LoRA sits on the emulator model's adapter (and aligned emulator) layers only;
@@ -245,7 +244,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       grpc?.onConnection((id, connected) => {
         if (!connected) server.clientLost(id);
       });
-      if (grpc) this.emit('listening', { host: o.distribute.host, port: grpc.port });
+      if (grpc) this.emit('listening', { host: o.distribute.host, port: grpc.port, ...(offsite ? { emulatorDir: offsite.emulatorDir } : {}) });
       // Distributed clients end on their own when they get `finish`; there is nothing to wait for.
       const finished = grpc ? Promise.resolve() : processes
         ? new Promise<void>((resolve) => {

@@ -15,6 +15,8 @@ import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients } from './prepareClients.js';
+import { loadEmulator, readEmulatorManifest } from '../offsite/index.js';
+import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
 
 export interface DistributedClientOptions {
   /** Events of this client's work (clientStart, step, warning). */
@@ -28,14 +30,19 @@ export interface DistributedClientOptions {
 export async function runDistributedClient(o: ResolvedOptions, clientId: number, options: DistributedClientOptions = {}): Promise<void> {
   if (!Number.isInteger(clientId) || clientId < 1) throw invalidArg('--id', 'a client id (integer ≥ 1)', clientId);
   const events = options.events ?? (new EventEmitter() as FedEmitter);
-  const model = await Model.load(o.model.path);
+  // Closed-model tuning: model.path is the emulator folder the owner shipped; its manifest holds the plan.
+  const model = o.offsite ? await loadEmulator(o.model.path) : await Model.load(o.model.path);
   let transport: GrpcClientTransport | null = null;
   let session: TrainSession | null = null;
   try {
     const prepared = (await prepareClients(o, model.tokenizer!, (m) => events.emit('warning', m))).find((p) => p.id === clientId);
     if (!prepared) throw invalidArg('--id', `a client of this data split (1..${o.federate.clientNum ?? 'the number of categories'})`, clientId);
-    await model.attachLora(normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter'));
-    session = await TrainSession.create(model, { optimizer: o.train.optimizer });
+    const plan = o.offsite ? (await readEmulatorManifest(o.model.path)).plan : null;
+    await model.attachLora(normalizeLora({ ...o.adapter, seed: o.federate.seed, ...(plan ? { layers: loraLayers(plan, o.offsite!) } : {}) }, 'adapter'));
+    const full = o.offsite?.adapterTraining === 'full';
+    if (plan && full) await model.setLayersTrainable(plan.adapterLayersInModel, true);
+    session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(plan ? { layers: plan.adapterLayersInModel } : {}) });
+    const uploadNames = plan ? adapterNamesOf(plan, await model.exportAdapter()) : undefined;
     const d = o.distribute;
     const tls = d.tls?.ca ? {
       ca: await readFile(d.tls.ca),
@@ -60,6 +67,9 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
       padId: model.tokenizer?.eosId ?? 0,
       events,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(uploadNames ? { uploadNames } : {}),
+      // FedBiOT's client term: on merged LoRA weights, or FedProx with mu = 2·weight on full-weight adapters.
+      ...(o.offsite ? (full ? { fedProxMu: 2 * o.offsite.proxWeight } : { mergedProxWeight: o.offsite.proxWeight }) : {}),
     });
     // After a reconnect (e.g. the server restarted from its checkpoint) the server must hear from us again.
     transport.onConnection((connected) => {

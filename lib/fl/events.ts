@@ -25,7 +25,7 @@ export type FedEvents = {
   /** The run ended; `reason` says why (all rounds done, or early stop). */
   done: (e: { rounds: number; reason: 'completed' | 'earlyStop' }) => void;
   /** Distributed mode: the server listens (port 0 in the options picks a free one). */
-  listening: (e: { host: string; port: number }) => void;
+  listening: (e: { host: string; port: number; emulatorDir?: string }) => void;
   /** A non-fatal note (e.g. examples dropped by truncation, a rejected update). */
   warning: (message: string) => void;
 };

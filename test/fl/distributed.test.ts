@@ -140,6 +140,23 @@ test('bad updates from a separate client process over gRPC are refused and logge
   }
 });
 
+test('FedBiOT over gRPC: clients run on the emulator folder only and get the re-aligned emulator LoRA', async () => {
+  const dir = tempDir('fsllm-dist-');
+  dirs.push(dir);
+  const port = await freePort();
+  const cfg = config(dir, port);
+  writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}offsite: { algorithm: fedbiot, adapterLayers: 1, dropRate: 0.5, align: { data: { type: alpaca, root: ${DATASETS}, subsample: 0.01 }, preSteps: 5, stepsPerRound: 2 } }\n`);
+  const server = fsllm(['server', '--cfg', cfg]);
+  await server.waitFor(/emulator for the clients: /);
+  const emulator = /emulator for the clients: (.+)/.exec(server.out())![1]!.trim();
+  const clients = [1, 2, 3].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`, `model.path=${emulator}`]));
+  assert.is(await server.exited, 0, server.out());
+  assert.match(server.out(), /AdapEmu test loss .* AdapFu test loss/);
+  assert.match(server.out(), /round 3 alignment/);
+  assert.equal(rounds(dir).map((r) => r.round), [1, 2, 3]);
+  for (const c of clients) assert.is(await c.exited, 0, c.out());
+});
+
 test('the server killed with SIGKILL restarts from its checkpoint; clients reconnect by themselves', async () => {
   const dir = tempDir('fsllm-dist-');
   dirs.push(dir);

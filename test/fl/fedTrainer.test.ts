@@ -152,7 +152,6 @@ test('bad options and unsupported modes are coded errors that name the option', 
   await expectError(() => new FedTrainer({ ...gsm8k(out), federate: { clientNum: 0 } }), FsllmError, 'ERR_FSLLM_CONFIG', /federate\.clientNum/);
   await expectError(() => new FedTrainer({ ...gsm8k(out), train: { optimizer: { type: 'adamw', lr: -1 } } }), FsllmError, 'ERR_FSLLM_CONFIG', /train\.optimizer\.lr/);
   await expectError(() => new FedTrainer({ ...gsm8k(out), federate: { totalRounds: 2, clientnum: 3 } as never }), FsllmError, 'ERR_FSLLM_CONFIG', /did you mean federate\.clientNum/);
-  await expectError(() => new FedTrainer({ ...gsm8k(out), federate: { mode: 'distributed' }, offsite: { algorithm: 'fedbiot' } }).run(), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /over the network is not available yet.*clientProcesses/);
   await expectError(() => new FedTrainer({ ...gsm8k(out), federate: { mode: 'distributed' }, distribute: { host: '0.0.0.0' } }).run(), FsllmError, 'ERR_FSLLM_CONFIG', /distribute\.tls: .*TLS is required/);
   await expectError(
     () => new FedTrainer({ ...gsm8k(out), data: { type: 'gsm8k', root: DATASETS, splitter: 'meta', subsample: 0.03 } }).run(),

@@ -108,8 +108,7 @@ export class OffsiteSetup {
 
   /** Names of the adapter-layer tensors in the emulator's flat state (what clients train and upload). */
   adapterNames(state: AdapterState): Set<string> {
-    const layers = new Set(this.plan.adapterLayersInModel);
-    return new Set(state.manifest.filter((e) => layers.has(layerOf(e.name))).map((e) => e.name));
+    return adapterNamesOf(this.plan, state);
   }
 
   /** Loads the adapter part of an emulator-model state into the full model (for the teacher and AdapFu). */
@@ -201,10 +200,16 @@ export class OffsiteSetup {
  * server aligns them; with full-weight adapters it stays on the emulator layers even without alignment,
  * where it is zero and inert, so that the model always has an adapter to export.
  */
-function loraLayers(plan: EmulatorPlan, offsite: ResolvedOffsite): number[] {
+export function loraLayers(plan: EmulatorPlan, offsite: ResolvedOffsite): number[] {
   const full = offsite.adapterTraining === 'full';
   const layers = [...(full ? [] : plan.adapterLayersInModel), ...(offsite.align.use || full ? plan.emulatorLayersInModel : [])];
   return layers.sort((a, b) => a - b);
+}
+
+/** Names of `state`'s tensors that belong to the plan's adapter layers (what a client trains and uploads). */
+export function adapterNamesOf(plan: EmulatorPlan, state: AdapterState): Set<string> {
+  const layers = new Set(plan.adapterLayersInModel);
+  return new Set(state.manifest.filter((e) => layers.has(layerOf(e.name))).map((e) => e.name));
 }
 
 function layerOf(name: string): number {

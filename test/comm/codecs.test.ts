@@ -4,13 +4,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import zlib from 'node:zlib';
 
-import { encodeAdapter } from '../../../lib/comm/adapterFrame.js';
-import { type CodecName, encodedBytes, resolveCodecOptions } from '../../../lib/comm/codec.js';
-import { decodeAdapterFrame, encodeAdapterWith, frameCodecs } from '../../../lib/comm/codecs.js';
-import { ErrorFeedbackEncoder } from '../../../lib/comm/errorFeedback.js';
-import { FsllmError, InvalidArgumentError } from '../../../lib/errors/index.js';
-import type { AdapterState } from '../../../lib/native/adapterState.js';
-import { seededRandom } from '../../../lib/util/random.js';
+import { encodeAdapter } from '../../lib/comm/adapterFrame.js';
+import { type CodecName, encodedBytes, resolveCodecOptions } from '../../lib/comm/codec.js';
+import { decodeAdapterFrame, encodeAdapterWith, frameCodecs } from '../../lib/comm/codecs.js';
+import { ErrorFeedbackEncoder } from '../../lib/comm/errorFeedback.js';
+import { FsllmError, InvalidArgumentError } from '../../lib/errors/index.js';
+import type { AdapterState } from '../../lib/native/adapterState.js';
+import { seededRandom } from '../../lib/util/random.js';
 
 function gaussian(n: number, seed: number, sigma = 1): Float32Array {
   const rand = seededRandom(seed);

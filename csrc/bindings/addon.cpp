@@ -14,6 +14,7 @@
 #include "bindings/model_wrap.h"
 #include "bindings/options.h"
 #include "bindings/session_wrap.h"
+#include "core/cpu_block_cache.h"
 #include "core/runtime.h"
 #include "io/tensor_loader.h"
 
@@ -48,6 +49,25 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
   o.Set("blas", ri.blas);
   o.Set("cudaAvailable", ri.cuda_available);
   o.Set("threads", ri.threads);
+  return o;
+}
+
+// binding.cpuCache(limitBytes?) -> {cachedBytes, liveBytes, limitBytes, hits, misses}: the caching CPU
+// allocator's counters; a number sets its limit first (0 frees every cached block and stops caching).
+Napi::Value CpuCache(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    const double limit = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(limit >= 0.0) || limit != std::floor(limit)) throw_invalid_arg(env, "Expected a non-negative integer for limitBytes");
+    set_cpu_block_cache_limit(static_cast<size_t>(limit));
+  }
+  const auto s = cpu_block_cache_stats();
+  auto o = Napi::Object::New(env);
+  o.Set("cachedBytes", static_cast<double>(s.cached_bytes));
+  o.Set("liveBytes", static_cast<double>(s.live_bytes));
+  o.Set("limitBytes", static_cast<double>(s.limit_bytes));
+  o.Set("hits", static_cast<double>(s.hits));
+  o.Set("misses", static_cast<double>(s.misses));
   return o;
 }
 
@@ -115,7 +135,10 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  std::call_once(g_torch_setup, [] { configure_threads(0); });
+  std::call_once(g_torch_setup, [] {
+    configure_threads(0);
+    install_cpu_block_cache();
+  });
   auto* data = new AddonData();
   data->executor = std::make_unique<Executor>();
   env.SetInstanceData<AddonData>(data);  // deleted (executor joined) at env teardown
@@ -132,6 +155,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfoJs>(env, "runtimeInfo"));
   exports.Set("gemmRate", Napi::Function::New<GemmRate>(env, "gemmRate"));
+  exports.Set("cpuCache", Napi::Function::New<CpuCache>(env, "cpuCache"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
   register_codec(env, exports);
   return exports;

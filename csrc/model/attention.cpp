@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "kernels/rotary_heads.h"
+
 namespace fsllm::model {
 
 namespace {
@@ -75,12 +77,10 @@ LlamaAttentionImpl::LlamaAttentionImpl(const ModelConfig& c)
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer) {
   const auto B = x.size(0), T = x.size(1);
-  // (B, T, H*Hd) -> (B, T, H, Hd) -> (B, H, T, Hd)
-  auto q = q_proj_(x).view({B, T, heads_, head_dim_}).transpose(1, 2);
-  auto k = k_proj_(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
+  // (B, T, H*Hd) -> (B, T, H, Hd) -> rotated (B, H, T, Hd)
+  auto q = kernels::rotary_heads(q_proj_(x).view({B, T, heads_, head_dim_}), ctx.cos, ctx.sin);
+  auto k = kernels::rotary_heads(k_proj_(x).view({B, T, kv_heads_, head_dim_}), ctx.cos, ctx.sin);
   auto v = v_proj_(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
-  q = apply_rotary(q, ctx.cos, ctx.sin);
-  k = apply_rotary(k, ctx.cos, ctx.sin);
   std::tie(k, v) = with_cache(ctx, layer, k, v);
   auto out = scaled_attention(q, k, v, ctx.attn_bias);             // (B, H, T, Hd)
   return o_proj_(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));  // (B, T, D)

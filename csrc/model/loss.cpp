@@ -5,6 +5,8 @@
 // Gradient of CE w.r.t. logits: softmax(logits) - onehot(target) (e.g. Goodfellow et al. 2016, 6.2.2.3).
 #include "model/loss.h"
 
+#include "kernels/softmax_xent_rows.h"
+
 namespace fsllm::model {
 
 namespace {
@@ -19,27 +21,27 @@ class ChunkedLmHeadLoss : public torch::autograd::Function<ChunkedLmHeadLoss> {
     const bool need_h = hidden.requires_grad();
     const bool need_w = weight.requires_grad();
     const auto M = hidden.size(0);
-    auto total = torch::zeros({}, hidden.options().dtype(torch::kFloat32));
     torch::Tensor grad_h = need_h ? torch::empty_like(hidden) : torch::Tensor();
     torch::Tensor grad_w = need_w ? torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat32)) : torch::Tensor();
+    double loss = 0.0;
     for (int64_t start = 0; start < M; start += chunk_rows) {
       const auto rows = std::min(chunk_rows, M - start);
-      auto h = hidden.narrow(0, start, rows);                                 // (C, D)
-      auto t = targets.narrow(0, start, rows).unsqueeze(1);                   // (C, 1)
-      auto logits = torch::matmul(h, weight.t()).to(torch::kFloat32);         // (C, V)
-      // logsumexp in three passes over (C, V), reusing exp(logits - max) as the softmax numerator.
-      auto target_logit = logits.gather(1, t);                                // (C, 1)
-      auto max = std::get<0>(logits.max(/*dim=*/1, /*keepdim=*/true));        // (C, 1)
-      auto e = logits.sub_(max).exp_();                                       // (C, V), in place
-      auto sum = e.sum(/*dim=*/1, /*keepdim=*/true);                          // (C, 1)
-      total += (max + sum.log() - target_logit).sum();
+      auto h = hidden.narrow(0, start, rows);                          // (C, D)
+      auto logits = torch::mm(h, weight.t()).to(torch::kFloat32).contiguous();  // (C, V)
+      loss += kernels::softmax_xent_rows(logits, targets.narrow(0, start, rows), need_h || need_w);
       if (!need_h && !need_w) continue;
-      auto dlogits = e.div_(sum);                                             // softmax, in place
-      dlogits.scatter_add_(1, t, torch::full({rows, 1}, -1.0f, dlogits.options()));
-      auto d = dlogits.to(weight.scalar_type());
-      if (need_h) grad_h.narrow(0, start, rows).copy_(torch::matmul(d, weight));  // (C, V) @ (V, D)
-      if (need_w) grad_w.add_(torch::matmul(d.t(), h).to(torch::kFloat32));     // (V, C) @ (C, D)
+      auto d = logits.to(weight.scalar_type());                         // softmax - onehot
+      if (need_h) {
+        auto dst = grad_h.narrow(0, start, rows);
+        if (dst.scalar_type() == d.scalar_type()) {
+          torch::mm_out(dst, d, weight);                                // (C, V) @ (V, D), written in place
+        } else {
+          dst.copy_(torch::mm(d, weight));
+        }
+      }
+      if (need_w) grad_w.add_(torch::mm(d.t(), h).to(torch::kFloat32));  // (V, C) @ (C, D)
     }
+    auto total = torch::full({}, loss, hidden.options().dtype(torch::kFloat32));
     ctx->save_for_backward({grad_h, grad_w});
     return total;
   }
@@ -66,11 +68,15 @@ std::pair<torch::Tensor, torch::Tensor> select_targets(const torch::Tensor& hidd
 torch::Tensor lm_head_cross_entropy_sum(const torch::Tensor& hidden, const torch::Tensor& weight,
                                         const torch::Tensor& targets, int64_t chunk_rows) {
   if (chunk_rows <= 0) chunk_rows = default_chunk_rows(weight.size(0));
+  // Equal chunks: 1020 rows in chunks of at most 341 become 3 x 340, not 341 + 341 + 338.
+  const int64_t M = hidden.size(0), chunks = std::max<int64_t>(1, (M + chunk_rows - 1) / chunk_rows);
+  chunk_rows = std::max<int64_t>(1, (M + chunks - 1) / chunks);
   return ChunkedLmHeadLoss::apply(hidden, weight, targets, chunk_rows);
 }
 
 int64_t default_chunk_rows(int64_t vocab_size) {
-  return std::max<int64_t>(16, (int64_t{8} << 20) / std::max<int64_t>(1, vocab_size));
+  // 64 MiB of fp32 logits per chunk: the LM-head GEMMs ran ~20% faster at 341 rows than at 170 (SmolLM2).
+  return std::max<int64_t>(16, (int64_t{16} << 20) / std::max<int64_t>(1, vocab_size));
 }
 
 }  // namespace fsllm::model

@@ -14,7 +14,7 @@ std::pair<torch::Tensor, torch::Tensor> select_targets(const torch::Tensor& hidd
 torch::Tensor lm_head_cross_entropy_sum(const torch::Tensor& hidden, const torch::Tensor& weight,
                                         const torch::Tensor& targets, int64_t chunk_rows = 0);
 
-// Rows per chunk so one chunk of fp32 logits stays near 32 MiB.
+// Rows per chunk so one chunk of fp32 logits stays near 64 MiB.
 int64_t default_chunk_rows(int64_t vocab_size);
 
 }  // namespace fsllm::model

@@ -56,10 +56,4 @@ std::pair<torch::Tensor, torch::Tensor> Rope::tables(const torch::Tensor& positi
   return {emb.cos().unsqueeze(1).to(dtype), emb.sin().unsqueeze(1).to(dtype)};  // (B, 1, T, Hd)
 }
 
-torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  auto halves = x.chunk(2, /*dim=*/-1);
-  auto rotated = torch::cat({-halves[1], halves[0]}, /*dim=*/-1);  // rotate_half: (x1, x2) -> (-x2, x1)
-  return x * cos + rotated * sin;
-}
-
 }  // namespace fsllm::model

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Rotary position embeddings (Su et al. 2021) in Hugging Face's rotate-half layout, with the config's
-// theta and scaling (linear, dynamic NTK, llama3). Tables are built once per model and device.
+// theta and scaling (linear, dynamic NTK, llama3). Tables are built once per model and device; the
+// rotation itself is kernels::rotary_heads.
 #pragma once
 
 #include "model/config.h"
 
 namespace fsllm::model {
-
-// x: (B, H, T, Hd) rotated by tables (B, 1, T, Hd) from Rope::tables.
-torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 class Rope {
  public:

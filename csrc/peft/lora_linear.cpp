@@ -3,6 +3,7 @@
 #include "peft/lora_linear.h"
 
 #include "core/error.h"
+#include "kernels/dropout.h"
 
 namespace fsllm::peft {
 
@@ -14,17 +15,21 @@ LoraLinearImpl::LoraLinearImpl(int64_t in_features, int64_t out_features, bool b
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
-  auto y = torch::nn::functional::linear(x, weight_, bias_);  // (..., out)
-  if (!has_lora() || merged_) return y;
+  if (!has_lora() || merged_) return torch::nn::functional::linear(x, weight_, bias_);  // (..., out)
   auto h = x;
   if (dropout_ > 0.0 && is_training()) {
-    // Inverted dropout from a uniform draw: libtorch's CPU bernoulli_ is a slow serial loop (it cost ~4%
-    // of a SmolLM2 LoRA step), and `where` keeps a 1-byte mask for backward instead of a float one.
-    auto keep = torch::rand_like(x) >= dropout_;
-    h = torch::where(keep, x * (1.0 / (1.0 - dropout_)), torch::zeros({}, x.options()));
+    // On CPU a counter-hashed mask: built in parallel and regenerated for backward instead of stored
+    // (libtorch's CPU bernoulli_ is a serial loop that cost ~4% of a SmolLM2 LoRA step).
+    h = x.device().is_cpu() ? kernels::dropout_train(x, dropout_) : torch::dropout(x, dropout_, /*train=*/true);
   }
-  // (..., in) -> (..., R) -> (..., out)
-  return y + torch::nn::functional::linear(torch::nn::functional::linear(h, lora_a_), lora_b_) * scaling_;
+  // The low-rank branch accumulates into the base output in place, one GEMM with beta = 1 and alpha =
+  // scaling: no separate passes over (N, out) to scale and add. (N, in) -> (N, R) -> (N, out).
+  auto y = torch::nn::functional::linear(x.reshape({-1, in_features_}), weight_, bias_);
+  auto down = torch::nn::functional::linear(h.reshape({-1, in_features_}), lora_a_);
+  y.addmm_(down, lora_b_.to(y.scalar_type()).t(), /*beta=*/1.0, /*alpha=*/scaling_);
+  auto shape = x.sizes().vec();
+  shape.back() = out_features_;
+  return y.view(shape);
 }
 
 void LoraLinearImpl::attach_lora(const LoraConfig& config, torch::Generator& generator) {

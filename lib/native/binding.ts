@@ -178,6 +178,15 @@ export interface RawCodecTask {
   residual?: Float32Array;
 }
 
+/** Counters of the native caching CPU allocator, in bytes and blocks. */
+export interface CpuCacheStats {
+  cachedBytes: number;
+  liveBytes: number;
+  limitBytes: number;
+  hits: number;
+  misses: number;
+}
+
 /** The addon's exports, exactly (a test compares this list with Object.keys of the addon). */
 export interface NativeBinding {
   Model: unknown;
@@ -193,6 +202,11 @@ export interface NativeBinding {
   runtimeInfo(): RuntimeInfo;
   /** fp32 (m,k)@(k,n) timed over `iterations` on the executor thread (benchmarks). */
   gemmRate(m: number, k: number, n: number, iterations: number): Promise<{ gflops: number; ms: number }>;
+  /**
+   * The caching CPU allocator's counters (blocks of 256 KiB and more are kept for reuse between steps). A
+   * number first sets the cache limit in bytes; 0 frees every cached block and turns caching off.
+   */
+  cpuCache(limitBytes?: number): CpuCacheStats;
   /** Seeds libtorch's default CPU (and CUDA) generators on the executor thread. */
   manualSeed(seed: number): Promise<void>;
   /** Encodes each task's `values` (+ `residual`) into its `bytes` on the executor thread; buffers must not change until it settles. */
@@ -214,6 +228,7 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'setNumThreads',
   'runtimeInfo',
   'gemmRate',
+  'cpuCache',
   'manualSeed',
   'codecEncode',
   'codecDecode',

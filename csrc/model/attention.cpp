@@ -5,26 +5,24 @@
 #include <cmath>
 
 #include "kernels/rotary_heads.h"
+#include "model/causal_attention.h"
 
 namespace fsllm::model {
 
 namespace {
 
-// softmax(q k^T + bias) v for one block of query rows against the first `keys` keys; q is pre-scaled.
-// q: (B, H, Tq, Hd); k, v: (B, Hkv, S, Hd); bias: (B, 1, Tq, S). Returns (B, H, Tq, Hd).
-torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& bias,
-                     int64_t keys) {
+// softmax(q k^T + bias) v with q pre-scaled. q: (B, H, Tq, Hd); k, v: (B, Hkv, S, Hd); bias: (B, 1, Tq, S).
+// Returns (B, H, Tq, Hd).
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& bias) {
   const auto B = q.size(0), H = q.size(1), T = q.size(2), Hd = q.size(3);
-  const auto Hkv = k.size(1), G = H / Hkv;
-  auto kk = k.narrow(2, 0, keys);
-  auto vv = v.narrow(2, 0, keys);
+  const auto Hkv = k.size(1), G = H / Hkv, keys = k.size(2);
   // Grouped-query: the G query heads that share a key/value head are stacked along the row axis, so one
   // batched matmul per KV head serves them all; k and v are never expanded or copied.
   auto qg = q.reshape({B, Hkv, G * T, Hd});                                            // (B, Hkv, G*T, Hd)
-  auto scores = torch::matmul(qg, kk.transpose(-1, -2)).view({B, Hkv, G, T, keys});   // (B, Hkv, G, T, K)
-  scores = scores + bias.narrow(3, 0, keys).unsqueeze(1);
+  auto scores = torch::matmul(qg, k.transpose(-1, -2)).view({B, Hkv, G, T, keys});    // (B, Hkv, G, T, K)
+  scores = scores + bias.unsqueeze(1);
   auto probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(v.scalar_type());
-  auto out = torch::matmul(probs.view({B, Hkv, G * T, keys}), vv);                     // (B, Hkv, G*T, Hd)
+  auto out = torch::matmul(probs.view({B, Hkv, G * T, keys}), v);                     // (B, Hkv, G*T, Hd)
   return out.view({B, H, T, Hd});
 }
 
@@ -35,18 +33,12 @@ constexpr int64_t kCausalBlock = 64;
 
 torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& bias) {
-  const auto T = q.size(2), S = k.size(2), Hd = q.size(3);
+  const auto B = q.size(0), H = q.size(1), T = q.size(2), S = k.size(2), Hd = q.size(3);
+  // Without a cache the bias is causal (a query never sees a later key): blocks of rows skip later keys.
+  if (S == T && T >= 2 * kCausalBlock) return block_causal_attention(q, k, v, bias, kCausalBlock);
   // Scaling q costs (T, Hd) per head instead of (T, S) on the scores.
   auto qs = q * (1.0 / std::sqrt(static_cast<double>(Hd)));
-  if (S != T || T < 2 * kCausalBlock) return attend(qs, k, v, bias, S);
-  // Without a cache the bias is causal (a query never sees a later key), so the block of rows
-  // [start, end) needs only keys [0, end): about (n+1)/2n of the full score matrix for n blocks.
-  std::vector<torch::Tensor> parts;
-  for (int64_t start = 0; start < T; start += kCausalBlock) {
-    const auto rows = std::min(kCausalBlock, T - start);
-    parts.push_back(attend(qs.narrow(2, start, rows), k, v, bias.narrow(2, start, rows), start + rows));
-  }
-  return torch::cat(parts, /*dim=*/2);  // (B, H, T, Hd)
+  return attend(qs, k, v, bias).transpose(1, 2).reshape({B, T, H * Hd});
 }
 
 namespace {
@@ -82,8 +74,7 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, ForwardContext
   auto k = kernels::rotary_heads(k_proj_(x).view({B, T, kv_heads_, head_dim_}), ctx.cos, ctx.sin);
   auto v = v_proj_(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
   std::tie(k, v) = with_cache(ctx, layer, k, v);
-  auto out = scaled_attention(q, k, v, ctx.attn_bias);             // (B, H, T, Hd)
-  return o_proj_(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));  // (B, T, D)
+  return o_proj_(scaled_attention(q, k, v, ctx.attn_bias));  // (B, T, H*Hd) -> (B, T, D)
 }
 
 Gpt2AttentionImpl::Gpt2AttentionImpl(const ModelConfig& c) : heads_(c.num_heads), head_dim_(c.head_dim) {
@@ -98,8 +89,7 @@ torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor& x, ForwardContext&
   auto k = qkv.select(2, 1).transpose(1, 2);
   auto v = qkv.select(2, 2).transpose(1, 2);
   std::tie(k, v) = with_cache(ctx, layer, k, v);
-  auto out = scaled_attention(q, k, v, ctx.attn_bias);
-  return c_proj_(out.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+  return c_proj_(scaled_attention(q, k, v, ctx.attn_bias));
 }
 
 }  // namespace fsllm::model

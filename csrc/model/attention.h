@@ -11,7 +11,7 @@
 namespace fsllm::model {
 
 // softmax(q k^T / sqrt(Hd) + bias) v with grouped-query broadcasting.
-// q: (B, H, T, Hd); k, v: (B, Hkv, S, Hd); bias: (B, 1, T, S). Returns (B, H, T, Hd).
+// q: (B, H, T, Hd); k, v: (B, Hkv, S, Hd); bias: (B, 1, T, S). Returns heads merged: (B, T, H * Hd).
 torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& bias);
 

@@ -7,12 +7,12 @@
 
 namespace fsllm::bindings {
 
-train::MicroBatch BatchView::to_tensors() const {
+train::MicroBatch BatchView::to_tensors(const torch::Device& device) const {
   train::MicroBatch b;
-  b.ids = ids.view(torch::kInt32, {batch, seq}).to(torch::kInt64);
-  b.labels = has_labels ? labels.view(torch::kInt32, {batch, seq}).to(torch::kInt64) : b.ids.clone();
-  b.mask = mask.view(torch::kUInt8, {batch, seq}).to(torch::kBool);
-  if (has_segments) b.segments = segments.view(torch::kInt32, {batch, seq}).to(torch::kInt64);
+  b.ids = ids.view(torch::kInt32, {batch, seq}).to(device, torch::kInt64);
+  b.labels = has_labels ? labels.view(torch::kInt32, {batch, seq}).to(device, torch::kInt64) : b.ids.clone();
+  b.mask = mask.view(torch::kUInt8, {batch, seq}).to(device, torch::kBool);
+  if (has_segments) b.segments = segments.view(torch::kInt32, {batch, seq}).to(device, torch::kInt64);
   return b;
 }
 

@@ -17,7 +17,8 @@ struct BatchView {
   int64_t batch = 0, seq = 0;
   bool has_labels = false;
   bool has_segments = false;
-  train::MicroBatch to_tensors() const;  // executor thread: int32 -> int64 and uint8 -> bool copies
+  // Executor thread: int32 -> int64 and uint8 -> bool copies, made on `device` (the model's).
+  train::MicroBatch to_tensors(const torch::Device& device) const;
 };
 
 // Parses one micro-batch and pins its arrays on `job`; `path` names it in errors. Labels are optional

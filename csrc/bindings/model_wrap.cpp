@@ -9,6 +9,7 @@
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
 #include "bindings/options.h"
+#include "core/device.h"
 #include "io/tensor_loader.h"
 #include "model/weights.h"
 #include "peft/adapter_state.h"
@@ -94,13 +95,17 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto config = parse_model_config(expect_object(env, info[0], "config"));
   auto sources = guard_sync(env, "loadModel", [&] { return parse_tensor_sources(env, info[1]); });
+  const auto device_name = get_string(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env), "device", "options", "cpu");
   auto result = std::make_shared<ModelPtr>();
   auto unexpected = std::make_shared<std::vector<std::string>>();
   auto job = std::make_unique<FunctionJob>(env, "loadModel");
-  job->work = [config, sources, result, unexpected] {
+  job->work = [config, sources, device_name, result, unexpected] {
+    // Checked before any weight is read: asking a CPU-only build for CUDA fails at once.
+    const auto device = resolve_device(device_name);
     auto model = model::make_causal_lm(config);
     auto tensors = io::load_tensors(sources, torch::kFloat32);
     *unexpected = model::load_weights(*model, std::move(tensors)).unexpected;
+    if (!device.is_cpu()) model->to(device);
     *result = model;
   };
   job->resolve = [result, unexpected](Napi::Env env) -> Napi::Value {
@@ -235,7 +240,7 @@ Napi::Value ModelWrap::Logits(const Napi::CallbackInfo& info) {
   auto batch = parse_batch(env, info[0], "batch", *job);
   auto model = acquire(env, "logits()");
   auto out = std::make_shared<torch::Tensor>();
-  job->work = [model, batch, out, precision] { *out = train::forward_logits(*model, batch.to_tensors(), precision); };
+  job->work = [model, batch, out, precision] { *out = train::forward_logits(*model, batch.to_tensors(model->device()), precision); };
   job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
   return submit(env, std::move(job));
 }
@@ -252,7 +257,7 @@ Napi::Value ModelWrap::HiddenAt(const Napi::CallbackInfo& info) {
   auto model = acquire(env, "hiddenAt()");
   auto out = std::make_shared<torch::Tensor>();
   job->work = [model, batch, out, precision, tap = static_cast<int64_t>(tap)] {
-    *out = train::hidden_at(*model, batch.to_tensors(), tap, precision);
+    *out = train::hidden_at(*model, batch.to_tensors(model->device()), tap, precision);
   };
   job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
   return submit(env, std::move(job));
@@ -267,7 +272,7 @@ Napi::Value ModelWrap::EvalLoss(const Napi::CallbackInfo& info) {
   auto result = std::make_shared<train::EvalMetrics>();
   job->work = [model, batches, result, precision] {
     std::vector<train::MicroBatch> tensors;
-    for (auto& b : batches) tensors.push_back(b.to_tensors());
+    for (auto& b : batches) tensors.push_back(b.to_tensors(model->device()));
     *result = train::eval_step(*model, tensors, precision);
   };
   job->resolve = [result](Napi::Env env) -> Napi::Value {
@@ -328,6 +333,7 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(env);
   o.Set("numParameters", Napi::Number::New(env, static_cast<double>(num_parameters_)));
   o.Set("disposed", Napi::Boolean::New(env, !model_));
+  if (model_) o.Set("device", Napi::String::New(env, model_->device().str()));
   return o;
 }
 

@@ -137,7 +137,7 @@ Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
   auto metrics = std::make_shared<train::StepMetrics>();
   job->work = [session, batches, options, abort, metrics] {
     std::vector<train::MicroBatch> tensors;
-    for (auto& b : batches) tensors.push_back(b.to_tensors());
+    for (auto& b : batches) tensors.push_back(b.to_tensors(session->model().device()));
     *metrics = session->train_step(tensors, options, *abort);
   };
   job->resolve = [metrics](Napi::Env env) { return metrics_to_js(env, *metrics); };
@@ -177,7 +177,7 @@ Napi::Value SessionWrap::AlignStep(const Napi::CallbackInfo& info) {
   auto metrics = std::make_shared<train::AlignMetrics>();
   job->work = [session, teacher, batches, options, abort, metrics] {
     std::vector<train::MicroBatch> tensors;
-    for (auto& b : batches) tensors.push_back(b.to_tensors());
+    for (auto& b : batches) tensors.push_back(b.to_tensors(session->model().device()));
     *metrics = train::align_step(*session, *teacher, tensors, options, *abort);
   };
   job->resolve = [metrics](Napi::Env env) { return align_metrics_to_js(env, *metrics); };

@@ -24,6 +24,8 @@ class CausalLmImpl : public torch::nn::Module {
   // Logits for hidden states (..., D) -> (..., V).
   torch::Tensor logits(const torch::Tensor& hidden);
   virtual torch::Tensor lm_head_weight() = 0;  // (V, D)
+  // Where the weights are (Model.load's `device`); inputs are made there.
+  torch::Device device() { return lm_head_weight().device(); }
 
   // Every projection LoRA can wrap, with its qualified name (e.g. "model.layers.0.self_attn.q_proj").
   std::vector<std::pair<std::string, peft::LoraLinear>> projections();

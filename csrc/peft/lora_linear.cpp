@@ -35,7 +35,6 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
 void LoraLinearImpl::attach_lora(const LoraConfig& config, torch::Generator& generator) {
   FSLLM_CHECK(!has_lora(), ErrorCode::kInvalidArg, "LoRA is already attached to this module");
   FSLLM_CHECK(config.r > 0, ErrorCode::kInvalidArg, "Expected a positive integer for lora.r");
-  auto options = torch::TensorOptions().dtype(torch::kFloat32).device(weight_.device());
   lora_a_mod_ = register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(in_features_, config.r).bias(false)));
   lora_b_mod_ = register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(config.r, out_features_).bias(false)));
   lora_a_mod_->to(weight_.device());
@@ -44,9 +43,10 @@ void LoraLinearImpl::attach_lora(const LoraConfig& config, torch::Generator& gen
   lora_b_ = lora_b_mod_->weight;
   {
     torch::NoGradGuard no_grad;
-    // PEFT's default: kaiming_uniform_(A, a=sqrt(5)) i.e. U(-1/sqrt(in), 1/sqrt(in)); B = 0.
+    // PEFT's default: kaiming_uniform_(A, a=sqrt(5)) i.e. U(-1/sqrt(in), 1/sqrt(in)); B = 0. Drawn on the
+    // host from the seeded CPU generator, so a seed gives the same adapter on every device.
     const double bound = 1.0 / std::sqrt(static_cast<double>(in_features_));
-    lora_a_.copy_(torch::empty({config.r, in_features_}, options).uniform_(-bound, bound, generator));
+    lora_a_.copy_(torch::empty({config.r, in_features_}, torch::kFloat32).uniform_(-bound, bound, generator));
     lora_b_.zero_();
   }
   scaling_ = config.scaling();

@@ -109,6 +109,9 @@ void check_models(model::CausalLmImpl& student, model::CausalLmImpl& teacher, co
               "Teacher and student must share vocabulary and hidden size (teacher " + std::to_string(t.vocab_size) + " x " +
                   std::to_string(t.hidden_size) + ", student " + std::to_string(s.vocab_size) + " x " +
                   std::to_string(s.hidden_size) + "); build the emulator from the teacher's checkpoint");
+  FSLLM_CHECK(student.device() == teacher.device(), ErrorCode::kInvalidArg,
+              "Teacher and student are on different devices (teacher " + teacher.device().str() + ", student " +
+                  student.device().str() + "); load both with the same device");
   FSLLM_CHECK(o.student_tap >= 0 && o.student_tap <= s.num_layers, ErrorCode::kInvalidArg,
               "Expected an integer in [0, " + std::to_string(s.num_layers) + "] (the student's blocks) for studentTap but received " +
                   std::to_string(o.student_tap));

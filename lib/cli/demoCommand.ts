@@ -3,18 +3,19 @@ import { parseArgs } from 'node:util';
 import { invalidArg } from '../errors/index.js';
 import { FedTrainer } from '../fl/FedTrainer.js';
 import type { FedTrainerOptions } from '../config/index.js';
+import { checkDevice, type Device } from '../native/device.js';
 import { embedded } from './assets.js';
 import { showFedProgress } from './fedProgress.js';
 
-export const DEMO_USAGE = `fsllm demo [--out DIR] [--rounds N] [--steps N] [--seed S]
+export const DEMO_USAGE = `fsllm demo [--out DIR] [--rounds N] [--steps N] [--seed S] [--device cpu|cuda|cuda:N]
   Federated LoRA fine-tuning of the embedded stories260K model on the embedded Dolly sample, split
   across 8 clients by category (4 sampled per round), FedAvg. Writes DIR (default runs/demo):
   metrics.jsonl, report.html, cost.json, config.json and adapter/ (PEFT format).`;
 
 /** The demo's options: small enough for a few minutes on 2 cores, real enough to show the loss fall. */
-export function demoOptions(out: string, rounds: number, steps: number, seed: number): FedTrainerOptions {
+export function demoOptions(out: string, rounds: number, steps: number, seed: number, device: Device = 'cpu'): FedTrainerOptions {
   return {
-    model: { path: embedded.model },
+    model: { path: embedded.model, device },
     data: {
       type: 'file',
       file: embedded.dollySample,
@@ -39,6 +40,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
       rounds: { type: 'string', default: '10' },
       steps: { type: 'string', default: '10' },
       seed: { type: 'string', default: '0' },
+      device: { type: 'string', default: 'cpu' },
     },
     strict: true,
   });
@@ -49,7 +51,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(steps) || steps < 1) throw invalidArg('--steps', 'a positive integer', values.steps);
   if (!Number.isInteger(seed) || seed < 0) throw invalidArg('--seed', 'a non-negative integer', values.seed);
 
-  const run = new FedTrainer(demoOptions(values.out, rounds, steps, seed));
+  const run = new FedTrainer(demoOptions(values.out, rounds, steps, seed, checkDevice(values.device, '--device')));
   console.log('fsllm demo: federated LoRA on stories260K (embedded), Dolly sample split by category over 8 clients, 4 per round');
   showFedProgress(run);
   const result = await run.run();

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import { invalidArg } from '../errors/index.js';
 import { loadAdapter } from '../native/peftAdapter.js';
+import { checkDevice } from '../native/device.js';
 import { Model } from '../native/Model.js';
 import { embedded } from './assets.js';
 
 export const GENERATE_USAGE = `fsllm generate [--model PATH] [--adapter DIR] --prompt TEXT [--max-new-tokens N]
-               [--temperature T] [--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--json]
+               [--temperature T] [--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--device D] [--json]
   --model    HF folder, GGUF or llama2.c .bin (default: the embedded stories260K)
   --adapter  a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)
+  --device   cpu (default), cuda or cuda:N (needs a CUDA libtorch build)
   --json     print {"promptIds": [...], "ids": [...], "text": "..."} instead of streaming text`;
 
 function number(name: string, value: string | undefined, fallback: number): number {
@@ -31,12 +33,13 @@ export async function generateCommand(argv: string[]): Promise<void> {
       'top-p': { type: 'string' },
       seed: { type: 'string' },
       stop: { type: 'string', multiple: true },
+      device: { type: 'string', default: 'cpu' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.prompt === undefined) throw invalidArg('--prompt', 'the text to continue', undefined);
-  const model = await Model.load(values.model ?? embedded.model);
+  const model = await Model.load(values.model ?? embedded.model, { device: checkDevice(values.device, '--device') });
   try {
     if (values.adapter) await loadAdapter(model, values.adapter);
     const stream = !values.json;

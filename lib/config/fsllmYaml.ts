@@ -31,7 +31,7 @@ const FS_RULES: Rules = {
   seed: to('federate.seed'),
   outdir,
   expname,
-  use_gpu: noteIf(isTrue, 'ignored (the device follows the native build)'),
+  use_gpu: noteIf(isTrue, 'ignored (runs on model.device, "cpu" unless set; "cuda" needs a CUDA libtorch build)'),
   ...Object.fromEntries(['device', 'backend', 'verbose', 'print_decimal_digits', 'expname_tag', 'check_completeness'].map((k) => [k, accept])),
   criterion: { type: noteIf((v) => v !== 'CrossEntropyLoss', 'ignored (the loss is causal-LM cross-entropy)') },
   regularizer: noteIf((v) => isPlainObject(v) && notEmpty(v.type), 'ignored (no regularizer plugins)'),

@@ -10,6 +10,7 @@ import {
   DATASET_TYPES, EVAL_SPLITS, OPTIMIZERS, PRECISIONS, SCHEDULERS, SPLITTERS,
   type FedTrainerOptions,
 } from './types.js';
+import { DEVICE_PATTERN, type Device } from '../native/device.js';
 
 /** What a leaf expects and how to fix a bad value, as used in `<path>: expected <expected>, got <x> (<fix>)`. */
 export interface FieldHelp {
@@ -76,6 +77,9 @@ const splits = z.tuple([share, share, share])
 const model = z.strictObject({
   path: str('set the path of a model folder or file, e.g. "./models/smollm2-135m"'),
   threads: int(1, 4).optional(),
+  device: z.custom<Device>((v) => typeof v === 'string' && DEVICE_PATTERN.test(v))
+    .register(fieldHelp, { expected: '"cpu", "cuda" or "cuda:N"', fix: 'set "cpu", or "cuda" with a CUDA build of libtorch' })
+    .default('cpu'),
 }).register(fieldHelp, { expected: 'a mapping such as { path: "./models/smollm2-135m" }', fix: 'set model.path' });
 
 const data = z.strictObject({

@@ -4,6 +4,8 @@
  * The zod schema in schema.ts is checked against both at compile time.
  */
 
+import type { Device } from '../native/device.js';
+
 /** Built-in datasets (see DESIGN §3.1), or `'file'` for an Alpaca-style JSON/JSONL file. */
 export const DATASET_TYPES = ['dolly-15k', 'gsm8k', 'codealpaca', 'alpaca', 'alpaca-cleaned', 'file'] as const;
 /** How data is split across clients. */
@@ -37,6 +39,8 @@ export interface ModelOptions {
   path: string;
   /** CPU threads for the native core (≥ 1); unset = the core's choice. */
   threads?: number;
+  /** Where the base model and every client's step run: "cpu" (default), "cuda" or "cuda:N". */
+  device?: Device;
 }
 
 export interface DataOptions {

@@ -13,7 +13,7 @@ import { fsllmError } from '../errors/index.js';
 import type { AdapterState } from '../native/adapterState.js';
 import { binding } from '../native/binding.js';
 import { normalizeLora } from '../native/lora.js';
-import { Model } from '../native/Model.js';
+import { openModel } from './openModel.js';
 import { loadAdapter, writeAdapterFiles } from '../native/peftAdapter.js';
 import { TrainSession } from '../native/TrainSession.js';
 import { writeReport } from '../report/index.js';
@@ -33,7 +33,6 @@ import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { GrpcServerTransport } from '../comm/grpc/index.js';
 import { OffsiteSetup } from './offsite/offsiteSetup.js';
-import { loadEmulator } from '../offsite/index.js';
 
 /** An adapter the run produced, with the configuration needed to save it in PEFT format. */
 export interface FinalAdapter {
@@ -133,7 +132,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
     const warn = (m: string) => this.emit('warning', m);
     // Closed-model tuning: the owner builds the emulator; clients load only the emulator folder.
     const offsite = o.offsite ? await OffsiteSetup.create(o, output.dir, warn) : null;
-    const model = await (offsite ? loadEmulator(offsite.emulatorDir) : Model.load(o.model.path)).catch(async (error: unknown) => {
+    const model = await openModel(o, offsite?.emulatorDir ?? null).catch(async (error: unknown) => {
       await offsite?.dispose();
       throw error;
     });

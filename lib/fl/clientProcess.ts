@@ -8,8 +8,7 @@ import { EventEmitter } from 'node:events';
 import { ChildEndpoint, type IpcMessage } from '../comm/processTransport.js';
 import type { ResolvedOptions } from '../config/index.js';
 import { normalizeLora } from '../native/lora.js';
-import { Model } from '../native/Model.js';
-import { loadEmulator } from '../offsite/index.js';
+import { openModel } from './openModel.js';
 import { TrainSession } from '../native/TrainSession.js';
 import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
@@ -56,7 +55,7 @@ function fail(error: unknown): never {
 
 async function main(init: ClientProcessInit): Promise<void> {
   const o = init.options;
-  const model = init.emulator ? await loadEmulator(o.model.path) : await Model.load(o.model.path);
+  const model = await openModel(o, init.emulator ? o.model.path : null);
   const prepared = (await prepareClients(o, model.tokenizer!, () => undefined)).find((p) => p.id === init.clientId);
   if (!prepared) throw new Error(`the data has no client ${init.clientId}`);
   const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');

@@ -9,13 +9,13 @@ import { GrpcClientTransport } from '../comm/grpc/index.js';
 import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 import { normalizeLora } from '../native/lora.js';
-import { Model } from '../native/Model.js';
+import { openModel } from './openModel.js';
 import { TrainSession } from '../native/TrainSession.js';
 import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients } from './prepareClients.js';
-import { loadEmulator, readEmulatorManifest } from '../offsite/index.js';
+import { readEmulatorManifest } from '../offsite/index.js';
 import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
 
 export interface DistributedClientOptions {
@@ -31,7 +31,7 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
   if (!Number.isInteger(clientId) || clientId < 1) throw invalidArg('--id', 'a client id (integer ≥ 1)', clientId);
   const events = options.events ?? (new EventEmitter() as FedEmitter);
   // Closed-model tuning: model.path is the emulator folder the owner shipped; its manifest holds the plan.
-  const model = o.offsite ? await loadEmulator(o.model.path) : await Model.load(o.model.path);
+  const model = await openModel(o, o.offsite ? o.model.path : null);
   let transport: GrpcClientTransport | null = null;
   let session: TrainSession | null = null;
   try {

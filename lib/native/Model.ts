@@ -12,11 +12,18 @@ import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { AsyncLock } from '../util/lock.js';
 import { normalizeLora, type LoraOptions } from './lora.js';
 import type { AdapterState } from './adapterState.js';
+import { checkDevice, type Device } from './device.js';
 
 export interface LoadModelOptions {
   /** Load this tokenizer instead of the one found beside the weights. */
   tokenizerPath?: string;
+  /**
+   * Where the weights live and every step runs: 'cpu' (default), 'cuda' (the current GPU) or 'cuda:N'.
+   * A device this libtorch build or machine lacks fails with `ERR_FSLLM_UNSUPPORTED`.
+   */
+  device?: Device;
 }
+
 
 export interface GenerateOptions {
   /** Default 64. */
@@ -91,16 +98,22 @@ export class Model {
    */
   static async load(path: string, options: LoadModelOptions = {}): Promise<Model> {
     if (typeof path !== 'string' || path.length === 0) throw invalidArg('path', 'a model folder or file path', path);
+    const device = checkDevice(options.device ?? 'cpu');
     const checkpoint = await openCheckpoint(path);
     const tokenizerPath = options.tokenizerPath ?? checkpoint.tokenizerPath;
     const tokenizer = tokenizerPath ? await loadTokenizer(tokenizerPath) : null;
-    const native = await callNative(() => binding().loadModel(checkpoint.config, checkpoint.tensors));
+    const native = await callNative(() => binding().loadModel(checkpoint.config, checkpoint.tensors, { device }));
     return new Model(native, checkpoint, tokenizer, path);
   }
 
   /** The LoRA configuration attached, or null. */
   get lora(): Readonly<ReturnType<typeof normalizeLora>> | null {
     return this.#lora;
+  }
+
+  /** The device the weights are on, as libtorch names it ('cpu', 'cuda:0', ...). */
+  get device(): string {
+    return this.native.info().device ?? 'cpu';
   }
 
   /** Number of base parameters (as loaded; LoRA not counted), frozen or made trainable alike. */

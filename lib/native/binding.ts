@@ -142,7 +142,7 @@ export interface RawModel {
   evalLoss(batches: RawBatch[], options?: { precision?: Precision }): Promise<{ lossSum: number; tokens: number }>;
   generate(prompt: Int32Array, options: RawGenerateOptions, onToken?: (id: number) => void): Promise<Int32Array>;
   stopGeneration(): void;
-  info(): { numParameters: number; disposed: boolean };
+  info(): { numParameters: number; disposed: boolean; device?: string };
   dispose(): void;
 }
 
@@ -192,7 +192,8 @@ export interface NativeBinding {
   Model: unknown;
   TrainSession: unknown;
   initialize(options: { FsllmError: typeof FsllmError }): void;
-  loadModel(config: ModelConfig, tensors: TensorSource[]): Promise<RawModel>;
+  /** `device`: 'cpu' (default), 'cuda' or 'cuda:N'; checked natively against this libtorch build. */
+  loadModel(config: ModelConfig, tensors: TensorSource[], options?: { device?: string }): Promise<RawModel>;
   createSession(
     model: RawModel,
     options: { optimizer?: RawOptimizerOptions; lossScale?: RawLossScaleOptions; layers?: number[] },

@@ -2,7 +2,7 @@
 import path from 'node:path';
 
 import { checkpointError } from '../formats/errors.js';
-import { Model } from '../native/Model.js';
+import { Model, type LoadModelOptions } from '../native/Model.js';
 import { EMULATOR_MANIFEST, readEmulatorManifest } from './emulatorManifest.js';
 
 /**
@@ -16,9 +16,9 @@ import { EMULATOR_MANIFEST, readEmulatorManifest } from './emulatorManifest.js';
  * await using model = await loadEmulator('out/emulator');
  * model.config.numLayers; // plan.layout.length
  */
-export async function loadEmulator(dir: string): Promise<Model> {
+export async function loadEmulator(dir: string, load: Pick<LoadModelOptions, 'device'> = {}): Promise<Model> {
   const manifest = await readEmulatorManifest(dir);
-  const options = manifest.tokenizer === null ? {} : { tokenizerPath: path.join(path.resolve(dir), manifest.tokenizer) };
+  const options = manifest.tokenizer === null ? load : { ...load, tokenizerPath: path.join(path.resolve(dir), manifest.tokenizer) };
   const model = await Model.load(dir, options);
   if (model.config.numLayers !== manifest.plan.layout.length) {
     const layers = model.config.numLayers;

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readSafetensors } from '../../lib/formats/index.js';
+import { binding } from '../../lib/index.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -47,6 +48,33 @@ generate('should repeat a sampled run with the same seed and differ with another
   assert.equal(a, b);
   assert.not.equal(a, c);
 });
+
+/** Runs the CLI, which must exit 1; returns its stderr. */
+async function fsllmFails(args: string[]): Promise<string> {
+  try {
+    await fsllm(args);
+  } catch (err) {
+    const e = err as { code?: number; stderr?: string };
+    assert.is(e.code, 1, `exit code of ${args.join(' ')}`);
+    return e.stderr ?? '';
+  }
+  return assert.unreachable(`${args.join(' ')} should have failed`);
+}
+
+generate('should refuse a --device that names no device, naming the flag', async () => {
+  assert.match(await fsllmFails(['generate', '--prompt', 'x', '--device', 'gpu']), /ERR_FSLLM_INVALID_ARG.*Expected 'cpu', 'cuda' or 'cuda:N' for --device/);
+});
+
+if (binding().runtimeInfo().cudaAvailable) {
+  generate('should give the CPU greedy ids with --device cuda', async () => {
+    const { stdout } = await fsllm(['generate', '--prompt', '', '--max-new-tokens', '48', '--json', '--device', 'cuda']);
+    assert.equal((JSON.parse(stdout) as { ids: number[] }).ids, await goldenGreedy());
+  });
+} else {
+  generate('should exit 1 with ERR_FSLLM_UNSUPPORTED for --device cuda on a libtorch without CUDA', async () => {
+    assert.match(await fsllmFails(['generate', '--prompt', 'x', '--device', 'cuda']), /ERR_FSLLM_UNSUPPORTED.*no CUDA support/);
+  });
+}
 
 generate('should exit 1 with a coded message for a missing model', async () => {
   try {

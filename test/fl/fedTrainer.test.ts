@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { FedTrainer, type FedTrainerOptions, type EvalRecord, type RunRecord } from '../../lib/index.js';
+import { binding, FedTrainer, type FedTrainerOptions, type EvalRecord, type RunRecord } from '../../lib/index.js';
 import { expectError } from '../native/_support.js';
 import { FsllmError } from '../../lib/errors/index.js';
 import { storiesModelPath } from '../helpers/paths.js';
@@ -157,6 +157,12 @@ test('bad options and unsupported modes are coded errors that name the option', 
     () => new FedTrainer({ ...gsm8k(out), data: { type: 'gsm8k', root: DATASETS, splitter: 'meta', subsample: 0.03 } }).run(),
     FsllmError, 'ERR_FSLLM_CONFIG', /data\.splitter: "meta" splits by category/,
   );
+});
+
+// With a CUDA build this run would train on the GPU; test/native/device.test.ts covers that case.
+if (!binding().runtimeInfo().cudaAvailable) test('a run on a device this libtorch lacks fails before training, naming the device', async () => {
+  const run = new FedTrainer({ ...gsm8k(outDir()), model: { path: storiesModelPath(), device: 'cuda' } });
+  await expectError(() => run.run(), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /device 'cuda' is not available/);
 });
 
 test.run();

@@ -241,3 +241,20 @@ export function splitRows(batch: RawBatch): RawBatch[] {
   }
   return rows;
 }
+
+/**
+ * The five-point-stencil slope of the mean eval loss along one flat adapter coordinate, at `initial`:
+ * (8 (L(+h) - L(-h)) - (L(+2h) - L(-2h))) / 12h, truncation error O(h^4). Leaves the model's adapter
+ * perturbed: import `initial` again when done.
+ */
+export async function lossSlope(model: Model, initial: AdapterState, batch: RawBatch, index: number, h: number): Promise<number> {
+  const loss = async (shift: number) => {
+    const data = Float32Array.from(initial.data);
+    data[index] = data[index]! + shift;
+    await model.importAdapter(data);
+    const { lossSum, tokens } = await model.evalLoss([batch]);
+    return lossSum / tokens;
+  };
+  const [p1, m1, p2, m2] = [await loss(h), await loss(-h), await loss(2 * h), await loss(-2 * h)];
+  return (8 * (p1 - m1) - (p2 - m2)) / (12 * h);
+}

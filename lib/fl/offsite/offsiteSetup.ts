@@ -12,6 +12,7 @@ import type { AdapterState } from '../../native/adapterState.js';
 import { sliceOf } from '../../native/adapterState.js';
 import { normalizeLora } from '../../native/lora.js';
 import { Model } from '../../native/Model.js';
+import { openModel } from '../openModel.js';
 import { TrainSession } from '../../native/TrainSession.js';
 import type { RawBatch } from '../../native/binding.js';
 import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../offsite/index.js';
@@ -61,7 +62,7 @@ export class OffsiteSetup {
    */
   static async create(o: ResolvedOptions, outDir: string, warn: (m: string) => void): Promise<OffsiteSetup> {
     const offsite = o.offsite!;
-    const full = await Model.load(o.model.path);
+    const full = await openModel(o);
     try {
       const n = full.config.numLayers;
       const plan = offsite.algorithm === 'fedbiot'

@@ -38,7 +38,7 @@ const fixtures = suite('fromFsllmConfig :: real FS-LLM configs');
 fixtures('should map every key of dolly_meta_federate.yaml', () => {
   const { options, ignored } = fromFsllmConfig(fixture('dolly_meta_federate.yaml'));
   const o = resolveOptions(options);
-  assert.equal(o.model, { path: 'decapoda-research/llama-7b-hf' });
+  assert.equal(o.model, { path: 'decapoda-research/llama-7b-hf', device: 'cpu' });
   assert.equal(o.data, { type: 'dolly-15k', root: 'data/', splitter: 'meta', alpha: 0.5, splits: [0.99, 0, 0.01], tokLen: 650, subsample: 1 });
   assert.equal(o.federate, { mode: 'standalone', scenario: 'fed', clientNum: 8, totalRounds: 500, weighting: 'samples', seed: 0, clientProcesses: false, deadlineSeconds: 0, maxRetries: 2 });
   assert.equal(o.adapter, { method: 'lora', r: 8, alpha: 64, dropout: 0.1, targets: ['q_proj', 'v_proj'], rslora: false });

@@ -8,7 +8,7 @@ const resolve = suite('resolveOptions');
 
 resolve('should fill every default from the minimal options', () => {
   const o = resolveOptions(MINIMAL);
-  assert.equal(o.model, { path: './m' });
+  assert.equal(o.model, { path: './m', device: 'cpu' });
   assert.equal(o.data, { type: 'gsm8k', splitter: 'iid', alpha: 0.5, splits: [0.8, 0.1, 0.1], tokLen: 128, subsample: 1 });
   assert.equal(o.federate, { mode: 'standalone', scenario: 'fed', clientNum: 3, totalRounds: 10, weighting: 'samples', seed: 0, clientProcesses: false, deadlineSeconds: 0, maxRetries: 2 });
   assert.equal(o.adapter, { method: 'lora', r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], rslora: false });
@@ -75,6 +75,7 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['boolean as string', { output: { resume: 'yes' } }, /output\.resume: expected true or false, got "yes" \(set true or false\)/],
   ['section as number', { train: 5 }, /train: expected a mapping of options, got 5 \(options: localSteps, localEpochs/],
   ['eval split name', { eval: { splits: ['train'] } }, /eval\.splits\[0\]: expected one of "val", "test", got "train"/],
+  ['device name', { model: { path: './m', device: 'gpu' } }, /model\.device: expected "cpu", "cuda" or "cuda:N", got "gpu" \(set "cpu", or "cuda" with a CUDA build of libtorch\)/],
 ];
 for (const [name, patch, line] of cases) {
   bad(`should name the path and the fix :: ${name}`, () => {

@@ -58,7 +58,8 @@ async function fsllmFails(args: string[]): Promise<string> {
     assert.is(e.code, 1, `exit code of ${args.join(' ')}`);
     return e.stderr ?? '';
   }
-  return assert.unreachable(`${args.join(' ')} should have failed`);
+  assert.unreachable(`${args.join(' ')} should have failed`);
+  throw new Error('unreachable');
 }
 
 generate('should refuse a --device that names no device, naming the flag', async () => {

@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import * as assert from 'uvu/assert';
 
 import { FsllmError } from '../../lib/index.js';
+import { fails } from '../helpers/errors.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -13,19 +14,10 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  * matching `message` (the three checks of STYLE §10); returns the error.
  */
 export async function expectError(action: () => unknown, cls: ErrorClass, code: string, message: RegExp): Promise<FsllmError> {
-  let caught: unknown;
-  try {
-    await action();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) assert.unreachable(`should fail with ${code}`);
-  const e = caught as FsllmError;
+  const e = await fails(action, code, message);
   assert.instance(e, cls, `${String(e)} should be a ${cls.name}`);
   assert.instance(e, FsllmError);
-  assert.is(e.code, code, `code of: ${e.message}`);
-  assert.match(e.message, message);
-  return e;
+  return e as FsllmError;
 }
 
 /** Largest |a[i] - b[i]|; the lengths must match. */

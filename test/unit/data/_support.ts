@@ -11,21 +11,6 @@ import { REPO } from '../../helpers/paths.js';
 /** shared/datasets beside the repository (locally /work/shared; in CI beside the fresh clone). */
 export const DATASETS = [path.join(REPO, '../shared/datasets'), '/work/shared/datasets'].find((dir) => existsSync(dir)) ?? '/work/shared/datasets';
 
-/** Runs `action` (sync or async), which must fail with `code` and a message matching every pattern. */
-export async function fails(action: () => unknown, code: string, ...messages: RegExp[]): Promise<Error & { code?: string; path?: string }> {
-  try {
-    await action();
-  } catch (error) {
-    const e = error as Error & { code?: string; path?: string };
-    assert.instance(e, Error);
-    assert.is(e.code, code, `code of: ${e.message}`);
-    for (const m of messages) assert.match(e.message, m);
-    return e;
-  }
-  assert.unreachable(`should fail with ${code}`);
-  throw new Error('unreachable');
-}
-
 export async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'fsllm-data-'));
 }

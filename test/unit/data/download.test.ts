@@ -7,7 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { downloadFile, loadDataset, mirrored } from '../../../lib/data/index.js';
-import { fails, tempDir } from './_support.js';
+import { tempDir } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 // A real HTTP server on 127.0.0.1 standing in for raw.githubusercontent.com (no mocked fetch).
 const GSM8K_PATH = '/openai/grade-school-math/3101c7d5072418e28b9008a6636bde82a006892c/grade_school_math/data/train.jsonl';

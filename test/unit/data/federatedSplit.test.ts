@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { buildFederatedData, loadDataset, type InstructionRecord } from '../../../lib/data/index.js';
-import { DATASETS, fails } from './_support.js';
+import { DATASETS } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 // Rows per category, from shared/datasets/dolly-15k/SOURCE.md (sorted: the meta client order).
 const DOLLY_CATEGORIES: [string, number][] = [

@@ -4,7 +4,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { defaultDatasetCacheDir, loadDataset, rootCandidates } from '../../../lib/data/index.js';
-import { DATASETS, fails, tempDir } from './_support.js';
+import { DATASETS, tempDir } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 type Ctx = { cache: string };
 const withCache = <T extends Ctx>(s: ReturnType<typeof suite<T>>) => {

@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 
 import { InvalidArgumentError } from '../../../lib/errors/index.js';
 import { loadDataset, readInstructions } from '../../../lib/data/index.js';
-import { fails, tempDir } from './_support.js';
+import { tempDir } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 type Ctx = { dir: string };
 const good = (over: object = {}) => JSON.stringify({ instruction: 'Add 2 and 2.', input: '', output: '4', ...over });

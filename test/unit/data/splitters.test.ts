@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 
 import { dirichletSplit, gammaSample, iidSplit, metaLabels, metaSplit } from '../../../lib/data/index.js';
 import { seededRandom } from '../../../lib/util/random.js';
-import { assertPartition, fails, labelEntropy } from './_support.js';
+import { assertPartition, labelEntropy } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 // 1,000 records in 5 balanced classes, in a scrambled order.
 const LABELS = Array.from({ length: 1000 }, (_, i) => `class${(i * 7) % 5}`);

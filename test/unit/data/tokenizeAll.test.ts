@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { alpacaPrompt, dropWarning, IGNORE_INDEX, tokenizeAll, tokenizeInstruction } from '../../../lib/data/index.js';
 import { loadTokenizer, type Tokenizer } from '../../../lib/tokenizer/index.js';
 import { TOK512_BIN } from '../tokenizer/fixtures.js';
-import { fails } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 type Ctx = { tok: Tokenizer };
 

@@ -5,8 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import * as assert from 'uvu/assert';
-
 import { writeSafetensors } from '../../../lib/formats/index.js';
 import type { SafetensorsTensor } from '../../../lib/formats/index.js';
 
@@ -17,25 +15,6 @@ export const GOLDEN = path.join(REPO, 'test/fixtures/golden');
 export const STORIES = [path.join(REPO, '../shared'), '/work/shared']
   .map((root) => path.join(root, 'models/stories260K/stories260K.bin'))
   .find((file) => existsSync(file)) ?? '/work/shared/models/stories260K/stories260K.bin';
-
-/** Awaits `action`, which must reject with `code` and a message matching `message`; returns the error. */
-export async function rejects(
-  action: () => Promise<unknown>,
-  code: string,
-  message: RegExp,
-): Promise<Error & { code?: string; path?: string }> {
-  try {
-    await action();
-  } catch (error) {
-    const e = error as Error & { code?: string; path?: string };
-    assert.instance(e, Error);
-    assert.is(e.code, code, `code of: ${e.message}`);
-    assert.match(e.message, message);
-    return e;
-  }
-  assert.unreachable(`should reject with ${code}`);
-  throw new Error('unreachable');
-}
 
 export async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(() => true, () => false);

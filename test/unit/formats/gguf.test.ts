@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 
 import { ggufToCheckpoint, ggufTokenizer, readGguf, readGgufCheckpoint, readSafetensorsHeader } from '../../../lib/formats/index.js';
 import type { GgufFile } from '../../../lib/formats/index.js';
-import { FIXTURES, rejects, tempDir } from './_support.js';
+import { FIXTURES, tempDir } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 const TINY = path.join(FIXTURES, 'tiny-llama.gguf');
 
@@ -100,11 +101,11 @@ checkpoint('should tie the embeddings when output.weight is absent', ({ gguf }) 
 
 checkpoint('should reject another architecture with the supported list', async ({ gguf }) => {
   const metadata = new Map(gguf.metadata).set('general.architecture', 'qwen2');
-  await rejects(async () => ggufToCheckpoint({ ...gguf, metadata }), 'ERR_FSLLM_CHECKPOINT', /^tiny-llama\.gguf: general\.architecture is "qwen2", which fsllm does not support; supported: llama$/);
+  await fails(async () => ggufToCheckpoint({ ...gguf, metadata }), 'ERR_FSLLM_CHECKPOINT', /^tiny-llama\.gguf: general\.architecture is "qwen2", which fsllm does not support; supported: llama$/);
 });
 
 checkpoint('should reject an undecodable tensor type naming it', async () => {
-  await rejects(
+  await fails(
     () => readGgufCheckpoint(path.join(FIXTURES, 'unsupported-type.gguf')),
     'ERR_FSLLM_CHECKPOINT',
     /^unsupported-type\.gguf: tensor token_embd\.weight is stored as Q5_0, which fsllm cannot decode; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1/,
@@ -116,7 +117,7 @@ checkpoint('should reject a bad magic', async ({ dir }) => {
   const bytes = await fs.readFile(TINY);
   bytes.write('GGML', 0, 'latin1');
   await fs.writeFile(file, bytes);
-  const e = await rejects(() => readGgufCheckpoint(file), 'ERR_FSLLM_CHECKPOINT', /^bad-magic\.gguf: bad magic: this is not a GGUF file/);
+  const e = await fails(() => readGgufCheckpoint(file), 'ERR_FSLLM_CHECKPOINT', /^bad-magic\.gguf: bad magic: this is not a GGUF file/);
   assert.is(e.path, file);
 });
 
@@ -125,7 +126,7 @@ checkpoint('should reject version 1', async ({ dir }) => {
   const bytes = await fs.readFile(TINY);
   bytes.writeUInt32LE(1, 4);
   await fs.writeFile(file, bytes);
-  await rejects(() => readGguf(file), 'ERR_FSLLM_CHECKPOINT', /^v1\.gguf: GGUF version 1 is not supported; GGUF v1 is obsolete/);
+  await fails(() => readGguf(file), 'ERR_FSLLM_CHECKPOINT', /^v1\.gguf: GGUF version 1 is not supported; GGUF v1 is obsolete/);
 });
 
 for (const [variant, keep, message] of [
@@ -135,7 +136,7 @@ for (const [variant, keep, message] of [
   checkpoint(`should reject a truncated file :: ${variant}`, async ({ dir }) => {
     const file = path.join(dir, 'cut.gguf');
     await fs.writeFile(file, (await fs.readFile(TINY)).subarray(0, keep));
-    await rejects(() => readGguf(file), 'ERR_FSLLM_CHECKPOINT', message);
+    await fails(() => readGguf(file), 'ERR_FSLLM_CHECKPOINT', message);
   });
 }
 
@@ -162,7 +163,7 @@ tokenizer('should return tokens, scores, types and special ids', ({ gguf }) => {
 tokenizer('should reject a file without tokens', async ({ gguf }) => {
   const metadata = new Map(gguf.metadata);
   metadata.delete('tokenizer.ggml.tokens');
-  await rejects(async () => ggufTokenizer({ ...gguf, metadata }), 'ERR_FSLLM_CHECKPOINT', /has no tokenizer/);
+  await fails(async () => ggufTokenizer({ ...gguf, metadata }), 'ERR_FSLLM_CHECKPOINT', /has no tokenizer/);
 });
 
 tokenizer.run();

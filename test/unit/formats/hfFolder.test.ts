@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { modelConfigFromHf, readHfFolder, requiredTensorNames } from '../../../lib/formats/index.js';
-import { GOLDEN, exists, f32, llamaTensors, rejects, tempDir, writeHfFolder } from './_support.js';
+import { GOLDEN, exists, f32, llamaTensors, tempDir, writeHfFolder } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 const LLAMA_CONFIG = {
   model_type: 'llama', vocab_size: 16, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2,
@@ -105,14 +106,14 @@ folder('should reject an index that names a tensor its shard lacks', async ({ di
   json.weight_map['model.norm.weight'] = 'model-00002-of-00002.safetensors';
   json.weight_map['model.embed_tokens.weight'] = 'model-00002-of-00002.safetensors';
   await fs.writeFile(index, JSON.stringify(json));
-  await rejects(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^model\.safetensors\.index\.json: weight_map puts model\.(norm|embed_tokens)\.weight in model-00002-of-00002\.safetensors, which has no such tensor$/);
+  await fails(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^model\.safetensors\.index\.json: weight_map puts model\.(norm|embed_tokens)\.weight in model-00002-of-00002\.safetensors, which has no such tensor$/);
 });
 
 folder('should name missing tensors', async ({ dir }) => {
   const model = path.join(dir, 'missing');
   const tensors = llamaTensors({ layers: 2, dim: 8, ffn: 12, vocab: 16, kvDim: 4 }).filter((t) => !t.name.includes('layers.1.mlp'));
   await writeHfFolder(model, LLAMA_CONFIG, tensors);
-  await rejects(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^model\.safetensors: missing 3 tensor\(s\) the llama model needs: model\.layers\.1\.mlp\.gate_proj\.weight, /);
+  await fails(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^model\.safetensors: missing 3 tensor\(s\) the llama model needs: model\.layers\.1\.mlp\.gate_proj\.weight, /);
 });
 
 folder('should say what is missing in a folder without weights', async ({ dir }) => {
@@ -120,13 +121,13 @@ folder('should say what is missing in a folder without weights', async ({ dir })
   await fs.mkdir(model);
   await fs.writeFile(path.join(model, 'config.json'), JSON.stringify(LLAMA_CONFIG));
   await fs.writeFile(path.join(model, 'pytorch_model.bin'), 'PK');
-  await rejects(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^no-weights: has no model\.safetensors or model\.safetensors\.index\.json; pytorch_model\.bin \(pickle\) is not read/);
+  await fails(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^no-weights: has no model\.safetensors or model\.safetensors\.index\.json; pytorch_model\.bin \(pickle\) is not read/);
 });
 
 folder('should reject an unknown model_type naming the field and the supported list', async ({ dir }) => {
   const model = path.join(dir, 'bert');
   await writeHfFolder(model, { model_type: 'bert', hidden_size: 8 }, [f32('x', [1])]);
-  const e = await rejects(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^config\.json: field model_type is "bert", which fsllm does not support; supported: llama, mistral, qwen2, gpt2$/);
+  const e = await fails(() => readHfFolder(model), 'ERR_FSLLM_CHECKPOINT', /^config\.json: field model_type is "bert", which fsllm does not support; supported: llama, mistral, qwen2, gpt2$/);
   assert.is(e.path, path.join(model, 'config.json'));
 });
 
@@ -197,7 +198,7 @@ const invalid: [string, object, RegExp][] = [
 ];
 for (const [variant, json, message] of invalid) {
   config(`should reject :: ${variant}`, async () => {
-    await rejects(async () => modelConfigFromHf(json, F), 'ERR_FSLLM_CHECKPOINT', new RegExp(`^config\\.json: ${message.source}`));
+    await fails(async () => modelConfigFromHf(json, F), 'ERR_FSLLM_CHECKPOINT', new RegExp(`^config\\.json: ${message.source}`));
   });
 }
 

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 
 import { readHfFolder, readLlama2c } from '../../../lib/formats/index.js';
 import type { Checkpoint } from '../../../lib/formats/index.js';
-import { GOLDEN, STORIES, exists, rejects, tempDir } from './_support.js';
+import { GOLDEN, STORIES, exists, tempDir } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 interface Dims { dim: number; hidden: number; layers: number; heads: number; kvHeads: number; vocab: number; seq: number; shared: boolean }
 
@@ -142,7 +143,7 @@ layouts('should find tokenizer.bin beside the checkpoint', async ({ dir }) => {
 layouts('should reject a truncated file with the sizes in the message', async ({ dir }) => {
   const file = path.join(dir, 'stories260K.bin');
   await fs.writeFile(file, (await fs.readFile(STORIES)).subarray(0, 900000));
-  await rejects(
+  await fails(
     () => readLlama2c(file),
     'ERR_FSLLM_CHECKPOINT',
     /^stories260K\.bin: header says 264128 floats \(1056540 bytes\) but the file has 900000 bytes; it is truncated or not a llama2\.c checkpoint$/,
@@ -152,7 +153,7 @@ layouts('should reject a truncated file with the sizes in the message', async ({
 layouts('should reject a header that is not a llama2.c model', async ({ dir }) => {
   const file = path.join(dir, 'random.bin');
   await fs.writeFile(file, Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37) % 256)));
-  await rejects(() => readLlama2c(file), 'ERR_FSLLM_CHECKPOINT', /^random\.bin: header \(dim .*\) is not a llama2\.c model/);
+  await fails(() => readLlama2c(file), 'ERR_FSLLM_CHECKPOINT', /^random\.bin: header \(dim .*\) is not a llama2\.c model/);
 });
 
 layouts('should reject version 2 (int8) files', async ({ dir }) => {
@@ -161,7 +162,7 @@ layouts('should reject version 2 (int8) files', async ({ dir }) => {
   header.writeUInt32LE(0x616b3432, 0);
   header.writeInt32LE(2, 4);
   await fs.writeFile(file, header);
-  await rejects(() => readLlama2c(file), 'ERR_FSLLM_CHECKPOINT', /^q80\.bin: llama2\.c version 2 is not supported/);
+  await fails(() => readLlama2c(file), 'ERR_FSLLM_CHECKPOINT', /^q80\.bin: llama2\.c version 2 is not supported/);
 });
 
 layouts.run();

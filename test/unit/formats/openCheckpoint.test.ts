@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { openCheckpoint } from '../../../lib/formats/index.js';
-import { FIXTURES, STORIES, llamaTensors, rejects, tempDir, writeHfFolder } from './_support.js';
+import { FIXTURES, STORIES, llamaTensors, tempDir, writeHfFolder } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 const open = suite<{ dir: string }>('openCheckpoint');
 open.before(async (ctx) => { ctx.dir = await tempDir(); });
@@ -39,7 +40,7 @@ open('should read a GGUF saved with a .bin name by its magic', async ({ dir }) =
 open('should refuse a PyTorch zip checkpoint', async ({ dir }) => {
   const file = path.join(dir, 'pytorch_model.bin');
   await fs.writeFile(file, Buffer.from('PK\u0003\u0004rest of a zip', 'latin1'));
-  await rejects(() => openCheckpoint(file), 'ERR_FSLLM_CHECKPOINT', /^pytorch_model\.bin: is a PyTorch \(zip\/pickle\) checkpoint/);
+  await fails(() => openCheckpoint(file), 'ERR_FSLLM_CHECKPOINT', /^pytorch_model\.bin: is a PyTorch \(zip\/pickle\) checkpoint/);
 });
 
 const unsupported: [string, string, RegExp][] = [
@@ -52,12 +53,12 @@ for (const [variant, name, message] of unsupported) {
   open(`should list the supported forms :: ${variant}`, async ({ dir }) => {
     const target = path.join(dir, name);
     if (variant !== 'missing path' && variant !== 'folder without config.json') await fs.writeFile(target, 'data');
-    await rejects(() => openCheckpoint(target), 'ERR_FSLLM_CHECKPOINT', message);
+    await fails(() => openCheckpoint(target), 'ERR_FSLLM_CHECKPOINT', message);
   });
 }
 
 open('should refuse a non-string path', async () => {
-  await rejects(() => openCheckpoint(42 as unknown as string), 'ERR_FSLLM_INVALID_ARG', /^Expected a file or folder path for checkpointPath but received 42 of type number$/);
+  await fails(() => openCheckpoint(42 as unknown as string), 'ERR_FSLLM_INVALID_ARG', /^Expected a file or folder path for checkpointPath but received 42 of type number$/);
 });
 
 open.run();

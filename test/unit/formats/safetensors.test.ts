@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../lib/formats/index.js';
 import type { SafetensorsTensor } from '../../../lib/formats/index.js';
-import { FIXTURES, rejects, tempDir } from './_support.js';
+import { FIXTURES, tempDir } from './_support.js';
+import { fails } from '../../helpers/errors.js';
 
 function sample(): SafetensorsTensor[] {
   return [
@@ -86,7 +87,7 @@ write('should leave the target untouched and remove the temporary file when the 
   const rename = fs.rename;
   fs.rename = (async () => { throw Object.assign(new Error('boom'), { code: 'EIO' }); }) as typeof fs.rename;
   try {
-    await rejects(() => writeSafetensors(file, sample()), 'ERR_FSLLM_CHECKPOINT', /^failing\.safetensors: cannot write the file \(EIO\)/);
+    await fails(() => writeSafetensors(file, sample()), 'ERR_FSLLM_CHECKPOINT', /^failing\.safetensors: cannot write the file \(EIO\)/);
   } finally {
     fs.rename = rename;
   }
@@ -105,7 +106,7 @@ const badArgs: [string, unknown[], unknown, RegExp][] = [
 for (const [variant, tensors, metadata, message] of badArgs) {
   write(`should refuse bad arguments :: ${variant}`, async ({ dir }) => {
     const file = path.join(dir, 'bad.safetensors');
-    await rejects(() => writeSafetensors(file, tensors as SafetensorsTensor[], metadata as Record<string, string>), 'ERR_FSLLM_INVALID_ARG', message);
+    await fails(() => writeSafetensors(file, tensors as SafetensorsTensor[], metadata as Record<string, string>), 'ERR_FSLLM_INVALID_ARG', message);
     assert.not.ok(await fs.access(file).then(() => true, () => false));
   });
 }
@@ -136,7 +137,7 @@ header('should reject a truncated file naming the tensor', async ({ dir }) => {
   await writeSafetensors(file, sample());
   const { size } = await fs.stat(file);
   await fs.truncate(file, size - 3);
-  await rejects(() => readSafetensorsHeader(file), 'ERR_FSLLM_CHECKPOINT', /^cut\.safetensors: tensor \S+ ends at byte \d+ but the file has \d+ bytes; it is truncated$/);
+  await fails(() => readSafetensorsHeader(file), 'ERR_FSLLM_CHECKPOINT', /^cut\.safetensors: tensor \S+ ends at byte \d+ but the file has \d+ bytes; it is truncated$/);
 });
 
 header('should reject a header length beyond the file', async ({ dir }) => {
@@ -144,7 +145,7 @@ header('should reject a header length beyond the file', async ({ dir }) => {
   const bytes = Buffer.alloc(64, 0x20);
   bytes.writeBigUInt64LE(1000n, 0);
   await fs.writeFile(file, bytes);
-  const e = await rejects(() => readSafetensorsHeader(file), 'ERR_FSLLM_CHECKPOINT', /^long\.safetensors: header length 1000 runs past the end of the file \(64 bytes\)/);
+  const e = await fails(() => readSafetensorsHeader(file), 'ERR_FSLLM_CHECKPOINT', /^long\.safetensors: header length 1000 runs past the end of the file \(64 bytes\)/);
   assert.is(e.path, file);
 });
 
@@ -163,7 +164,7 @@ for (const [variant, json, message] of corrupt) {
     bytes.writeBigUInt64LE(BigInt(text.length), 0);
     text.copy(bytes, 8);
     await fs.writeFile(file, bytes);
-    await rejects(() => readSafetensorsHeader(file), 'ERR_FSLLM_CHECKPOINT', message);
+    await fails(() => readSafetensorsHeader(file), 'ERR_FSLLM_CHECKPOINT', message);
   });
 }
 
@@ -174,7 +175,7 @@ header('should name an unsupported dtype when reading data', async ({ dir }) => 
   bytes.writeBigUInt64LE(BigInt(text.length), 0);
   text.copy(bytes, 8);
   await fs.writeFile(file, bytes);
-  await rejects(() => readSafetensors(file), 'ERR_FSLLM_CHECKPOINT', /tensor w has dtype I8, which fsllm cannot load; supported: F32, F16, BF16, F64, I32, I64/);
+  await fails(() => readSafetensors(file), 'ERR_FSLLM_CHECKPOINT', /tensor w has dtype I8, which fsllm cannot load; supported: F32, F16, BF16, F64, I32, I64/);
 });
 
 header.run();

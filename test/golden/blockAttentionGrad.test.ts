@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 
 import { Model, type AdapterState, type RawBatch } from '../../lib/index.js';
 import { seededRandom } from '../../lib/util/random.js';
-import { gradientsAt, lossSlope } from '../helpers/golden.js';
+import { assertFiniteDifferences, gradientsAt } from '../helpers/golden.js';
 import { storiesModelPath } from '../helpers/paths.js';
 import { logReport } from '../helpers/tolerance.js';
 
@@ -70,24 +70,9 @@ grad('should match central differences for q, k, v and o adapters in the first a
   const kinds = new Set(picks.map((p) => /(q|k|v|o)_proj\.lora_(A|B)/.exec(p.name)?.[0]));
   assert.is(kinds.size, 8, `coordinates from every adapter kind: ${[...kinds].join(', ')}`);
 
-  let worst = 0;
-  let maxAbs = 0;
-  let maxRel = 0;
-  try {
-    for (const { name, index } of picks) {
-      const g = grads.data[index]!;
-      const slope = await lossSlope(model, initial, batch, index, H);
-      const bound = FD_ABS + FD_REL * Math.abs(g);
-      const diff = Math.abs(slope - g);
-      assert.ok(diff <= bound, `${name}[${index}]: analytic ${g}, finite differences ${slope} (|diff| ${diff.toExponential(2)} > ${bound.toExponential(2)})`);
-      worst = Math.max(worst, diff / bound);
-      maxAbs = Math.max(maxAbs, diff);
-      maxRel = Math.max(maxRel, diff / Math.abs(g));
-    }
-  } finally {
-    await model.importAdapter(initial);
-  }
-  logReport('block-causal attention finite differences', { count: picks.length, maxAbs, maxRel, worst });
+  const names = new Map(picks.map((p) => [p.index, p.name]));
+  const report = await assertFiniteDifferences(model, initial, batch, grads, picks.map((p) => p.index), { h: H, abs: FD_ABS, rel: FD_REL }, (i) => `${names.get(i)}[${i}]`);
+  logReport('block-causal attention finite differences', report);
 });
 
 grad('should give the short path\'s gradients when only the first 100 of 200 tokens carry labels (causality)', async (ctx) => {

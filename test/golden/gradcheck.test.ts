@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { AdapterState, Model } from '../../lib/index.js';
-import { gradientsAt, loadAdapted, loadGolden, lossSlope } from '../helpers/golden.js';
+import { assertFiniteDifferences, gradientsAt, loadAdapted, loadGolden } from '../helpers/golden.js';
 import type { GoldenFixture } from '../helpers/golden.js';
 import { logReport } from '../helpers/tolerance.js';
 
@@ -85,25 +85,8 @@ fd('should match central differences of evalLoss at 20 seeded coordinates :: lla
   const coordinates = [...draw(pools.lora_A, PER_KIND, next), ...draw(pools.lora_B, PER_KIND, next)];
   assert.is(coordinates.length, 2 * PER_KIND);
 
-  let worst = 0;
-  let maxAbs = 0;
-  let maxRel = 0;
-  try {
-    for (const index of coordinates) {
-      const g = grads.data[index]!;
-      const slope = await lossSlope(model, initial, fx.batch, index, H);
-      const bound = FD_ABS + FD_REL * Math.abs(g);
-      assert.ok(bound <= 0.03 * Math.abs(g) + 1e-12, 'the bound must be able to see a 3 % gradient error');
-      const diff = Math.abs(slope - g);
-      assert.ok(diff <= bound, `${coordinateName(grads, index)}: analytic ${g}, finite differences ${slope} (|diff| ${diff.toExponential(2)} > ${bound.toExponential(2)})`);
-      worst = Math.max(worst, diff / bound);
-      maxAbs = Math.max(maxAbs, diff);
-      maxRel = Math.max(maxRel, diff / Math.abs(g));
-    }
-  } finally {
-    await model.importAdapter(initial);
-  }
-  logReport('llama finite differences', { count: coordinates.length, maxAbs, maxRel, worst });
+  const report = await assertFiniteDifferences(model, initial, fx.batch, grads, coordinates, { h: H, abs: FD_ABS, rel: FD_REL }, (i) => coordinateName(grads, i));
+  logReport('llama finite differences', report);
 });
 
 fd.run();

@@ -242,12 +242,8 @@ export function splitRows(batch: RawBatch): RawBatch[] {
   return rows;
 }
 
-/**
- * The five-point-stencil slope of the mean eval loss along one flat adapter coordinate, at `initial`:
- * (8 (L(+h) - L(-h)) - (L(+2h) - L(-2h))) / 12h, truncation error O(h^4). Leaves the model's adapter
- * perturbed: import `initial` again when done.
- */
-export async function lossSlope(model: Model, initial: AdapterState, batch: RawBatch, index: number, h: number): Promise<number> {
+/** The five-point-stencil slope of the mean eval loss along one flat adapter coordinate (error O(h^4)). */
+async function lossSlope(model: Model, initial: AdapterState, batch: RawBatch, index: number, h: number): Promise<number> {
   const loss = async (shift: number) => {
     const data = Float32Array.from(initial.data);
     data[index] = data[index]! + shift;
@@ -257,4 +253,39 @@ export async function lossSlope(model: Model, initial: AdapterState, batch: RawB
   };
   const [p1, m1, p2, m2] = [await loss(h), await loss(-h), await loss(2 * h), await loss(-2 * h)];
   return (8 * (p1 - m1) - (p2 - m2)) / (12 * h);
+}
+
+/** Finite-difference check settings: step `h`; pass when |slope - g| <= abs + rel * |g|. */
+export interface FiniteDifferenceCheck {
+  h: number;
+  abs: number;
+  rel: number;
+}
+
+/**
+ * Asserts that the analytic gradient `grads` matches the loss slope at each flat coordinate (named by
+ * `nameOf` in failures), starting from `initial`, which the model holds again afterwards. Every bound
+ * must be able to see a 3 % gradient error. Returns the observed errors.
+ */
+export async function assertFiniteDifferences(
+  model: Model, initial: AdapterState, batch: RawBatch, grads: AdapterState,
+  coordinates: readonly number[], check: FiniteDifferenceCheck, nameOf: (index: number) => string,
+): Promise<{ count: number; maxAbs: number; maxRel: number; worst: number }> {
+  const report = { count: coordinates.length, maxAbs: 0, maxRel: 0, worst: 0 };
+  try {
+    for (const index of coordinates) {
+      const g = grads.data[index]!;
+      const slope = await lossSlope(model, initial, batch, index, check.h);
+      const bound = check.abs + check.rel * Math.abs(g);
+      assert.ok(bound <= 0.03 * Math.abs(g) + 1e-12, 'the bound must be able to see a 3 % gradient error');
+      const diff = Math.abs(slope - g);
+      assert.ok(diff <= bound, `${nameOf(index)}: analytic ${g}, finite differences ${slope} (|diff| ${diff.toExponential(2)} > ${bound.toExponential(2)})`);
+      report.worst = Math.max(report.worst, diff / bound);
+      report.maxAbs = Math.max(report.maxAbs, diff);
+      report.maxRel = Math.max(report.maxRel, diff / Math.abs(g));
+    }
+  } finally {
+    await model.importAdapter(initial);
+  }
+  return report;
 }

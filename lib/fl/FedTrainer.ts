@@ -14,6 +14,7 @@ import type { AdapterState } from '../native/adapterState.js';
 import { binding } from '../native/binding.js';
 import { normalizeLora } from '../native/lora.js';
 import { openModel } from './openModel.js';
+import { offsiteClientTerm } from './offsite/clientTerm.js';
 import { loadAdapter, writeAdapterFiles } from '../native/peftAdapter.js';
 import { TrainSession } from '../native/TrainSession.js';
 import { writeReport } from '../report/index.js';
@@ -180,10 +181,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       stopCollecting = () => this.off('clientEnd', collect).off('roundEnd', collect).off('eval', collectEval);
 
       const uploadNames = offsite ? offsite.adapterNames(initial) : undefined;
-      // FedBiOT's term on merged adapter weights; with full-weight adapters W is the weight itself, which is
-      // FedProx's (mu/2)·||θ − θ0||² with mu = 2·weight.
-      const mergedProxWeight = o.offsite?.adapterTraining === 'lora' ? o.offsite.proxWeight : 0;
-      const fedProxMu = o.offsite?.adapterTraining === 'full' ? 2 * o.offsite.proxWeight : 0;
+      const { mergedProxWeight, fedProxMu } = offsiteClientTerm(o);
       const clients = processes || grpc ? [] : prepared.map((p) => buildClient(o, p, {
         endpoint: transport.endpoint(p.id), shared, padId, events: this, signal, mergedProxWeight, fedProxMu, ...(uploadNames ? { uploadNames } : {}),
       }));

@@ -10,6 +10,7 @@ import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 import { normalizeLora } from '../native/lora.js';
 import { openModel } from './openModel.js';
+import { offsiteClientTerm } from './offsite/clientTerm.js';
 import { TrainSession } from '../native/TrainSession.js';
 import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
@@ -68,8 +69,7 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
       events,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(uploadNames ? { uploadNames } : {}),
-      // FedBiOT's client term: on merged LoRA weights, or FedProx with mu = 2·weight on full-weight adapters.
-      ...(o.offsite ? (full ? { fedProxMu: 2 * o.offsite.proxWeight } : { mergedProxWeight: o.offsite.proxWeight }) : {}),
+      ...offsiteClientTerm(o),
     });
     // After a reconnect (e.g. the server restarted from its checkpoint) the server must hear from us again.
     transport.onConnection((connected) => {

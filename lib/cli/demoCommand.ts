@@ -13,7 +13,7 @@ export const DEMO_USAGE = `fsllm demo [--out DIR] [--rounds N] [--steps N] [--se
   metrics.jsonl, report.html, cost.json, config.json and adapter/ (PEFT format).`;
 
 /** The demo's options: small enough for a few minutes on 2 cores, real enough to show the loss fall. */
-export function demoOptions(out: string, rounds: number, steps: number, seed: number, device: Device = 'cpu'): FedTrainerOptions {
+export function demoOptions(out: string, rounds: number, steps: number, seed: number, device: Device): FedTrainerOptions {
   return {
     model: { path: embedded.model, device },
     data: {

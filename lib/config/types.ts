@@ -290,7 +290,7 @@ export interface FedTrainerOptions {
 
 /** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
 export interface ResolvedOptions {
-  model: ModelOptions;
+  model: Required<Pick<ModelOptions, 'path' | 'device'>> & Pick<ModelOptions, 'threads'>;
   data: Required<Omit<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>> & Pick<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>;
   /** `clientNum` is unset only with the `meta` splitter, where the data decides (one client per category). */
   federate: Required<Omit<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>> &

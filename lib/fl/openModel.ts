@@ -8,6 +8,6 @@ import { Model } from '../native/Model.js';
 import { loadEmulator } from '../offsite/loadEmulator.js';
 
 export function openModel(o: ResolvedOptions, emulatorDir: string | null = null): Promise<Model> {
-  const load = { device: o.model.device ?? 'cpu' } as const;
+  const load = { device: o.model.device };
   return emulatorDir === null ? Model.load(o.model.path, load) : loadEmulator(emulatorDir, load);
 }

@@ -12,6 +12,7 @@ import { loadAdapter, Model, sliceOf, TrainSession } from '../../lib/index.js';
 import type { AdapterState, OptimizerOptions, RawBatch } from '../../lib/index.js';
 import { readSafetensors } from '../../lib/formats/index.js';
 import type { SafetensorsTensor } from '../../lib/formats/index.js';
+import type { CloseReport } from './tolerance.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const GOLDEN_DIR = path.join(REPO, 'test/fixtures/golden');
@@ -270,7 +271,7 @@ export interface FiniteDifferenceCheck {
 export async function assertFiniteDifferences(
   model: Model, initial: AdapterState, batch: RawBatch, grads: AdapterState,
   coordinates: readonly number[], check: FiniteDifferenceCheck, nameOf: (index: number) => string,
-): Promise<{ count: number; maxAbs: number; maxRel: number; worst: number }> {
+): Promise<Pick<CloseReport, 'count' | 'maxAbs' | 'maxRel' | 'worst'>> {
   const report = { count: coordinates.length, maxAbs: 0, maxRel: 0, worst: 0 };
   try {
     for (const index of coordinates) {

@@ -9,5 +9,5 @@ export * from './trainer/index.js';
 export * from './fl/index.js';
 export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';
-export * from './offsite/index.js';
+export * from './emulator/index.js';
 export * from './comm/index.js';

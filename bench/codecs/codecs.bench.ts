@@ -13,8 +13,8 @@ import path from 'node:path';
 import { FedTrainer, type FedTrainerOptions } from '../../lib/index.js';
 import { fileURLToPath } from 'node:url';
 
-import type { CodecName, Compression } from '../../lib/comm/codec.js';
-import { decodeAdapterFrame, encodeAdapterWith } from '../../lib/comm/codecs.js';
+import type { CodecName, Compression } from '../../lib/comm/codecOptions.js';
+import { decodeAdapterFrame, encodeAdapterWith } from '../../lib/comm/codecFrame.js';
 import { Model } from '../../lib/native/Model.js';
 import type { AdapterState } from '../../lib/native/adapterState.js';
 import { seededRandom } from '../../lib/util/random.js';

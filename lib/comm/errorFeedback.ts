@@ -4,9 +4,9 @@
  * Keep one per direction and peer (e.g. per client upload); the residual is local state, never sent.
  */
 import type { AdapterState } from '../native/adapterState.js';
-import { type CodecOptions, resolveCodecOptions } from './codec.js';
+import { type CodecOptions, resolveCodecOptions } from './codecOptions.js';
 import { encodeAdapter } from './adapterFrame.js';
-import { encodeAdapterWith } from './codecs.js';
+import { encodeAdapterWith } from './codecFrame.js';
 
 export class ErrorFeedbackEncoder {
   readonly options: CodecOptions;

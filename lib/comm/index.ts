@@ -4,7 +4,7 @@ export type { Endpoint, EndpointStats, MessageHandler, Transport } from './trans
 export { InProcessTransport } from './inProcess.js';
 export { encodeAdapter, decodeAdapter } from './adapterFrame.js';
 export { encodeMessage, decodeMessage } from './messageFrame.js';
-export * from './codecs.js';
+export * from './codecFrame.js';
 export * from './grpc/index.js';
-export { CODEC_NAMES, COMPRESSIONS, type CodecName, type CodecOptions, type Compression } from './codec.js';
+export { CODEC_NAMES, COMPRESSIONS, type CodecName, type CodecOptions, type Compression } from './codecOptions.js';
 export { ErrorFeedbackEncoder } from './errorFeedback.js';

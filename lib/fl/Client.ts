@@ -4,8 +4,8 @@
  * hook-based Trainer, offloads the result to host memory and uploads it; on `evaluate` it reports held-out
  * losses. It talks to the server only through an Endpoint.
  */
-import type { CodecOptions } from '../comm/codec.js';
-import { decodeAdapterFrame } from '../comm/codecs.js';
+import type { CodecOptions } from '../comm/codecOptions.js';
+import { decodeAdapterFrame } from '../comm/codecFrame.js';
 import { encodeForWire, ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import type { Address, AnyMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';

@@ -4,8 +4,8 @@
  * only through an Endpoint, so the same code runs in-process and over a network transport.
  */
 import { FedAvgAccumulator } from '../aggregate/fedAvg.js';
-import type { CodecOptions } from '../comm/codec.js';
-import { decodeAdapterFrame } from '../comm/codecs.js';
+import type { CodecOptions } from '../comm/codecOptions.js';
+import { decodeAdapterFrame } from '../comm/codecFrame.js';
 import { encodeForWire, ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import { AsyncLock } from '../util/lock.js';
 import type { Address, AnyMessage, ClientMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';

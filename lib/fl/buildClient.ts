@@ -5,7 +5,7 @@
  */
 import type { ResolvedOptions } from '../config/index.js';
 import type { Endpoint } from '../comm/transport.js';
-import type { CodecOptions } from '../comm/codec.js';
+import type { CodecOptions } from '../comm/codecOptions.js';
 import { fsllmError } from '../errors/index.js';
 import { BatchSource } from '../trainer/batchSource.js';
 import { addFedProx } from '../trainer/hooks/fedProx.js';

@@ -16,7 +16,7 @@ import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients } from './prepareClients.js';
-import { readEmulatorManifest } from '../offsite/index.js';
+import { readEmulatorManifest } from '../emulator/index.js';
 import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
 
 export interface DistributedClientOptions {

@@ -5,7 +5,7 @@
  */
 import type { ResolvedOptions } from '../config/index.js';
 import { Model } from '../native/Model.js';
-import { loadEmulator } from '../offsite/loadEmulator.js';
+import { loadEmulator } from '../emulator/loadEmulator.js';
 
 export function openModel(o: ResolvedOptions, emulatorDir: string | null = null): Promise<Model> {
   const load = { device: o.model.device };

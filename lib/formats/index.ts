@@ -17,6 +17,7 @@ export {
   type SafetensorsTensor,
 } from './safetensors.js';
 export { writeSafetensors } from './writeSafetensors.js';
+export { hfConfigFromModel } from './writeHfConfig.js';
 export { readGguf, type GgufArray, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.js';
 export { ggufToCheckpoint, readGgufCheckpoint, SUPPORTED_GGUF_ARCHITECTURES } from './ggufCheckpoint.js';
 export { ggufTokenizer, type GgufTokenizer } from './ggufTokenizer.js';

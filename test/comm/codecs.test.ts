@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import zlib from 'node:zlib';
 
 import { encodeAdapter } from '../../lib/comm/adapterFrame.js';
-import { type CodecName, encodedBytes, resolveCodecOptions } from '../../lib/comm/codec.js';
-import { decodeAdapterFrame, encodeAdapterWith, frameCodecs } from '../../lib/comm/codecs.js';
+import { type CodecName, encodedBytes, resolveCodecOptions } from '../../lib/comm/codecOptions.js';
+import { decodeAdapterFrame, encodeAdapterWith, frameCodecs } from '../../lib/comm/codecFrame.js';
 import { ErrorFeedbackEncoder } from '../../lib/comm/errorFeedback.js';
 import { FsllmError, InvalidArgumentError } from '../../lib/errors/index.js';
 import type { AdapterState } from '../../lib/native/adapterState.js';

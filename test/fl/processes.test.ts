@@ -56,7 +56,7 @@ test('FedBiOT with client processes: each process is given and loads only the em
       assert.not.ok(path.resolve(p) === full || path.resolve(p) === path.dirname(full), `client ${c.id} was given ${p}`);
     }
   }
-  // The emulator folder holds no tensor of a dropped layer (checked byte for byte in test/offsite).
+  // The emulator folder holds no tensor of a dropped layer (checked byte for byte in test/emulator).
   const { readSafetensorsHeader } = await import('../../lib/formats/index.js');
   const header = await readSafetensorsHeader(path.join(result.outDir, 'emulator', 'model.safetensors'));
   assert.ok(header.tensors.every((t) => !/layers\.[3-9]\./.test(t.name)), 'three blocks only');

@@ -1,7 +1,7 @@
 // A misbehaving client process for the distributed tests: connects with a valid token, joins, and answers
 // every training request with a bad update (`nan`, `shape` or `oversize`), then waits for `finish`.
 import { encodeAdapter } from '../../lib/comm/adapterFrame.js';
-import { decodeAdapterFrame } from '../../lib/comm/codecs.js';
+import { decodeAdapterFrame } from '../../lib/comm/codecFrame.js';
 import { GrpcClientTransport } from '../../lib/comm/grpc/index.js';
 import type { ServerMessage } from '../../lib/comm/messages.js';
 

@@ -15,7 +15,7 @@ import { Model } from '../../native/Model.js';
 import { openModel } from '../openModel.js';
 import { TrainSession } from '../../native/TrainSession.js';
 import type { RawBatch } from '../../native/binding.js';
-import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../offsite/index.js';
+import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../emulator/index.js';
 import { pack } from '../../data/pack.js';
 import { BatchSource } from '../../trainer/batchSource.js';
 

@@ -10,7 +10,7 @@ import { CheckpointError, InvalidArgumentError } from '../../lib/errors/index.js
 import { readSafetensorsHeader, type TensorSource } from '../../lib/formats/index.js';
 import { binding } from '../../lib/native/binding.js';
 import { Model } from '../../lib/native/Model.js';
-import { buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../lib/offsite/index.js';
+import { buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../lib/emulator/index.js';
 import { storiesModelPath } from '../helpers/paths.js';
 import { expectError, FIXTURES, fourBlockGpt2, maxAbsDiff, probeLogits, referenceFolder } from './_support.js';
 

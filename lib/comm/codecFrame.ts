@@ -23,7 +23,7 @@ import type { AdapterState } from '../native/adapterState.js';
 import { binding, type ManifestEntry, type RawCodecTask } from '../native/binding.js';
 import { callNative } from '../native/callNative.js';
 import { decodeAdapter } from './adapterFrame.js';
-import { CODEC_NAMES, COMPRESSIONS, type CodecName, type CodecOptions, type Compression, encodedBytes, isGrouped, resolveCodecOptions } from './codec.js';
+import { CODEC_NAMES, COMPRESSIONS, type CodecName, type CodecOptions, type Compression, encodedBytes, isGrouped, resolveCodecOptions } from './codecOptions.js';
 
 const MAGIC_V1 = 0x44415346; // 'FSAD'
 const MAGIC_V2 = 0x32415346; // 'FSA2'

@@ -1,7 +1,7 @@
 // A federated client in its own process, for boundary.test.ts: it is given only an emulator folder,
 // loads it, attaches LoRA, runs one training step, and prints one JSON line: the model's block count,
 // the step's loss, and every file mapped into its address space (/proc/self/maps).
-// Usage: node --import tsx test/offsite/childClient.ts <emulatorDir>
+// Usage: node --import tsx test/emulator/childClient.ts <emulatorDir>
 import { readFile } from 'node:fs/promises';
 
 import { Model } from '../../lib/native/Model.js';

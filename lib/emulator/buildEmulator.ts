@@ -17,10 +17,10 @@ import { binding } from '../native/binding.js';
 import { callNative } from '../native/callNative.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import { EMULATOR_MANIFEST, type EmulatorManifest, type EmulatorSourceFile } from './emulatorManifest.js';
-import { ggufTokenizerBytes } from './ggufTokenizerFile.js';
-import { hfConfigFromModel } from './hfConfigWriter.js';
+import { ggufTokenizerBytes } from '../formats/writeGgufTokenizer.js';
+import { hfConfigFromModel } from '../formats/writeHfConfig.js';
 import { planFault, type EmulatorPlan } from './layerPlan.js';
-import { writeF32SafetensorsStreamed, type PlannedTensor } from './streamSafetensors.js';
+import { writeF32SafetensorsStreamed, type PlannedTensor } from '../formats/streamSafetensors.js';
 
 /** What {@link buildEmulator} wrote. */
 export interface EmulatorInfo {

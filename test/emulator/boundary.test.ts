@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { openCheckpoint, readSafetensors } from '../../lib/formats/index.js';
 import { binding } from '../../lib/native/binding.js';
 import { callNative } from '../../lib/native/callNative.js';
-import { buildEmulator, planEmulator, type EmulatorPlan } from '../../lib/offsite/index.js';
+import { buildEmulator, planEmulator, type EmulatorPlan } from '../../lib/emulator/index.js';
 import { REPO, storiesModelPath } from '../helpers/paths.js';
 
 const CHILD = fileURLToPath(new URL('./childClient.ts', import.meta.url));

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 
 import { InvalidArgumentError } from '../../lib/errors/index.js';
 import { modelConfigFromHf, openCheckpoint, type ModelConfig } from '../../lib/formats/index.js';
-import { hfConfigFromModel } from '../../lib/offsite/index.js';
+import { hfConfigFromModel } from '../../lib/formats/index.js';
 import { storiesModelPath } from '../helpers/paths.js';
 import { expectError, FIXTURES } from './_support.js';
 

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../../lib/errors/index.js';
 import type { AdapterState } from '../../lib/native/adapterState.js';
 import { Model } from '../../lib/native/Model.js';
 import type { LoraOptions } from '../../lib/native/lora.js';
-import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../lib/offsite/index.js';
+import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../lib/emulator/index.js';
 import { storiesModelPath } from '../helpers/paths.js';
 import { expectError, fourBlockGpt2 } from './_support.js';
 

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { InvalidArgumentError, type FsllmError } from '../../lib/errors/index.js';
-import { planEmulator, type EmulatorPlan, type EmulatorPlanOptions } from '../../lib/offsite/index.js';
+import { planEmulator, type EmulatorPlan, type EmulatorPlanOptions } from '../../lib/emulator/index.js';
 
 /** FS-LLM `model_drop_layer` (offsite_tuning/utils.py), re-stated: round(), float stride, int(). */
 function fsllmKept(m: number, drop: number): number[] {

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { CheckpointError, InvalidArgumentError } from '../../lib/errors/index.js';
-import { buildEmulator, loadEmulator, planEmulator, readEmulatorManifest } from '../../lib/offsite/index.js';
+import { buildEmulator, loadEmulator, planEmulator, readEmulatorManifest } from '../../lib/emulator/index.js';
 import { storiesModelPath } from '../helpers/paths.js';
 import { expectError } from './_support.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkpointError } from '../formats/errors.js';
+import { checkpointError } from './errors.js';
 import { FsllmError, fsllmError } from '../errors/index.js';
 
 /** A tensor to be written: its name and shape, row-major. */

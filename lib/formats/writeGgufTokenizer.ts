@@ -3,7 +3,7 @@
  * built from a GGUF model carries its tokenizer without carrying the model. lib/tokenizer's
  * `loadTokenizer` reads it as it reads the tokenizer of any GGUF file (header only).
  */
-import type { GgufFile, GgufValue } from '../formats/gguf.js';
+import type { GgufFile, GgufValue } from './gguf.js';
 
 const TYPE = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
 const ALIGNMENT = 32;

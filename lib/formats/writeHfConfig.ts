@@ -4,7 +4,7 @@
  * same ModelConfig back.
  */
 import { invalidArg } from '../errors/index.js';
-import type { ModelConfig, RopeScaling } from '../formats/types.js';
+import type { ModelConfig, RopeScaling } from './types.js';
 
 function ropeScalingJson(scaling: RopeScaling | null): Record<string, unknown> | null {
   if (scaling === null) return null;

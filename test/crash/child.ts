@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 
 import { binding, openCheckpoint, TrainSession } from '../../lib/index.js';
 import { batchOf, randomRows } from '../helpers/batches.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { tinyAdaptedModel } from '../helpers/tinyModel.js';
 
 const scenario = process.env.FSLLM_CRASH_SCENARIO;
@@ -50,7 +50,7 @@ const scenarios: Record<string, () => Promise<void>> = {
     const b = await tinyAdaptedModel();
     const sa = await TrainSession.create(a);
     const sb = await TrainSession.create(b);
-    const checkpoint = await openCheckpoint(storiesModelPath());
+    const checkpoint = await openCheckpoint(STORIES_BIN);
     void sa.trainStep(longStep(), { lr: 1e-3 });
     void sb.trainStep(longStep(), { lr: 1e-3 });
     void binding().readTensors(checkpoint.tensors);

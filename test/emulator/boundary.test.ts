@@ -14,7 +14,7 @@ import { openCheckpoint, readSafetensors } from '../../lib/formats/index.js';
 import { binding } from '../../lib/native/binding.js';
 import { callNative } from '../../lib/native/callNative.js';
 import { buildEmulator, planEmulator, type EmulatorPlan } from '../../lib/emulator/index.js';
-import { REPO, storiesModelPath } from '../helpers/paths.js';
+import { REPO, STORIES_BIN } from '../helpers/paths.js';
 
 const CHILD = fileURLToPath(new URL('./childClient.ts', import.meta.url));
 
@@ -50,7 +50,7 @@ const sha256 = (data: Float32Array) => createHash('sha256').update(new Uint8Arra
 
 /** Hashes of the full model's tensors of `blocks`, as decoded (the form an emulator stores). */
 async function blockHashes(blocks: number[]): Promise<Map<string, string>> {
-  const { tensors } = await openCheckpoint(storiesModelPath());
+  const { tensors } = await openCheckpoint(STORIES_BIN);
   const wanted = tensors.filter((t) => blocks.includes(Number(/^model\.layers\.(\d+)\./.exec(t.name)?.[1] ?? -1)));
   const values = await callNative(() => binding().readTensors(wanted));
   return new Map(wanted.map((t) => [t.name, sha256(values[t.name]!)]));
@@ -70,7 +70,7 @@ boundary.before(async (ctx) => {
   ctx.tmp = await mkdtemp(path.join(os.tmpdir(), 'fsllm-emu-boundary-'));
   ctx.dir = path.join(ctx.tmp, 'emulator');
   ctx.plan = planEmulator({ algorithm: 'fedbiot', numLayers: 5, adapterLayers: 1, dropRate: 0.5 });
-  await buildEmulator(storiesModelPath(), ctx.plan, ctx.dir);
+  await buildEmulator(STORIES_BIN, ctx.plan, ctx.dir);
 });
 
 boundary.after(async (ctx) => {
@@ -82,7 +82,7 @@ boundary('should train in a client that never maps the full model', async ({ dir
   assert.is(report.numLayers, plan.layout.length);
   assert.ok(Number.isFinite(report.loss) && report.loss > 0, `loss ${report.loss}`);
   assert.ok(report.files.some((f) => f.endsWith('.node')), 'the maps list is real (the addon is in it)');
-  const full = await realpath(storiesModelPath());
+  const full = await realpath(STORIES_BIN);
   const leaked = report.files.filter((f) => path.basename(f) === path.basename(full) || f.startsWith(`${path.dirname(full)}${path.sep}`));
   assert.equal(leaked, [], 'a file of the full model (or its folder) is mapped in the client');
 });

@@ -11,7 +11,7 @@ import { readSafetensorsHeader, type TensorSource } from '../../lib/formats/inde
 import { binding } from '../../lib/native/binding.js';
 import { Model } from '../../lib/native/Model.js';
 import { buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../lib/emulator/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { expectError, FIXTURES, fourBlockGpt2, maxAbsDiff, probeLogits, referenceFolder } from './_support.js';
 
 const STORY = 'Once upon a time there was a dog named Max.';
@@ -40,7 +40,7 @@ const stories = suite<Ctx>('buildEmulator :: llama2.c stories260K');
 
 stories.before(async (ctx) => {
   ctx.tmp = await mkdtemp(path.join(os.tmpdir(), 'fsllm-emu-'));
-  ctx.full = await Model.load(storiesModelPath());
+  ctx.full = await Model.load(STORIES_BIN);
   ctx.fullLogits = await probeLogits(ctx.full);
 });
 
@@ -51,7 +51,7 @@ stories.after(async (ctx) => {
 
 stories('should write blocks [0, 3, 4] for FedBiOT s 1, beta 0.5, loadable by Model.load', async (ctx) => {
   const dir = path.join(ctx.tmp, 'fedbiot');
-  const info = await buildEmulator(storiesModelPath(), fedbiot(5, 1, 0.5), dir);
+  const info = await buildEmulator(STORIES_BIN, fedbiot(5, 1, 0.5), dir);
   assert.equal(info.manifest.plan.layout, [0, 3, 4]);
   assert.is(info.config.numLayers, 3);
   assert.equal((await readdir(dir)).sort(), [...info.manifest.files, 'emulator.json'].sort());
@@ -78,7 +78,7 @@ stories('should never decode a dropped block', async (ctx) => {
     return original.call(native, sources);
   };
   try {
-    await buildEmulator(storiesModelPath(), fedbiot(5, 1, 0.5), path.join(ctx.tmp, 'spied'));
+    await buildEmulator(STORIES_BIN, fedbiot(5, 1, 0.5), path.join(ctx.tmp, 'spied'));
   } finally {
     native.readTensors = original;
   }
@@ -99,7 +99,7 @@ stories('should carry the tokenizer, loaded by loadEmulator', async (ctx) => {
 stories('should record the source by base name and hash in the manifest', async (ctx) => {
   const text = await readFile(path.join(ctx.tmp, 'fedbiot', 'emulator.json'), 'utf8');
   const manifest = JSON.parse(text);
-  const bytes = await readFile(storiesModelPath());
+  const bytes = await readFile(STORIES_BIN);
   assert.is(manifest.format, 'fsllm-emulator');
   assert.is(manifest.version, 1);
   assert.is(manifest.source, 'stories260K.bin');
@@ -107,7 +107,7 @@ stories('should record the source by base name and hash in the manifest', async 
   assert.is(manifest.sourceSha256, createHash('sha256').update(bytes).digest('hex'));
   assert.equal(manifest.sourceFiles, [{ name: 'stories260K.bin', sha256: manifest.sourceSha256, bytes: bytes.length }]);
   assert.is(manifest.tokenizer, 'tok512.bin');
-  assert.ok(!text.includes(path.dirname(storiesModelPath())), 'no absolute source path');
+  assert.ok(!text.includes(path.dirname(STORIES_BIN)), 'no absolute source path');
   assert.ok(Math.abs(Date.parse(manifest.createdAt) - Date.now()) < 60_000);
   const header = await readSafetensorsHeader(path.join(ctx.tmp, 'fedbiot', 'model.safetensors'));
   assert.is(manifest.tensorBytes, header.fileSize - header.dataOffset);
@@ -115,7 +115,7 @@ stories('should record the source by base name and hash in the manifest', async 
 
 stories('should equal the full model exactly when nothing is dropped :: fedbiot beta 0', async (ctx) => {
   const dir = path.join(ctx.tmp, 'keep-all-fedbiot');
-  await buildEmulator(storiesModelPath(), fedbiot(5, 2, 0), dir);
+  await buildEmulator(STORIES_BIN, fedbiot(5, 2, 0), dir);
   assert.ok(maxAbsDiff(await logitsAt(dir), ctx.fullLogits) <= 1e-5);
 });
 
@@ -123,7 +123,7 @@ stories('should equal the full model exactly when nothing is dropped :: fedot em
   const dir = path.join(ctx.tmp, 'keep-all-fedot');
   const plan = planEmulator({ algorithm: 'fedot', numLayers: 5, emuL: 1, emuR: 4, dropRate: 0 });
   assert.equal(plan.layout, [0, 1, 2, 3, 4]);
-  await buildEmulator(storiesModelPath(), plan, dir);
+  await buildEmulator(STORIES_BIN, plan, dir);
   assert.ok(maxAbsDiff(await logitsAt(dir), ctx.fullLogits) <= 1e-5);
 });
 
@@ -131,7 +131,7 @@ stories('should hold exactly the planned blocks :: fedot beta 0.5 vs a hand-cut 
   const plan = planEmulator({ algorithm: 'fedot', numLayers: 5, emuL: 1, emuR: 4, dropRate: 0.5 });
   assert.equal(plan.layout, [0, 1, 4]);
   const dir = path.join(ctx.tmp, 'fedot');
-  await buildEmulator(storiesModelPath(), plan, dir);
+  await buildEmulator(STORIES_BIN, plan, dir);
   const reference = await referenceFolder(FIXTURES.storiesHf, plan.layout, path.join(ctx.tmp, 'ref-fedot'));
   const ours = await logitsAt(dir);
   assert.ok(maxAbsDiff(ours, await logitsAt(reference)) <= 1e-5);
@@ -217,12 +217,12 @@ rules.after(async (ctx) => {
 });
 
 rules('should refuse a plan for another layer count', async ({ tmp }) => {
-  await expectError(() => buildEmulator(storiesModelPath(), fedbiot(6, 1, 0.5), path.join(tmp, 'x')), InvalidArgumentError, 'ERR_FSLLM_INVALID_ARG', /5 \(the layer count of stories260K\.bin\) for plan\.numLayers/);
+  await expectError(() => buildEmulator(STORIES_BIN, fedbiot(6, 1, 0.5), path.join(tmp, 'x')), InvalidArgumentError, 'ERR_FSLLM_INVALID_ARG', /5 \(the layer count of stories260K\.bin\) for plan\.numLayers/);
 });
 
 rules('should refuse an inconsistent plan', async ({ tmp }) => {
   const plan = { ...fedbiot(5, 1, 0.5), layout: [0, 1, 4] };
-  await expectError(() => buildEmulator(storiesModelPath(), plan, path.join(tmp, 'x')), InvalidArgumentError, 'ERR_FSLLM_INVALID_ARG', /plan\.layout holds a dropped block/);
+  await expectError(() => buildEmulator(STORIES_BIN, plan, path.join(tmp, 'x')), InvalidArgumentError, 'ERR_FSLLM_INVALID_ARG', /plan\.layout holds a dropped block/);
 });
 
 rules("should refuse the source model's own folder and a folder of other files", async ({ tmp }) => {
@@ -236,7 +236,7 @@ rules("should refuse the source model's own folder and a folder of other files",
 rules('should rebuild over an earlier build, dropping its stale files', async ({ tmp }) => {
   const dir = path.join(tmp, 'again');
   await buildEmulator(FIXTURES.gguf, fedbiot(2, 1, 0), dir);
-  const info = await buildEmulator(storiesModelPath(), fedbiot(5, 1, 0.5), dir);
+  const info = await buildEmulator(STORIES_BIN, fedbiot(5, 1, 0.5), dir);
   assert.equal((await readdir(dir)).sort(), ['config.json', 'emulator.json', 'model.safetensors', 'tok512.bin']);
   assert.is(info.manifest.sourceFormat, 'llama2c');
 });

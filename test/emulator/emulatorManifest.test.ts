@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 
 import { CheckpointError, InvalidArgumentError } from '../../lib/errors/index.js';
 import { buildEmulator, loadEmulator, planEmulator, readEmulatorManifest } from '../../lib/emulator/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { expectError } from './_support.js';
 
 interface Ctx {
@@ -40,7 +40,7 @@ const manifest = suite<Ctx>('readEmulatorManifest');
 manifest.before(async (ctx) => {
   ctx.tmp = await mkdtemp(path.join(os.tmpdir(), 'fsllm-emu-manifest-'));
   ctx.built = path.join(ctx.tmp, 'built');
-  await buildEmulator(storiesModelPath(), planEmulator({ algorithm: 'fedbiot', numLayers: 5, adapterLayers: 1, dropRate: 0.5 }), ctx.built);
+  await buildEmulator(STORIES_BIN, planEmulator({ algorithm: 'fedbiot', numLayers: 5, adapterLayers: 1, dropRate: 0.5 }), ctx.built);
 });
 
 manifest.after(async (ctx) => {

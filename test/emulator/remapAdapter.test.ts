@@ -10,7 +10,7 @@ import type { AdapterState } from '../../lib/native/adapterState.js';
 import { Model } from '../../lib/native/Model.js';
 import type { LoraOptions } from '../../lib/native/lora.js';
 import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../lib/emulator/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { expectError, fourBlockGpt2 } from './_support.js';
 
 const QKVO = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
@@ -109,12 +109,12 @@ real.after(async (ctx) => {
 
 real('should carry a LoRA of the emulator onto the full model :: stories260K fedbiot', async ({ tmp }) => {
   const plan = planEmulator({ algorithm: 'fedbiot', numLayers: 5, adapterLayers: 1, dropRate: 0.5 });
-  assert.is(await checkOnRealNames(storiesModelPath(), plan, { r: 4, targets: QKVO }, path.join(tmp, 'fedbiot')), 8);
+  assert.is(await checkOnRealNames(STORIES_BIN, plan, { r: 4, targets: QKVO }, path.join(tmp, 'fedbiot')), 8);
 });
 
 real('should carry a LoRA of the emulator onto the full model :: stories260K fedot', async ({ tmp }) => {
   const plan = planEmulator({ algorithm: 'fedot', numLayers: 5, emuL: 1, emuR: 4, dropRate: 0.5 });
-  assert.is(await checkOnRealNames(storiesModelPath(), plan, { r: 4, targets: QKVO }, path.join(tmp, 'fedot')), 16);
+  assert.is(await checkOnRealNames(STORIES_BIN, plan, { r: 4, targets: QKVO }, path.join(tmp, 'fedot')), 16);
 });
 
 real('should carry a LoRA of the emulator onto the full model :: GPT-2 c_attn', async ({ tmp }) => {

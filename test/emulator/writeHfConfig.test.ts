@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { InvalidArgumentError } from '../../lib/errors/index.js';
 import { modelConfigFromHf, openCheckpoint, type ModelConfig } from '../../lib/formats/index.js';
 import { hfConfigFromModel } from '../../lib/formats/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { expectError, FIXTURES } from './_support.js';
 
 function roundTrip(config: ModelConfig, numLayers: number): void {
@@ -21,7 +21,7 @@ const sources: [string, () => string][] = [
   ['llama HF folder (GQA, linear rope scaling, untied)', () => FIXTURES.llama],
   ['qwen2 HF folder (q/k/v bias, tied, theta 1e6, sharded)', () => FIXTURES.qwen2],
   ['stories260K HF twin', () => FIXTURES.storiesHf],
-  ['llama2.c stories260K.bin', storiesModelPath],
+  ['llama2.c stories260K.bin', STORIES_BIN],
   ['LLaMA GGUF', () => FIXTURES.gguf],
 ];
 
@@ -37,7 +37,7 @@ writer('should name the Hugging Face architecture of the family', async () => {
   assert.is(await arch(FIXTURES.gpt2), 'GPT2LMHeadModel');
   assert.is(await arch(FIXTURES.llama), 'LlamaForCausalLM');
   assert.is(await arch(FIXTURES.qwen2), 'Qwen2ForCausalLM');
-  assert.is(await arch(storiesModelPath()), 'LlamaForCausalLM');
+  assert.is(await arch(STORIES_BIN), 'LlamaForCausalLM');
 });
 
 writer('should round-trip rope scalings, null token ids and GPT-2 variants', async () => {

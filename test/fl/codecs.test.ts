@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions, type FedResults } from '../../lib/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
@@ -17,7 +17,7 @@ async function run(comm: FedTrainerOptions['comm']): Promise<FedResults> {
   const out = tempDir('fsllm-codec-');
   dirs.push(out);
   return new FedTrainer({
-    model: { path: storiesModelPath() },
+    model: { path: STORIES_BIN },
     data: { type: 'gsm8k', root: DATASETS, subsample: 0.02, splits: [0.8, 0.1, 0.1], tokLen: 256 },
     federate: { clientNum: 2, totalRounds: 3, seed: 8 },
     adapter: { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { DATASETS, tempDir } from './_support.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -64,7 +64,7 @@ function fsllm(args: string[]): Proc {
 
 function config(dir: string, port: number, minClients = 2): string {
   const file = path.join(dir, 'run.yaml');
-  writeFileSync(file, `model: { path: ${storiesModelPath()} }
+  writeFileSync(file, `model: { path: ${STORIES_BIN} }
 data: { type: gsm8k, root: ${DATASETS}, subsample: 0.015, splits: [0.8, 0.1, 0.1], tokLen: 256 }
 federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: ${minClients} }
 adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { binding, FedTrainer, type FedTrainerOptions, type EvalRecord, type RunRecord } from '../../lib/index.js';
 import { expectError } from '../native/_support.js';
 import { FsllmError } from '../../lib/errors/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
@@ -24,7 +24,7 @@ test.after(() => {
 function gsm8k(out: string, overrides: Partial<FedTrainerOptions> & { scenario?: 'fed' | 'local' | 'global' } = {}): FedTrainerOptions {
   const { scenario, ...rest } = overrides;
   return {
-    model: { path: storiesModelPath() },
+    model: { path: STORIES_BIN },
     data: { type: 'gsm8k', root: DATASETS, subsample: 0.03, splits: [0.7, 0.15, 0.15], tokLen: 320 },
     federate: { clientNum: 3, totalRounds: 6, seed: 5, scenario: scenario ?? 'fed' },
     adapter: { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
@@ -161,7 +161,7 @@ test('bad options and unsupported modes are coded errors that name the option', 
 
 // With a CUDA build this run would train on the GPU; test/native/device.test.ts covers that case.
 if (!binding().runtimeInfo().cudaAvailable) test('a run on a device this libtorch lacks fails before training, naming the device', async () => {
-  const run = new FedTrainer({ ...gsm8k(outDir()), model: { path: storiesModelPath(), device: 'cuda' } });
+  const run = new FedTrainer({ ...gsm8k(outDir()), model: { path: STORIES_BIN, device: 'cuda' } });
   await expectError(() => run.run(), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /device 'cuda' is not available/);
 });
 

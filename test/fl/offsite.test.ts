@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 
 import { FedTrainer, resolveOptions, type EvalRecord, type FedTrainerOptions } from '../../lib/index.js';
 import { OffsiteSetup } from '../../lib/fl/offsite/offsiteSetup.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
@@ -23,7 +23,7 @@ const align = { data: { type: 'alpaca' as const, subsample: 0.02 }, preSteps: 20
 
 function options(out: string, offsite: FedTrainerOptions['offsite'], rounds = 3): FedTrainerOptions {
   return {
-    model: { path: storiesModelPath() },
+    model: { path: STORIES_BIN },
     data: { type: 'gsm8k', root: DATASETS, subsample: 0.02, splits: [0.8, 0.1, 0.1], tokLen: 320 },
     federate: { clientNum: 2, totalRounds: rounds, seed: 4 },
     adapter: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj', 'up_proj'] },

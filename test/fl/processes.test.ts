@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions } from '../../lib/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
@@ -21,7 +21,7 @@ test.after(() => {
 
 function options(out: string, clientProcesses: boolean, offsite?: FedTrainerOptions['offsite']): FedTrainerOptions {
   return {
-    model: { path: storiesModelPath() },
+    model: { path: STORIES_BIN },
     data: { type: 'gsm8k', root: DATASETS, subsample: 0.015, splits: [0.8, 0.1, 0.1], tokLen: 256 },
     federate: { clientNum: 2, totalRounds: 2, seed: 6, clientProcesses },
     adapter: { r: 4, alpha: 8, dropout: 0.1, targets: ['q_proj', 'v_proj'] },
@@ -46,7 +46,7 @@ test('FedBiOT with client processes: each process is given and loads only the em
     algorithm: 'fedbiot', adapterLayers: 1, dropRate: 0.5,
     align: { data: { type: 'alpaca', subsample: 0.01 }, preSteps: 5, stepsPerRound: 2 },
   })).run();
-  const full = path.resolve(storiesModelPath());
+  const full = path.resolve(STORIES_BIN);
   assert.is(result.clientProcesses.length, 2);
   for (const c of result.clientProcesses) {
     assert.is(c.numLayers, 3, 'emulator: 2 kept layers + 1 adapter layer of 5');

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { Model, type AdapterState, type RawBatch } from '../../lib/index.js';
 import { seededRandom } from '../../lib/util/random.js';
 import { assertFiniteDifferences, gradientsAt } from '../helpers/golden.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { logReport } from '../helpers/tolerance.js';
 
 /** As test/golden/gradcheck.test.ts: five-point stencil, |fd - g| <= 1e-4 + 1 % |g| on |g| >= 5e-3 (<= 3 % of g). */
@@ -37,7 +37,7 @@ function longBatch(vocab: number): RawBatch {
 const grad = suite<Ctx>('block-causal attention backward (finite differences)');
 
 grad.before(async (ctx) => {
-  ctx.model = await Model.load(storiesModelPath());
+  ctx.model = await Model.load(STORIES_BIN);
   await ctx.model.attachLora({ r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], seed: 1 });
   // lora_B starts at zero, which would zero every lora_A gradient: start from a seeded random adapter.
   const shape = await ctx.model.exportAdapter();

@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { Model } from '../../lib/index.js';
 import type { RawBatch } from '../../lib/index.js';
 import type { SafetensorsTensor } from '../../lib/formats/index.js';
-import { batchOf, f32, GOLDEN_DIR, loadExpected, STORIES_BIN } from '../helpers/golden.js';
+import { batchOf, f32, GOLDEN_DIR, loadExpected } from '../helpers/golden.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { assertClose, LOGITS_TOL, maxAbs } from '../helpers/tolerance.js';
 
 type Ctx = { tensors: Map<string, SafetensorsTensor>; prompt: RawBatch; models: Map<string, Model> };

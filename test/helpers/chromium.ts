@@ -8,6 +8,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 
+import type { Requirement } from './requirements.js';
+
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 const INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install -y chromium) or set CHROME_PATH to the browser binary';
@@ -39,14 +41,11 @@ export function findChromium(): string | null {
 export const CHROMIUM_MISSING = `Chromium not found: ${INSTALL_HINT}`;
 
 /**
- * The browser for a test suite, or null when there is none. Locally that means the suite skips, and
- * this prints how to install it. In CI (`process.env.CI` set) the suite must fail instead, since CI
- * installs Chromium: the caller registers a failing test with `CHROMIUM_MISSING`.
+ * The browser tests' requirement. Locally a machine without Chromium skips them (counted, with the reason);
+ * in CI (`process.env.CI` set) they must run, since CI installs Chromium: a missing browser fails them there.
  */
-export function chromiumForTests(suiteName: string): string | null {
-  const binary = findChromium();
-  if (!binary && !process.env.CI) console.log(`[skip] ${suiteName}: ${CHROMIUM_MISSING}`);
-  return binary;
+export function chromiumRequirement(): Requirement {
+  return { met: findChromium() !== null || Boolean(process.env.CI), reason: `need a browser to render report.html (${CHROMIUM_MISSING})` };
 }
 
 export interface ChromiumResult {

@@ -1,10 +1,8 @@
 // Fixtures of the golden tests (no suites here): the HF/PEFT reference folders under
 // test/fixtures/golden/, their batch as a RawBatch, and the observation helpers that read gradients and
 // optimizer steps back from the real update path.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import * as assert from 'uvu/assert';
 
@@ -12,15 +10,10 @@ import { loadAdapter, Model, sliceOf, TrainSession } from '../../lib/index.js';
 import type { AdapterState, OptimizerOptions, RawBatch } from '../../lib/index.js';
 import { readSafetensors } from '../../lib/formats/index.js';
 import type { SafetensorsTensor } from '../../lib/formats/index.js';
+import { FIXTURES } from './paths.js';
 import type { CloseReport } from './tolerance.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const GOLDEN_DIR = path.join(REPO, 'test/fixtures/golden');
-
-/** stories260K.bin from shared/, which sits beside the repository (locally /work/shared). */
-export const STORIES_BIN = [path.join(REPO, '../shared'), '/work/shared']
-  .map((root) => path.join(root, 'models/stories260K/stories260K.bin'))
-  .find((file) => existsSync(file)) ?? '/work/shared/models/stories260K/stories260K.bin';
+export const GOLDEN_DIR = path.join(FIXTURES, 'golden');
 
 /** The three HF/PEFT reference fixtures, in the order of every case table. */
 export const GOLDEN_MODELS = ['llama', 'qwen2', 'gpt2'] as const;

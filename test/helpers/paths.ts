@@ -1,20 +1,29 @@
-// Where the tests find the stories260K checkpoint and the repository's own files.
-import { existsSync } from 'node:fs';
+// Where the tests find their files. The repository's own (assets/, test/fixtures/) are always there; the
+// full data sets and the reference vocabularies live in shared/ (`FSLLM_SHARED`, else the folder beside the
+// clone; `FSLLM_DATA_ROOT` for the data sets alone), which a user's fresh clone does not have: tests that
+// read them are gated by `requirements.ts`.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/**
- * The llama2.c stories260K checkpoint (tok512.bin sits beside it): the copy shipped in `assets/`
- * when present, else the shared models folder beside the repository, else /work/shared.
- */
-export function storiesModelPath(): string {
-  const candidates = [
-    path.join(REPO, 'assets/stories260K/stories260K.bin'),
-    path.join(REPO, '../shared/models/stories260K/stories260K.bin'),
-    '/work/shared/models/stories260K/stories260K.bin',
-  ];
-  return candidates.find((file) => existsSync(file)) ?? candidates[0]!;
-}
+/** The committed fixtures (golden HF/PEFT references, tokenizer ids, configs, formats). */
+export const FIXTURES = path.join(REPO, 'test/fixtures');
+
+/** The embedded default model, llama2.c format; its tokenizer tok512.bin sits beside it. */
+export const STORIES_DIR = path.join(REPO, 'assets/stories260K');
+export const STORIES_BIN = path.join(STORIES_DIR, 'stories260K.bin');
+export const TOK512_BIN = path.join(STORIES_DIR, 'tok512.bin');
+
+/** The embedded data samples (a slice of Dolly-15k and of GSM8K; see assets/README.md). */
+export const SAMPLE_DATA = path.join(REPO, 'assets/data');
+
+/** The shared folder of full data sets, models and vocabularies (may not exist). */
+export const SHARED = process.env['FSLLM_SHARED'] ?? path.join(REPO, '../shared');
+
+/** The full data sets, in the layout `data.root` expects (may not exist). */
+export const DATASETS = process.env['FSLLM_DATA_ROOT'] ?? path.join(SHARED, 'datasets');
+
+/** The reference vocabularies (Llama-2 SentencePiece, GPT-2 BPE; may not exist). */
+export const SHARED_TOKENIZERS = path.join(SHARED, 'tokenizers');

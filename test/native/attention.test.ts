@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Model } from '../../lib/index.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 
 // Sequences of 128+ tokens take the block-causal path (rows in blocks of 64 see only keys up to their
 // block's end); shorter ones take the single-matmul path. Causality makes the first rows of a long
@@ -9,7 +9,7 @@ import { storiesModelPath } from '../helpers/paths.js';
 const attention = suite<{ model: Model }>('causal attention paths');
 
 attention.before(async (ctx) => {
-  ctx.model = await Model.load(storiesModelPath());
+  ctx.model = await Model.load(STORIES_BIN);
 });
 
 attention.after(async (ctx) => {

@@ -6,14 +6,14 @@ import * as assert from 'uvu/assert';
 
 import { binding, FsllmError, Model, TrainSession } from '../../lib/index.js';
 import { STORY_TEXTS, textBatch } from '../helpers/batches.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { expectError, maxAbsDiff } from './_support.js';
 
 const device = suite('Model.load device');
 
 device('should load on the CPU by default and when asked, with the same logits', async () => {
-  const plain = await Model.load(storiesModelPath());
-  const cpu = await Model.load(storiesModelPath(), { device: 'cpu' });
+  const plain = await Model.load(STORIES_BIN);
+  const cpu = await Model.load(STORIES_BIN, { device: 'cpu' });
   try {
     assert.is(plain.device, 'cpu');
     assert.is(cpu.device, 'cpu');
@@ -27,22 +27,22 @@ device('should load on the CPU by default and when asked, with the same logits',
 
 device('should refuse a string that names no device :: ERR_FSLLM_INVALID_ARG', async () => {
   for (const bad of ['gpu', 'cuda:', 'cuda:-1', 'CPU', 'mps', '']) {
-    await expectError(() => Model.load(storiesModelPath(), { device: bad as never }), FsllmError, 'ERR_FSLLM_INVALID_ARG', /Expected 'cpu', 'cuda' or 'cuda:N' for device/);
+    await expectError(() => Model.load(STORIES_BIN, { device: bad as never }), FsllmError, 'ERR_FSLLM_INVALID_ARG', /Expected 'cpu', 'cuda' or 'cuda:N' for device/);
   }
 });
 
 device('should refuse a device past the machine\'s GPUs :: ERR_FSLLM_UNSUPPORTED', async () => {
-  await expectError(() => Model.load(storiesModelPath(), { device: 'cuda:999' }), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /device 'cuda:999' is not available/);
+  await expectError(() => Model.load(STORIES_BIN, { device: 'cuda:999' }), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /device 'cuda:999' is not available/);
 });
 
 if (!binding().runtimeInfo().cudaAvailable) {
   device('should say how to get CUDA when this libtorch has none :: ERR_FSLLM_UNSUPPORTED', async () => {
-    await expectError(() => Model.load(storiesModelPath(), { device: 'cuda' }), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /no CUDA support.*Use device 'cpu'.*CUDA libtorch/);
+    await expectError(() => Model.load(STORIES_BIN, { device: 'cuda' }), FsllmError, 'ERR_FSLLM_UNSUPPORTED', /no CUDA support.*Use device 'cpu'.*CUDA libtorch/);
   });
 } else {
   device('should train on CUDA as on the CPU: logits, one AdamW step, the exported adapter', async () => {
     const lora = { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'], seed: 3 };
-    const models = [await Model.load(storiesModelPath()), await Model.load(storiesModelPath(), { device: 'cuda' })];
+    const models = [await Model.load(STORIES_BIN), await Model.load(STORIES_BIN, { device: 'cuda' })];
     try {
       assert.match(models[1]!.device, /^cuda/);
       const batch = textBatch(models[0]!.tokenizer!, STORY_TEXTS.slice(0, 4));

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 
 import { binding, BusyError, CheckpointError, DisposedError, FsllmError, InUseError, Model, openCheckpoint, TrainSession, toFsllmError } from '../../lib/index.js';
 import { batchOf } from '../helpers/batches.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { TINY_LORA, tinyAdaptedModel } from '../helpers/tinyModel.js';
 import { expectError, maxAbsDiff } from './_support.js';
 
@@ -26,7 +26,7 @@ files.after(async (ctx) => {
 });
 
 files('a truncated checkpoint should reject with ERR_FSLLM_CHECKPOINT', async ({ dir }) => {
-  const source = storiesModelPath();
+  const source = STORIES_BIN;
   const bytes = await readFile(source);
   const file = path.join(dir, 'stories260K.bin');
   await writeFile(file, bytes.subarray(0, bytes.length - 100_000));
@@ -40,7 +40,7 @@ files('a missing file should reject with ERR_FSLLM_CHECKPOINT listing the suppor
 });
 
 files('a tensor beyond the end of its file should reject in readTensors', async ({ dir }) => {
-  const checkpoint = await openCheckpoint(storiesModelPath());
+  const checkpoint = await openCheckpoint(STORIES_BIN);
   const short = path.join(dir, 'short.bin');
   await writeFile(short, new Uint8Array(10));
   const raw = binding().readTensors([{ ...checkpoint.tensors[0]!, file: short }]);

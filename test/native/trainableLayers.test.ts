@@ -16,7 +16,7 @@ import {
   type RawBatch,
 } from '../../lib/index.js';
 import { batchOf, STORY_TEXTS } from '../helpers/batches.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { logReport } from '../helpers/tolerance.js';
 import { TINY_LORA, tinyModel } from '../helpers/tinyModel.js';
 import { assertClose, assertSame, expectError, maxAbsDiff } from './_support.js';
@@ -42,7 +42,7 @@ function layerOf(name: string): number {
 
 /** The checkpoint's values of `names` (HF keys), decoded as the loader does. */
 async function checkpointValues(names: string[]): Promise<Record<string, Float32Array>> {
-  const { tensors } = await openCheckpoint(storiesModelPath());
+  const { tensors } = await openCheckpoint(STORIES_BIN);
   const wanted = tensors.filter((t) => names.includes(t.name));
   assert.is(wanted.length, names.length, 'every key should be in the checkpoint');
   return binding().readTensors(wanted);

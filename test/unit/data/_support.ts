@@ -1,15 +1,11 @@
 // Shared helpers of the lib/data tests (no suites here).
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import * as assert from 'uvu/assert';
 
-import { REPO } from '../../helpers/paths.js';
-
-/** shared/datasets beside the repository (locally /work/shared; in CI beside the fresh clone). */
-export const DATASETS = [path.join(REPO, '../shared/datasets'), '/work/shared/datasets'].find((dir) => existsSync(dir)) ?? '/work/shared/datasets';
+export { DATASETS } from '../../helpers/paths.js';
 
 export async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'fsllm-data-'));

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 
 import { CODE_LANGUAGES, codeLanguage, type CodeLanguage } from '../../../lib/data/index.js';
 import { DATASETS } from './_support.js';
+import { datasets, when } from '../../helpers/requirements.js';
 
 const rec = (instruction: string, output = '', input = '') => ({ instruction, input, output });
 
@@ -78,7 +79,7 @@ function distribution(file: string): { total: number; counts: Map<CodeLanguage, 
   return { total: rows.length, counts };
 }
 
-const measured = suite('codeLanguage :: measured on Code Alpaca');
+const measured = when(datasets('codealpaca'), suite('codeLanguage :: measured on Code Alpaca'));
 measured('should spread new_codealpaca.json over several large languages', () => {
   const { total, counts } = distribution('new_codealpaca.json');
   assert.is(total, 4_535);

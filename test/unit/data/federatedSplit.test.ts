@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { buildFederatedData, loadDataset, type InstructionRecord } from '../../../lib/data/index.js';
 import { DATASETS } from './_support.js';
 import { fails } from '../../helpers/errors.js';
+import { datasets, when } from '../../helpers/requirements.js';
 
 // Rows per category, from shared/datasets/dolly-15k/SOURCE.md (sorted: the meta client order).
 const DOLLY_CATEGORIES: [string, number][] = [
@@ -13,7 +14,7 @@ const DOLLY_CATEGORIES: [string, number][] = [
 
 type Ctx = { dolly: InstructionRecord[]; gsm8k: InstructionRecord[] };
 
-const real = suite<Ctx>('buildFederatedData :: shared data sets');
+const real = when(datasets('dolly-15k', 'gsm8k'), suite<Ctx>('buildFederatedData :: shared data sets'));
 real.before(async (ctx) => {
   const common = { root: DATASETS, download: false } as const;
   ctx.dolly = (await loadDataset({ type: 'dolly-15k', ...common })).records;

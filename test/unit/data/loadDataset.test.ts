@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { defaultDatasetCacheDir, loadDataset, rootCandidates } from '../../../lib/data/index.js';
 import { DATASETS, tempDir } from './_support.js';
 import { fails } from '../../helpers/errors.js';
+import { datasets, when } from '../../helpers/requirements.js';
 
 type Ctx = { cache: string };
 const withCache = <T extends Ctx>(s: ReturnType<typeof suite<T>>) => {
@@ -17,7 +18,7 @@ const withCache = <T extends Ctx>(s: ReturnType<typeof suite<T>>) => {
   });
 };
 
-const builtins = suite<Ctx>('loadDataset :: built-ins from shared/datasets');
+const builtins = when(datasets('dolly-15k', 'gsm8k', 'codealpaca', 'alpaca'), suite<Ctx>('loadDataset :: built-ins from shared/datasets'));
 withCache(builtins);
 builtins('should read all 15,011 Dolly rows with context, response and category mapped', async ({ cache }) => {
   const { records, source } = await loadDataset({ type: 'dolly-15k', root: DATASETS, cacheDir: cache, download: false });

@@ -1,24 +1,15 @@
 // Shared helpers of the lib/formats tests (no suites here).
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { writeSafetensors } from '../../../lib/formats/index.js';
 import type { SafetensorsTensor } from '../../../lib/formats/index.js';
+import { FIXTURES as ALL_FIXTURES, STORIES_BIN } from '../../helpers/paths.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const FIXTURES = path.join(REPO, 'test/fixtures/formats');
-export const GOLDEN = path.join(REPO, 'test/fixtures/golden');
-// shared/ sits beside the repository (locally /work/shared; in CI beside the fresh clone).
-export const STORIES = [path.join(REPO, '../shared'), '/work/shared']
-  .map((root) => path.join(root, 'models/stories260K/stories260K.bin'))
-  .find((file) => existsSync(file)) ?? '/work/shared/models/stories260K/stories260K.bin';
-
-export async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
-}
+export const FIXTURES = path.join(ALL_FIXTURES, 'formats');
+export const GOLDEN = path.join(ALL_FIXTURES, 'golden');
+export const STORIES = STORIES_BIN;
 
 export async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'fsllm-formats-'));

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ERR_FSLLM_TOKENIZER, loadTokenizer, tokenizerError } from '../../../lib/tokenizer/index.js';
-import { HF_GPT2_DIR, LLAMA_DIR, TOK512_BIN } from './fixtures.js';
+import { when } from '../../helpers/requirements.js';
+import { HF_GPT2_DIR, LLAMA_DIR, LLAMA_VOCAB, TOK512_BIN } from './fixtures.js';
 
 /** Asserts that `fn` throws or rejects with a coded tokenizer error whose message matches `re`. */
 async function rejectsWith(fn: () => unknown, re: RegExp): Promise<void> {
@@ -85,7 +86,7 @@ load('should reject a vocabulary without BOS and EOS', async (ctx) => {
   const file = await put(ctx, 'one.bin', ctx.tok512.subarray(0, 17));
   await rejectsWith(() => loadTokenizer(file), /one\.bin: holds 1 tokens; a llama2\.c vocabulary starts with <unk>, BOS and EOS/);
 });
-load('should point a SentencePiece .model file to the supported formats', async () => {
+when(LLAMA_VOCAB, load)('should point a SentencePiece .model file to the supported formats', async () => {
   await rejectsWith(() => loadTokenizer(join(LLAMA_DIR, 'tokenizer.model')), /tokenizer\.model: SentencePiece \.model files are not read directly/);
 });
 load('should reject a tokenizer.json that is not JSON', async (ctx) => {

@@ -1,20 +1,22 @@
 /**
  * Paths and readers for the tokenizer fixtures. Read-only data: the expected ids come from
  * test/fixtures/gen/make_tokenizer_fixtures.py (SentencePiece, HF tokenizers, a second BPE
- * implementation). Vocabulary files come from shared/ beside the repo (FSLLM_SHARED overrides).
+ * implementation). The Llama-2 vocabulary comes from shared/ (tests that read it are gated by
+ * `LLAMA_VOCAB`); tok512 is the embedded one.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const SHARED = process.env['FSLLM_SHARED'] ?? resolve(REPO, '..', 'shared');
+import { FIXTURES as ALL_FIXTURES, SHARED_TOKENIZERS } from '../../helpers/paths.js';
+import { sharedTokenizer } from '../../helpers/requirements.js';
 
-export const FIXTURES = join(REPO, 'test', 'fixtures', 'tokenizer');
-export const LLAMA_DIR = join(SHARED, 'tokenizers', 'llama2-sentencepiece');
+export { STORIES_DIR, TOK512_BIN } from '../../helpers/paths.js';
+
+export const FIXTURES = join(ALL_FIXTURES, 'tokenizer');
+export const LLAMA_DIR = join(SHARED_TOKENIZERS, 'llama2-sentencepiece');
 export const LLAMA_BIN = join(LLAMA_DIR, 'tokenizer.bin');
-export const STORIES_DIR = join(SHARED, 'models', 'stories260K');
-export const TOK512_BIN = join(STORIES_DIR, 'tok512.bin');
+/** Tests that read LLAMA_DIR run only where shared/ is present. */
+export const LLAMA_VOCAB = sharedTokenizer('llama2-sentencepiece');
 export const HF_LLAMA_DIR = join(FIXTURES, 'llama');
 export const HF_GPT2_DIR = join(FIXTURES, 'gpt2');
 

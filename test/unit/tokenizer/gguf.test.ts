@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { readGguf, type GgufFile, type GgufValue } from '../../../lib/formats/index.js';
 import { ERR_FSLLM_TOKENIZER, HfTokenizer, loadTokenizer, tokenizerFromGguf } from '../../../lib/tokenizer/index.js';
 import type { Tokenizer } from '../../../lib/tokenizer/index.js';
+import { producedFile, when } from '../../helpers/requirements.js';
 import { FIXTURES, label, readFixture } from './fixtures.js';
 import type { HfFixture, SentencepieceFixture } from './fixtures.js';
 
@@ -210,31 +210,30 @@ errors.run();
 // transformers exported from it into the same folder. That export is not independent of the GGUF
 // (and lacks SmolLM's Digits pre-tokenizer, which changes nothing for this vocabulary: it has no
 // merge involving a digit), so this only checks that both routes agree.
-const SMOL_DIR = join(homedir(), '.cache', 'fsllm-native', 'models', 'smollm2-135m');
+const SMOL_DIR = process.env['FSLLM_BENCH_MODEL_DIR'] ?? join(homedir(), '.cache', 'fsllm-native', 'models', 'smollm2-135m');
 const SMOL_GGUF = join(SMOL_DIR, 'SmolLM2-135M-Instruct.Q4_1.gguf');
 const STRINGS = readFixture<string[]>('strings.json');
-const hasSmol = existsSync(SMOL_GGUF) && existsSync(join(SMOL_DIR, 'tokenizer.json'));
 
 type SmolCtx = { gguf: Tokenizer; hf: Tokenizer };
-const smol = suite<SmolCtx>('loadTokenizer :: SmolLM2-135M-Instruct GGUF vs its exported tokenizer.json');
+// fetch-model writes tokenizer.json after the GGUF, so its presence means both are there.
+const smol = when(producedFile(join(SMOL_DIR, 'tokenizer.json'), 'node bench/fetch-model.mjs'),
+  suite<SmolCtx>('loadTokenizer :: SmolLM2-135M-Instruct GGUF vs its exported tokenizer.json'));
 smol.before(async (ctx) => {
-  if (!hasSmol) return;
   ctx.gguf = await loadTokenizer(SMOL_GGUF);
   ctx.hf = await loadTokenizer(join(SMOL_DIR, 'tokenizer.json'));
 });
-const smolTest = hasSmol ? smol : smol.skip;
-smolTest('should describe the vocabulary like the export', ({ gguf, hf }) => {
+smol('should describe the vocabulary like the export', ({ gguf, hf }) => {
   assert.equal([gguf.vocabSize, gguf.bosId, gguf.eosId], [hf.vocabSize, hf.bosId, hf.eosId]);
   assert.equal([gguf.bosId, gguf.eosId], [1, 2]);
 });
-smolTest('should encode and decode every fixture string like the export', ({ gguf, hf }) => {
+smol('should encode and decode every fixture string like the export', ({ gguf, hf }) => {
   for (const text of STRINGS) {
     const ids = gguf.encode(text);
     assert.equal(ids, hf.encode(text), label(text));
     assert.is(gguf.decode(ids), hf.decode(ids), label(text));
   }
 });
-smolTest('should split chat control tokens and add no BOS (add_bos_token false)', ({ gguf }) => {
+smol('should split chat control tokens and add no BOS (add_bos_token false)', ({ gguf }) => {
   assert.equal(gguf.encode('The capital of France is'), [504, 3575, 282, 4649, 314]);
   assert.equal(gguf.encode('<|im_start|>user\nHi<|im_end|>').slice(0, 2), [1, 4093]);
   assert.is(gguf.decode([1, 4093, 2]), 'user');

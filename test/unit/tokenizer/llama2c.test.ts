@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadTokenizer } from '../../../lib/tokenizer/index.js';
 import type { Tokenizer } from '../../../lib/tokenizer/index.js';
-import { label, LLAMA_BIN, readFixture } from './fixtures.js';
+import { when } from '../../helpers/requirements.js';
+import { label, LLAMA_BIN, LLAMA_VOCAB, readFixture } from './fixtures.js';
 import type { SentencepieceFixture } from './fixtures.js';
 
 // Llama 32k vocabulary in llama2.c format (tokenizer.bin) against Python sentencepiece on the same
@@ -14,7 +15,7 @@ const load = async (ctx: Ctx): Promise<void> => {
   ctx.tok = await loadTokenizer(LLAMA_BIN);
 };
 
-const props = suite<Ctx>('Llama2cTokenizer :: llama 32k');
+const props = when(LLAMA_VOCAB, suite<Ctx>('Llama2cTokenizer :: llama 32k'));
 props.before(load);
 props('should describe the vocabulary', ({ tok }) => {
   assert.is(tok.kind, 'llama2c');
@@ -26,7 +27,7 @@ props.run();
 
 // ---
 
-const encode = suite<Ctx>('Llama2cTokenizer.encode :: llama 32k vs sentencepiece');
+const encode = when(LLAMA_VOCAB, suite<Ctx>('Llama2cTokenizer.encode :: llama 32k vs sentencepiece'));
 encode.before(load);
 for (const c of SP.cases) {
   encode(`should match sentencepiece :: ${label(c.text)}`, ({ tok }) => {
@@ -49,7 +50,7 @@ encode.run();
 
 // ---
 
-const decode = suite<Ctx>('Llama2cTokenizer.decode :: llama 32k vs sentencepiece');
+const decode = when(LLAMA_VOCAB, suite<Ctx>('Llama2cTokenizer.decode :: llama 32k vs sentencepiece'));
 decode.before(load);
 for (const c of SP.cases) {
   decode(`should round-trip :: ${label(c.text)}`, ({ tok }) => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HfTokenizer, Llama2cTokenizer, loadTokenizer } from '../../../lib/tokenizer/index.js';
-import { HF_GPT2_DIR, HF_LLAMA_DIR, LLAMA_DIR, STORIES_DIR, TOK512_BIN } from './fixtures.js';
+import { when } from '../../helpers/requirements.js';
+import { HF_GPT2_DIR, HF_LLAMA_DIR, LLAMA_DIR, LLAMA_VOCAB, STORIES_DIR, TOK512_BIN } from './fixtures.js';
 
 type Ctx = { dir: string };
 const load = suite<Ctx>('loadTokenizer');
@@ -25,7 +26,7 @@ load('should read a tokenizer.json file', async () => {
   assert.instance(tok, HfTokenizer);
   assert.is(tok.bosId, 1);
 });
-load('should pick tokenizer.bin in a folder :: llama2-sentencepiece (beside tokenizer.model)', async () => {
+when(LLAMA_VOCAB, load)('should pick tokenizer.bin in a folder :: llama2-sentencepiece (beside tokenizer.model)', async () => {
   const tok = await loadTokenizer(LLAMA_DIR);
   assert.is(tok.kind, 'llama2c');
   assert.is(tok.vocabSize, 32000);

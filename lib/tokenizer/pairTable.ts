@@ -3,7 +3,6 @@
  * are both pieces. `merges.get(left * vocabSize + right)` is the normal piece whose text is
  * `pieces[left] + pieces[right]`; every split of every normal piece into two normal pieces is listed,
  * so this answers exactly what a string lookup of the concatenation would.
- * @internal
  */
 export interface PairTable {
   readonly merges: ReadonlyMap<number, number>;

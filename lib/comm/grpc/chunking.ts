@@ -27,7 +27,7 @@ const VERSION = 1;
 const MAX_LENGTH = constants.MAX_LENGTH;
 const FLAG_DIGEST = 1;
 
-/** Test hook: may return a replacement for a chunk before it is written (e.g. to corrupt one). @internal */
+/** Test hook: may return a replacement for a chunk before it is written (e.g. to corrupt one). */
 export type ChunkHook = (chunk: Buffer, index: number, count: number) => Buffer | void;
 
 /** Checks a `chunkBytes` option; returns the value to use. @throws `ERR_FSLLM_INVALID_ARG`. */

@@ -10,6 +10,7 @@ export {
   readSafetensors,
   readSafetensorsHeader,
   safetensorsDType,
+  safetensorsSource,
   type SafetensorsData,
   type SafetensorsDType,
   type SafetensorsEntry,

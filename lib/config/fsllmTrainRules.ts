@@ -110,7 +110,7 @@ const evaluation: Rules = {
   metrics: evalMetrics,
   split: evalSplit,
   best_res_update_round_wise_key: bestKey,
-  count_flops: accept,   // FLOPs are never counted, whatever this says; cost.json records bytes, time and memory
+  count_flops: accept,   // FLOPs are not counted either way (cost.json records bytes, time and memory)
   report: noteIf(notEmpty, 'ignored (the report always lists every client and the weighted average)'),
   monitoring: noteIf(notEmpty, 'ignored (cost metrics are always recorded)'),
   base: accept,

@@ -92,7 +92,7 @@ export class GrpcClientTransport implements Transport {
     const r = opts.reconnect;
     if (r !== undefined && (!Number.isInteger(r.retries) || r.retries < 0 || !(r.delayMs >= 0))) throw invalidArg('reconnect', '{ retries: integer >= 0, delayMs: number >= 0 }', r);
 
-    // Interpret (the TLS options are checked there too)
+    // Interpret (clientCredentials also checks the TLS options)
     const creds = clientCredentials(host, opts.tls, opts.insecure);
     return new GrpcClientTransport(opts, creds).#start();
   }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { packageRoot } from '../native/binding.js';
+import { packageRoot } from '../native/packageRoot.js';
 
 /** Paths of the defaults embedded in the package (assets/README.md lists them with licences). */
 export const embedded = {

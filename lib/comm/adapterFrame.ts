@@ -4,8 +4,7 @@
  * into the frame (no copy) when it is aligned.
  */
 import { fsllmError } from '../errors/index.js';
-import type { AdapterState } from '../native/adapterState.js';
-import type { ManifestEntry } from '../native/binding.js';
+import type { AdapterState, ManifestEntry } from '../native/index.js';
 
 const MAGIC = 0x44415346; // 'FSAD' read as a little-endian u32
 

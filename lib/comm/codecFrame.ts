@@ -19,9 +19,8 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
 import { fsllmError, invalidArg } from '../errors/index.js';
-import type { AdapterState } from '../native/adapterState.js';
-import { binding, type ManifestEntry, type RawCodecTask } from '../native/binding.js';
-import { callNative } from '../native/callNative.js';
+import { codecDecode, codecEncode, type RawCodecTask } from '../native/codecKernels.js';
+import type { AdapterState, ManifestEntry } from '../native/index.js';
 import { decodeAdapter } from './adapterFrame.js';
 import { CODEC_NAMES, COMPRESSIONS, type CodecName, type CodecOptions, type Compression, encodedBytes, isGrouped, resolveCodecOptions } from './codecOptions.js';
 
@@ -106,7 +105,7 @@ export async function encodeAdapterWith(state: AdapterState, options: CodecOptio
     bytes: raw.subarray(t.byteOffset, t.byteOffset + t.byteLength),
     ...(newResidual ? { residual: newResidual.subarray(t.offset, t.offset + t.length) } : {}),
   }));
-  if (tasks.length > 0) await callNative(() => binding().codecEncode(tasks));
+  await codecEncode(tasks);
   const payload = opts.compression === 'deflate' ? await deflate(raw) : opts.compression === 'gzip' ? await gzip(raw) : raw;
 
   const header: FrameHeaderV2 = { version: 2, length: n, compression: opts.compression, rawBytes, tensors };
@@ -175,7 +174,7 @@ export async function decodeAdapterFrame(frame: Uint8Array): Promise<AdapterStat
     values: data.subarray(t.offset, t.offset + t.length),
     bytes: raw.subarray(t.byteOffset, t.byteOffset + t.byteLength),
   }));
-  if (tasks.length > 0) await callNative(() => binding().codecDecode(tasks));
+  await codecDecode(tasks);
   const manifest: ManifestEntry[] = header.tensors
     .filter((t) => t.name !== undefined)
     .map((t) => ({ name: t.name as string, shape: t.shape as number[], offset: t.offset }));

@@ -1,6 +1,7 @@
 /**
  * Wire codecs for the flat fp32 adapter buffer: names, options and their validation, and encoded sizes.
- * The kernels are native (csrc/comm/quantize.cpp); the frame that carries them is in codecs.ts.
+ * The kernels are native (csrc/comm/quantize.cpp, reached through lib/native/codecKernels.ts); the frame
+ * that carries them is in codecFrame.ts.
  *
  * Byte layout of n values under each codec (little-endian):
  * - `fp32`: n × f32. `fp16` / `bf16`: n × u16, rounded to nearest even.

@@ -87,7 +87,7 @@ const grad: Rules = {
 const evalMetrics: Rule = (v, c, at) => {
   if (!Array.isArray(v)) return c.bad(at.path, `expected a list such as ['loss'], got ${show(v)}`);
   for (const m of v.filter((m) => m !== 'loss')) {
-    c.note(at.path, `${show(m)} ignored (the FL loop computes loss and perplexity; task metrics are separate evaluations)`);
+    c.note(at.path, `${show(m)} ignored (the FL loop evaluates the loss only; task metrics are separate evaluations)`);
   }
 };
 
@@ -110,7 +110,7 @@ const evaluation: Rules = {
   metrics: evalMetrics,
   split: evalSplit,
   best_res_update_round_wise_key: bestKey,
-  count_flops: accept,   // FLOPs are always counted
+  count_flops: accept,   // FLOPs are not counted either way (cost.json records bytes, time and memory)
   report: noteIf(notEmpty, 'ignored (the report always lists every client and the weighted average)'),
   monitoring: noteIf(notEmpty, 'ignored (cost metrics are always recorded)'),
   base: accept,

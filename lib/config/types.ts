@@ -2,6 +2,9 @@
  * The option types of `FedTrainer`: `FedTrainerOptions` (what users write; anything with a default
  * may be left out) and `ResolvedOptions` (what `resolveOptions` returns; every default filled in).
  * The zod schema in schema.ts is checked against both at compile time.
+ * Longer than 300 lines on purpose: it is the one reference of every option, a type per config section
+ * in the order a config file lists them, with the two assembled types beside them; split by section, a
+ * reader would chase one config file across a dozen small files.
  */
 
 import type { Device } from '../native/device.js';

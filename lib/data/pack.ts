@@ -1,5 +1,5 @@
 import { invalidArg } from '../errors/index.js';
-import type { RawBatch } from '../native/binding.js';
+import type { RawBatch } from '../native/index.js';
 import { IGNORE_INDEX, type TokenizedExample } from './tokenizeExample.js';
 
 /**

@@ -13,8 +13,7 @@ import { invalidArg } from '../errors/index.js';
 import { openCheckpoint } from '../formats/openCheckpoint.js';
 import { readGguf } from '../formats/gguf.js';
 import type { Checkpoint, ModelConfig, TensorSource } from '../formats/types.js';
-import { binding } from '../native/binding.js';
-import { callNative } from '../native/callNative.js';
+import { readTensors } from '../native/readTensors.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import { EMULATOR_MANIFEST, type EmulatorManifest, type EmulatorSourceFile } from './emulatorManifest.js';
 import { ggufTokenizerBytes } from '../formats/writeGgufTokenizer.js';
@@ -159,7 +158,7 @@ async function writeTensors(file: string, checkpoint: Checkpoint, plan: Emulator
         bytes += numel(tensors[end++]!.shape) * 4;
       }
       const batch = tensors.slice(start, end);
-      const values = await callNative(() => binding().readTensors(batch.map((t) => t.source)));
+      const values = await readTensors(batch.map((t) => t.source));
       for (const t of batch) yield { name: t.name, data: values[t.source.name]! };
       start = end;
     }

@@ -8,10 +8,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fsllmError } from '../errors/index.js';
-import { readSafetensorsHeader, safetensorsDType, writeSafetensors } from '../formats/index.js';
+import { writeSafetensors } from '../formats/index.js';
 import type { ModelFamily } from '../formats/types.js';
-import { binding } from '../native/binding.js';
-import { callNative } from '../native/callNative.js';
+import { readSafetensorsF32 } from '../native/readTensors.js';
 import type { AdapterState } from '../native/adapterState.js';
 import type { normalizeLora } from '../native/lora.js';
 import { writeAdapterFiles } from '../native/peftAdapter.js';
@@ -78,11 +77,8 @@ export async function readCheckpoint(outDir: string): Promise<RunCheckpoint | nu
   } catch (cause) {
     throw fsllmError('ERR_FSLLM_CHECKPOINT', `${statePath}: cannot read the run checkpoint (${(cause as Error).message})`, { cause, path: statePath });
   }
-  const tensorsPath = path.join(dir, 'clients.safetensors');
-  const header = await readSafetensorsHeader(tensorsPath);
-  const decoded = header.tensors.length === 0 ? {} : await callNative(() => binding().readTensors(header.tensors.map((t) => ({
-    name: t.name, file: tensorsPath, offset: t.offset, byteLength: t.byteLength, dtype: safetensorsDType(t, tensorsPath), shape: t.shape,
-  }))));
+  const stored = await readSafetensorsF32(path.join(dir, 'clients.safetensors'));
+  const decoded = Object.fromEntries(stored.map((t) => [t.name, t.data]));
   const clients = new Map<number, ClientSnapshot>();
   for (const [id, c] of Object.entries(state.clients)) clients.set(Number(id), { cursor: c.cursor, optimizer: decoded[`optimizer.${id}`] ?? null });
   const personal = new Map<number, Float32Array>();

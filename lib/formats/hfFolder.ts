@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkpointError } from './errors.js';
 import { modelConfigFromHf } from './hfConfig.js';
 import { checkRequiredTensors } from './requiredTensors.js';
-import { readSafetensorsHeader, safetensorsDType, type SafetensorsHeader } from './safetensors.js';
+import { readSafetensorsHeader, safetensorsSource, type SafetensorsHeader } from './safetensors.js';
 import type { Checkpoint, ModelConfig, TensorSource, TensorTransform } from './types.js';
 
 // GPT-2's Conv1D modules store their weight as [in, out].
@@ -86,14 +86,7 @@ export async function readHfFolder(dir: string): Promise<Checkpoint> {
       if (names !== null && !names.has(entry.name)) continue;
       const key = hfTensorKey(config.family, entry.name);
       if (key === null) continue;
-      const source: TensorSource = {
-        name: key.name,
-        file: header.file,
-        offset: entry.offset,
-        byteLength: entry.byteLength,
-        dtype: safetensorsDType(entry, header.file),
-        shape: entry.shape,
-      };
+      const source: TensorSource = { ...safetensorsSource(entry, header.file), name: key.name };
       if (key.transform) source.transform = key.transform;
       tensors.push(source);
     }

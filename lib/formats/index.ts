@@ -1,6 +1,6 @@
 /**
- * Checkpoint formats: header parsers that locate tensors for the native loader, and the safetensors
- * writer for adapters. Public exports only.
+ * Checkpoint formats: header parsers that locate tensors for the native loader, and the writers
+ * (safetensors, Hugging Face config.json). Public exports only.
  */
 export { openCheckpoint } from './openCheckpoint.js';
 export { checkpointError, invalidArgError, type FormatError, type FormatErrorCode } from './errors.js';
@@ -10,6 +10,7 @@ export {
   readSafetensors,
   readSafetensorsHeader,
   safetensorsDType,
+  safetensorsSource,
   type SafetensorsData,
   type SafetensorsDType,
   type SafetensorsEntry,

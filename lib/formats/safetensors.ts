@@ -7,7 +7,7 @@
 
 import { checkpointError } from './errors.js';
 import { openForRead, readRange } from './readRange.js';
-import type { StoredDType } from './types.js';
+import type { StoredDType, TensorSource } from './types.js';
 
 /** The plain dtypes fsllm reads from and writes to safetensors files. */
 export type SafetensorsDType = Extract<StoredDType, 'f32' | 'f16' | 'bf16' | 'f64' | 'i32' | 'i64'>;
@@ -100,6 +100,14 @@ export function safetensorsDType(entry: SafetensorsEntry, file: string): Safeten
       `supported: ${Object.values(SAFETENSORS_FORMAT_NAMES).join(', ')}`,
     file,
   );
+}
+
+/**
+ * Where `entry`'s bytes lie in `file` and how they are stored: what the native reader needs to decode it.
+ * @throws `ERR_FSLLM_CHECKPOINT` naming the tensor when its dtype is not one fsllm loads.
+ */
+export function safetensorsSource(entry: SafetensorsEntry, file: string): TensorSource {
+  return { name: entry.name, file, offset: entry.offset, byteLength: entry.byteLength, dtype: safetensorsDType(entry, file), shape: entry.shape };
 }
 
 /**

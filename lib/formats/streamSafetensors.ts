@@ -4,11 +4,9 @@
  * laid out up front from names and shapes; data follows in the order given. The file appears
  * atomically: a sibling temporary file is written, flushed, then renamed over the target.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-
 import { checkpointError } from './errors.js';
+import { replaceFile } from './replaceFile.js';
+import { safetensorsPrefix } from './writeSafetensors.js';
 import { FsllmError, fsllmError } from '../errors/index.js';
 
 /** A tensor to be written: its name and shape, row-major. */
@@ -19,7 +17,7 @@ export interface PlannedTensor {
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** The header bytes (u64 length + JSON padded with spaces to 8 bytes) for `entries` stored in order. */
+/** The header bytes for `entries` stored in order. */
 function headerBytes(entries: readonly PlannedTensor[], metadata: Readonly<Record<string, string>>): Buffer {
   const json: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) json['__metadata__'] = metadata;
@@ -29,12 +27,7 @@ function headerBytes(entries: readonly PlannedTensor[], metadata: Readonly<Recor
     json[name] = { dtype: 'F32', shape, data_offsets: [cursor, end] };
     cursor = end;
   }
-  const text = Buffer.from(JSON.stringify(json), 'utf8');
-  const length = Math.ceil(text.length / 8) * 8;
-  const out = Buffer.alloc(8 + length, 0x20); // trailing spaces are allowed JSON whitespace
-  out.writeBigUInt64LE(BigInt(length), 0);
-  text.copy(out, 8);
-  return out;
+  return safetensorsPrefix(Buffer.from(JSON.stringify(json), 'utf8'));
 }
 
 /**
@@ -54,12 +47,10 @@ export async function writeF32SafetensorsStreamed(
   metadata: Readonly<Record<string, string>>,
   chunks: AsyncIterable<{ name: string; data: Float32Array }>,
 ): Promise<number> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let written = 0;
   try {
-    const handle = await fs.open(temp, 'wx');
-    try {
+    return await replaceFile(file, async (handle) => {
       await handle.write(headerBytes(entries, metadata));
+      let written = 0;
       let next = 0;
       for await (const { name, data } of chunks) {
         const entry = entries[next++];
@@ -73,14 +64,9 @@ export async function writeF32SafetensorsStreamed(
         written += data.byteLength;
       }
       if (next !== entries.length) throw fsllmError('ERR_FSLLM_INVALID_ARG', `only ${next} of ${entries.length} tensors arrived; ${entries[next]?.name} is missing`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-    return written;
+      return written;
+    });
   } catch (error) {
-    await fs.rm(temp, { force: true });
     // Only file-system failures (they carry a syscall) are this writer's to explain.
     if (error instanceof FsllmError || (error as NodeJS.ErrnoException)?.syscall === undefined) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'error';

@@ -2,11 +2,8 @@
  * safetensors writer (adapters, exported deltas). The file appears atomically: it is written to a
  * temporary file in the same folder, flushed, then renamed over the target.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-
 import { checkpointError, invalidArgError } from './errors.js';
+import { replaceFile } from './replaceFile.js';
 import {
   SAFETENSORS_FORMAT_NAMES,
   type SafetensorsData,
@@ -81,29 +78,29 @@ export async function writeSafetensors(
     const value = { dtype: SAFETENSORS_FORMAT_NAMES[tensor.dtype], shape: tensor.shape, data_offsets: offsets.get(tensor.name) };
     entries.push(`${JSON.stringify(tensor.name)}:${JSON.stringify(value)}`);
   }
-  const json = Buffer.from(`{${entries.join(',')}}`, 'utf8');
-  const headerLength = Math.ceil(json.length / 8) * 8;
-  const prefix = Buffer.alloc(8 + headerLength, 0x20); // trailing spaces are allowed JSON whitespace
-  prefix.writeBigUInt64LE(BigInt(headerLength), 0);
-  json.copy(prefix, 8);
+  const prefix = safetensorsPrefix(Buffer.from(`{${entries.join(',')}}`, 'utf8'));
 
-  // Write a sibling temporary file, flush, then rename over the target.
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const handle = await fs.open(temp, 'wx');
-    try {
+    await replaceFile(file, async (handle) => {
       const chunks = [prefix, ...order.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
       for (const chunk of chunks) await handle.write(chunk);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
+    });
   } catch (error) {
-    await fs.rm(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw checkpointError(`cannot write the file (${code}); check that the folder exists and is writable`, file, error);
   }
+}
+
+/**
+ * @internal The bytes before a safetensors data section: the u64 header length, then `json` padded with
+ * spaces (allowed JSON whitespace) to a multiple of 8 bytes, so the data section starts 8-aligned.
+ */
+export function safetensorsPrefix(json: Buffer): Buffer {
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  const prefix = Buffer.alloc(8 + headerLength, 0x20);
+  prefix.writeBigUInt64LE(BigInt(headerLength), 0);
+  json.copy(prefix, 8);
+  return prefix;
 }
 
 function validateMetadata(metadata: unknown): void {

@@ -13,6 +13,7 @@ import { AsyncLock } from '../util/lock.js';
 import { normalizeLora, type LoraOptions } from './lora.js';
 import type { AdapterState } from './adapterState.js';
 import { checkDevice, type Device } from './device.js';
+import { generateText, type GenerateOptions, type GenerateResult } from './generateText.js';
 
 export interface LoadModelOptions {
   /** Load this tokenizer instead of the one found beside the weights. */
@@ -22,42 +23,6 @@ export interface LoadModelOptions {
    * A device this libtorch build or machine lacks fails with `ERR_FSLLM_UNSUPPORTED`.
    */
   device?: Device;
-}
-
-
-export interface GenerateOptions {
-  /** Default 64. */
-  maxNewTokens?: number;
-  /** 0 (default) = greedy. */
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  /** Seed of the sampler; the same seed gives the same text. */
-  seed?: number;
-  /** Generation stops once the text contains one of these; the text is cut before it. */
-  stop?: string[];
-  /** Stop at the tokenizer's EOS (default true). */
-  stopAtEos?: boolean;
-  precision?: Precision;
-  /** Called with each piece of new text as it is decoded. */
-  onText?: (text: string) => void;
-}
-
-export interface GenerateResult {
-  promptIds: number[];
-  /** Generated ids (without the prompt); an EOS that ended generation is included. */
-  ids: number[];
-  text: string;
-}
-
-/**
- * Ids that end generation: EOS, and for llama2.c vocabularies also BOS, which llama2.c models emit
- * between stories instead of EOS (llama2.c run.c stops on it too).
- */
-function stopIdsOf(tokenizer: Tokenizer): number[] {
-  const ids = tokenizer.eosId == null ? [] : [tokenizer.eosId];
-  if (tokenizer.kind === 'llama2c' && tokenizer.bosId != null) ids.push(tokenizer.bosId);
-  return ids;
 }
 
 /** Source of {@link Model.lockOrder}. */
@@ -259,62 +224,7 @@ export class Model {
    * @example const { text } = await model.generate('Once upon a time', { maxNewTokens: 40 });
    */
   async generate(prompt: string | readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
-    const tokenizer = this.tokenizer;
-    if (typeof prompt === 'string' && !tokenizer) throw invalidArg('prompt', 'token ids (this model has no tokenizer)', prompt);
-    const promptIds = typeof prompt === 'string' ? tokenizer!.encode(prompt) : [...prompt];
-    const stops = options.stop ?? [];
-    const eosIds = options.stopAtEos === false || !tokenizer ? [] : stopIdsOf(tokenizer);
-    const native = this.native;
-    const decoder = tokenizer?.createStreamDecoder();
-    // Text that could still become a stop string is held back from onText until it cannot.
-    const holdBack = Math.max(0, ...stops.map((s) => s.length - 1));
-    let text = '';
-    let emitted = 0;
-    let stoppedAfter = -1;
-    let count = 0;
-    let listenerError: unknown;
-    const emit = (upTo: number) => {
-      if (upTo <= emitted || !options.onText || listenerError !== undefined) return;
-      try {
-        options.onText(text.slice(emitted, upTo));
-      } catch (err) {
-        listenerError = err;
-        native.stopGeneration();
-      }
-      emitted = upTo;
-    };
-    const onToken = (id: number) => {
-      count += 1;
-      if (!decoder || stoppedAfter >= 0) return;
-      text += eosIds.includes(id) ? '' : decoder.push(id);
-      const hit = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-      if (hit.length > 0) {
-        text = text.slice(0, Math.min(...hit));
-        stoppedAfter = count;
-        native.stopGeneration();
-        emit(text.length);
-      } else emit(text.length - holdBack);
-    };
-    const raw = await this.lock.run(() =>
-      callNative(() =>
-        native.generate(Int32Array.from(promptIds), {
-          maxNewTokens: options.maxNewTokens ?? 64,
-          temperature: options.temperature ?? 0,
-          topK: options.topK ?? 0,
-          topP: options.topP ?? 1,
-          seed: options.seed ?? 0,
-          eosIds,
-          precision: options.precision ?? 'fp32',
-        }, onToken),
-      ),
-    );
-    // Token callbacks are queued before the promise settles, so all of them have run by now.
-    let ids = Array.from(raw);
-    if (stoppedAfter >= 0) ids = ids.slice(0, stoppedAfter);
-    else if (decoder) text += decoder.flush();
-    emit(text.length);
-    if (listenerError !== undefined) throw listenerError;
-    return { promptIds, ids, text };
+    return generateText(this, prompt, options);
   }
 
   /** @internal Sessions keep their model alive: counted so dispose() can refuse while one is open. */

@@ -3,10 +3,9 @@
  * its whole raw surface. Nothing else imports the addon directly.
  */
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FsllmError, fsllmError } from '../errors/index.js';
 import type { ModelConfig, TensorSource } from '../formats/types.js';
+import { packageRoot } from './packageRoot.js';
 
 /** Tokens of one micro-batch, row-major `[batch, seq]`; labels use -100 for ignored positions. */
 export interface RawBatch {
@@ -166,7 +165,7 @@ export interface RuntimeInfo {
   threads: number;
 }
 
-/** One tensor's worth of codec work (see lib/comm/codec.ts for the byte layout of each codec). */
+/** One tensor's worth of codec work (lib/comm/codecOptions.ts gives each codec's byte layout). */
 export interface RawCodecTask {
   codec: 'fp32' | 'fp16' | 'bf16' | 'int8' | 'int4';
   /** Values per scale for int8/int4 (even for int4); ignored by the others. */
@@ -235,9 +234,6 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'codecDecode',
   'codecBytes',
 ];
-
-/** The package root (where package.json, build/ and prebuilds/ are), from this file's location. */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cached: NativeBinding | undefined;
 

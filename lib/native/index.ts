@@ -1,5 +1,6 @@
 /** The native core as TS classes. Public exports only. */
-export { Model, type GenerateOptions, type GenerateResult, type LoadModelOptions } from './Model.js';
+export { Model, type LoadModelOptions } from './Model.js';
+export { type GenerateOptions, type GenerateResult } from './generateText.js';
 export { checkDevice, type Device } from './device.js';
 export { manualSeed } from './manualSeed.js';
 export { TrainSession, type OptimizerOptions, type StepMetrics, type StepOptions, type TrainSessionOptions } from './TrainSession.js';

@@ -4,15 +4,14 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { binding } from './binding.js';
-import { callNative } from './callNative.js';
 import type { Model } from './Model.js';
 import { sliceOf, type AdapterState } from './adapterState.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import type { ModelFamily } from '../formats/types.js';
 import { loraFromPeftConfig, normalizeLora, peftAdapterConfig, sameLora } from './lora.js';
 import { fsllmError } from '../errors/index.js';
-import { readSafetensorsHeader, safetensorsDType, writeSafetensors } from '../formats/index.js';
+import { writeSafetensors } from '../formats/index.js';
+import { readSafetensorsF32 } from './readTensors.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -55,22 +54,12 @@ export async function loadAdapter(model: Model, dir: string): Promise<void> {
     throw fsllmError('ERR_FSLLM_CHECKPOINT', `${configFile}: cannot read the PEFT adapter config (${(cause as Error).message})`, { cause, path: configFile });
   }
   const options = loraFromPeftConfig(config, configFile);
-  const weights = path.join(dir, ADAPTER_WEIGHTS);
-  const header = await readSafetensorsHeader(weights);
-  const sources = header.tensors.map((t) => ({
-    name: t.name,
-    file: weights,
-    offset: t.offset,
-    byteLength: t.byteLength,
-    dtype: safetensorsDType(t, weights),
-    shape: t.shape,
-  }));
-  const decoded = await callNative(() => binding().readTensors(sources));
+  const tensors = await readSafetensorsF32(path.join(dir, ADAPTER_WEIGHTS));
   // Same configuration already attached: load the values only, so live TrainSessions stay bound.
   const current = model.lora;
   if (!current || !sameLora(current, normalizeLora(options))) {
     if (current) await model.detachLora();
     await model.attachLora(options);
   }
-  await model.importAdapterTensors(header.tensors.map((t) => ({ name: t.name, shape: t.shape, data: decoded[t.name]! })));
+  await model.importAdapterTensors(tensors);
 }

@@ -3,9 +3,7 @@
  * Everything policy-like (schedules, FedProx, logging, checkpoints, early stop, offload) is a hook.
  */
 import { fsllmError, invalidArg } from '../errors/index.js';
-import type { Model } from '../native/Model.js';
-import type { TrainSession } from '../native/TrainSession.js';
-import type { Precision } from '../native/binding.js';
+import type { Model, Precision, TrainSession } from '../native/index.js';
 import type { BatchSource } from './batchSource.js';
 import type { FitResults, TrainerContext } from './context.js';
 import { HookRegistry } from './hookRegistry.js';

@@ -6,7 +6,7 @@ import { collate } from '../data/collate.js';
 import { pack } from '../data/pack.js';
 import type { TokenizedExample } from '../data/tokenizeExample.js';
 import { invalidArg } from '../errors/index.js';
-import type { RawBatch } from '../native/binding.js';
+import type { RawBatch } from '../native/index.js';
 import { mixSeed, shuffled } from '../util/random.js';
 
 export interface BatchSourceOptions {

@@ -1,7 +1,5 @@
 /** The state one local fit shares with its hooks (FS-LLM's trainer `ctx`, typed). */
-import type { Model } from '../native/Model.js';
-import type { StepMetrics, TrainSession } from '../native/TrainSession.js';
-import type { Precision } from '../native/binding.js';
+import type { Model, Precision, StepMetrics, TrainSession } from '../native/index.js';
 import type { BatchSource, StepBatch } from './batchSource.js';
 
 /**

@@ -1,4 +1,4 @@
-// Adapter frames v2 (lib/comm/codecs.ts): codecs, compression, integrity, error feedback, compatibility.
+// Adapter frames v2 (lib/comm/codecFrame.ts): codecs, compression, integrity, error feedback, compatibility.
 // "pure-ish": the quantisation kernels are native, so these tests load the addon (CPU, milliseconds).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -43,7 +43,7 @@ export async function probeLogits(model: Model): Promise<Float32Array> {
 const BLOCK = /^(model\.layers|transformer\.h|h)\.(\d+)\.(.+)$/;
 
 /**
- * An HF folder holding blocks `layout` of the HF folder `src`, made independently of lib/offsite: the
+ * An HF folder holding blocks `layout` of the HF folder `src`, made independently of lib/emulator: the
  * stored tensors are copied byte for byte (no decoding) and the config's layer count edited.
  */
 export async function referenceFolder(src: string, layout: number[], dest: string): Promise<string> {

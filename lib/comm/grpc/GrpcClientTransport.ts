@@ -5,24 +5,16 @@
  * dropped silently. It does not re-send anything: what the workers do after a reconnect is theirs to say.
  */
 import * as grpc from '@grpc/grpc-js';
-import { isIP } from 'node:net';
 import { fsllmError, invalidArg } from '../../errors/index.js';
 import { decodeMessage } from '../messageFrame.js';
 import type { Address } from '../messages.js';
 import type { Endpoint, Transport } from '../transport.js';
 import { checkChunkBytes, type ChunkHook } from './chunking.js';
 import { ChunkLink } from './ChunkLink.js';
+import { clientCredentials, hostOf, type GrpcClientTlsOptions } from './credentials.js';
 import { GrpcEndpoint } from './GrpcEndpoint.js';
 import { stderrLog, type GrpcLog } from './GrpcServerTransport.js';
 import { CLIENT_ID_KEY, channelOptions, EXCHANGE_PATH, REPLACED_DETAILS, TOKEN_KEY } from './service.js';
-
-export interface GrpcClientTlsOptions {
-  /** PEM CA the server's certificate must chain to. */
-  ca: Buffer | string;
-  /** PEM client certificate and key, for servers that require one. */
-  cert?: Buffer | string;
-  key?: Buffer | string;
-}
 
 export interface GrpcClientTransportOptions {
   /** The server, `host:port` (IPv6 as `[::1]:port`). */
@@ -49,19 +41,7 @@ export interface GrpcClientTransportOptions {
 /** `connected`; `reconnecting` after a drop; `ended` when the server ended the session; `failed`; `closed` by us. */
 export type GrpcClientState = 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'failed' | 'closed';
 
-const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function hostOf(address: string): string | null {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:[\]]+):(\d+)$/.exec(address);
-  return m && Number(m[2]) <= 65535 ? m[1]! : null;
-}
-
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
 
 /** A gRPC error status is final for these: retrying cannot help. */
 const isFinal = (e: unknown) => {
@@ -111,18 +91,10 @@ export class GrpcClientTransport implements Transport {
     if (opts.token !== undefined && typeof opts.token !== 'string') throw invalidArg('token', 'string', opts.token);
     const r = opts.reconnect;
     if (r !== undefined && (!Number.isInteger(r.retries) || r.retries < 0 || !(r.delayMs >= 0))) throw invalidArg('reconnect', '{ retries: integer >= 0, delayMs: number >= 0 }', r);
-    if (opts.tls && !opts.tls.ca) throw invalidArg('tls.ca', 'PEM CA of the server certificate', opts.tls.ca);
-    if (opts.tls && !opts.tls.cert !== !opts.tls.key) throw invalidArg('tls', 'both cert and key, or neither', opts.tls);
-    if (!opts.tls && !opts.insecure && !isLoopback(host)) {
-      throw invalidArg('tls', `TLS options ({ ca }) to reach non-loopback host ${host} (or insecure: true)`, opts.tls);
-    }
 
-    // Interpret
-    const creds = opts.tls
-      ? grpc.credentials.createSsl(toBuffer(opts.tls.ca), opts.tls.key ? toBuffer(opts.tls.key) : null, opts.tls.cert ? toBuffer(opts.tls.cert) : null)
-      : grpc.credentials.createInsecure();
-    const transport = new GrpcClientTransport(opts, creds);
-    return transport.#start();
+    // Interpret (clientCredentials also checks the TLS options)
+    const creds = clientCredentials(host, opts.tls, opts.insecure);
+    return new GrpcClientTransport(opts, creds).#start();
   }
 
   get state(): GrpcClientState {

@@ -12,21 +12,13 @@ import type { Endpoint, Transport } from '../transport.js';
 import { authenticate, tokenTable, type TokenTable } from './auth.js';
 import { checkChunkBytes, type ChunkHook } from './chunking.js';
 import { ChunkLink } from './ChunkLink.js';
+import { serverCredentials, type GrpcServerTlsOptions } from './credentials.js';
 import { GrpcEndpoint } from './GrpcEndpoint.js';
 import { REPLACED_DETAILS, serverOptions, transportService } from './service.js';
 
 export type GrpcLogLevel = 'info' | 'warn' | 'error';
 /** Receives the transport's log lines (refused connections, refused messages, connects and disconnects). */
 export type GrpcLog = (level: GrpcLogLevel, message: string) => void;
-
-export interface GrpcServerTlsOptions {
-  /** PEM certificate chain and private key of the server. */
-  cert: Buffer | string;
-  key: Buffer | string;
-  /** PEM CA that client certificates must chain to (needed with `requireClientCert`). */
-  ca?: Buffer | string;
-  requireClientCert?: boolean;
-}
 
 export interface GrpcServerTransportOptions {
   /** Interface to bind, e.g. `'127.0.0.1'` or `'0.0.0.0'`. */
@@ -48,8 +40,6 @@ export interface GrpcServerTransportOptions {
 export const stderrLog: GrpcLog = (level, message) => {
   if (level !== 'info') process.stderr.write(`[fsllm grpc] ${level}: ${message}\n`);
 };
-
-const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
 
 /**
  * @example
@@ -96,9 +86,7 @@ export class GrpcServerTransport implements Transport {
   }
 
   async #bind(opts: GrpcServerTransportOptions): Promise<GrpcServerTransport> {
-    const creds = opts.tls
-      ? grpc.ServerCredentials.createSsl(opts.tls.ca ? toBuffer(opts.tls.ca) : null, [{ cert_chain: toBuffer(opts.tls.cert), private_key: toBuffer(opts.tls.key) }], opts.tls.requireClientCert ?? false)
-      : grpc.ServerCredentials.createInsecure();
+    const creds = serverCredentials(opts.tls);
     const host = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]` : opts.host;
     this.#port = await new Promise<number>((resolve, reject) =>
       this.#server.bindAsync(`${host}:${opts.port}`, creds, (error, port) =>

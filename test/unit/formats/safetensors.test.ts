@@ -4,7 +4,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../lib/formats/index.js';
+import { readSafetensors, readSafetensorsHeader, safetensorsSource, writeSafetensors } from '../../../lib/formats/index.js';
 import type { SafetensorsTensor } from '../../../lib/formats/index.js';
 import { FIXTURES, tempDir } from './_support.js';
 import { fails } from '../../helpers/errors.js';
@@ -179,3 +179,21 @@ header('should name an unsupported dtype when reading data', async ({ dir }) => 
 });
 
 header.run();
+
+// ---
+
+const source = suite('safetensorsSource');
+
+source('should place an entry in its file under the fsllm dtype name', () => {
+  const entry = { name: 'w', formatDType: 'BF16', shape: [2, 3], offset: 96, byteLength: 12 };
+  assert.equal(safetensorsSource(entry, '/m/model.safetensors'), {
+    name: 'w', file: '/m/model.safetensors', offset: 96, byteLength: 12, dtype: 'bf16', shape: [2, 3],
+  });
+});
+
+source('should refuse a dtype fsllm cannot load, naming the tensor and the file', async () => {
+  const entry = { name: 'q', formatDType: 'I8', shape: [8], offset: 64, byteLength: 8 };
+  await fails(() => safetensorsSource(entry, '/m/int8.safetensors'), 'ERR_FSLLM_CHECKPOINT', /int8\.safetensors: tensor q has dtype I8, which fsllm cannot load/);
+});
+
+source.run();

@@ -8,13 +8,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import { invalidArg } from '../errors/index.js';
 import { openCheckpoint } from '../formats/openCheckpoint.js';
 import { readGguf } from '../formats/gguf.js';
 import type { Checkpoint, ModelConfig, TensorSource } from '../formats/types.js';
 import { readTensors } from '../native/readTensors.js';
-import { atomicWrite } from '../util/atomicWrite.js';
+import { atomicWrite, replaceFile } from '../util/atomicWrite.js';
 import { EMULATOR_MANIFEST, type EmulatorManifest, type EmulatorSourceFile } from './emulatorManifest.js';
 import { ggufTokenizerBytes } from '../formats/writeGgufTokenizer.js';
 import { hfConfigFromModel } from '../formats/writeHfConfig.js';
@@ -194,14 +195,7 @@ async function writeTokenizer(dir: string, checkpoint: Checkpoint, sourceRoot: s
 }
 
 async function copyAtomic(from: string, to: string): Promise<void> {
-  const temp = `${to}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await fs.copyFile(from, temp);
-    await fs.rename(temp, to);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
+  await replaceFile(to, (handle) => pipeline(createReadStream(from), handle.createWriteStream({ autoClose: false })));
 }
 
 // Files of an earlier build that this one did not write (e.g. another tokenizer).

@@ -5,7 +5,7 @@
  * atomically: a sibling temporary file is written, flushed, then renamed over the target.
  */
 import { checkpointError } from './errors.js';
-import { replaceFile } from './replaceFile.js';
+import { replaceFile } from '../util/atomicWrite.js';
 import { safetensorsPrefix } from './writeSafetensors.js';
 import { FsllmError, fsllmError } from '../errors/index.js';
 

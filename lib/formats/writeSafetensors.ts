@@ -3,7 +3,7 @@
  * temporary file in the same folder, flushed, then renamed over the target.
  */
 import { checkpointError, invalidArgError } from './errors.js';
-import { replaceFile } from './replaceFile.js';
+import { replaceFile } from '../util/atomicWrite.js';
 import {
   SAFETENSORS_FORMAT_NAMES,
   type SafetensorsData,

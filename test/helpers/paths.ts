@@ -19,6 +19,9 @@ export const TOK512_BIN = path.join(STORIES_DIR, 'tok512.bin');
 /** The embedded data samples (a slice of Dolly-15k and of GSM8K; see assets/README.md). */
 export const SAMPLE_DATA = path.join(REPO, 'assets/data');
 
+/** The same samples laid out as a data root (`data.root`: gsm8k/train.jsonl, dolly-15k/...), by links. */
+export const SAMPLE_DATASETS = path.join(FIXTURES, 'sample-datasets');
+
 /** The shared folder of full data sets, models and vocabularies (may not exist). */
 export const SHARED = process.env['FSLLM_SHARED'] ?? path.join(REPO, '../shared');
 

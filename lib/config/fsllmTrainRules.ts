@@ -3,7 +3,7 @@
  * `early_stop`, `fedprox`): see fsllmRules.ts for the conventions.
  */
 import { show } from './configError.js';
-import { accept, choice, flag, notEmpty, noteIf, to, type Rule, type Rules } from './fsllmContext.js';
+import { accept, choice, flag, isTrue, notEmpty, noteIf, to, type Rule, type Rules } from './fsllmContext.js';
 import { gradAccum } from './fsllmRules.js';
 
 const modelType: Rule = (v, c, at) => {
@@ -110,7 +110,7 @@ const evaluation: Rules = {
   metrics: evalMetrics,
   split: evalSplit,
   best_res_update_round_wise_key: bestKey,
-  count_flops: accept,   // FLOPs are not counted either way (cost.json records bytes, time and memory)
+  count_flops: noteIf(isTrue, 'ignored (FLOPs are not counted; cost.json records bytes on the wire, time per step and peak memory)'),
   report: noteIf(notEmpty, 'ignored (the report always lists every client and the weighted average)'),
   monitoring: noteIf(notEmpty, 'ignored (cost metrics are always recorded)'),
   base: accept,

@@ -171,6 +171,7 @@ keys('should map eval, early_stop and fedprox keys', () => {
   assert.ok(ignored.some((n) => /^eval\.metrics: "acc" ignored/.test(n)));
   assert.ok(ignored.some((n) => /^eval\.split: "train" ignored/.test(n)));
   assert.ok(ignored.some((n) => /^early_stop\.improve_indicator_mode: ignored/.test(n)));
+  assert.ok(ignored.some((n) => /^eval\.count_flops: ignored \(FLOPs are not counted/.test(n)));
   assert.is(translate({ fedprox: { use: false, mu: 0.1 } }).o.train.fedprox.mu, 0);
 });
 

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 import { invalidArg } from '../errors/index.js';
 import { openCheckpoint } from '../formats/openCheckpoint.js';
@@ -195,7 +194,9 @@ async function writeTokenizer(dir: string, checkpoint: Checkpoint, sourceRoot: s
 }
 
 async function copyAtomic(from: string, to: string): Promise<void> {
-  await replaceFile(to, (handle) => pipeline(createReadStream(from), handle.createWriteStream({ autoClose: false })));
+  // Tokenizer side files are a few MB at most: read whole, written through the one atomic path.
+  const data = await fs.readFile(from);
+  await replaceFile(to, (handle) => handle.writeFile(data));
 }
 
 // Files of an earlier build that this one did not write (e.g. another tokenizer).

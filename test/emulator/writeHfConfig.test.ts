@@ -21,7 +21,7 @@ const sources: [string, () => string][] = [
   ['llama HF folder (GQA, linear rope scaling, untied)', () => FIXTURES.llama],
   ['qwen2 HF folder (q/k/v bias, tied, theta 1e6, sharded)', () => FIXTURES.qwen2],
   ['stories260K HF twin', () => FIXTURES.storiesHf],
-  ['llama2.c stories260K.bin', STORIES_BIN],
+  ['llama2.c stories260K.bin', () => STORIES_BIN],
   ['LLaMA GGUF', () => FIXTURES.gguf],
 ];
 

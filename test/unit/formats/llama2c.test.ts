@@ -4,9 +4,9 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { readLlama2c } from '../../../lib/formats/index.js';
+import { readHfFolder, readLlama2c } from '../../../lib/formats/index.js';
 import type { Checkpoint } from '../../../lib/formats/index.js';
-import { STORIES, llamaTensors, tempDir } from './_support.js';
+import { GOLDEN, STORIES, tempDir } from './_support.js';
 import { fails } from '../../helpers/errors.js';
 
 interface Dims { dim: number; hidden: number; layers: number; heads: number; kvHeads: number; vocab: number; seq: number; shared: boolean }
@@ -95,18 +95,12 @@ stories('should cover the whole file: header + tensors + RoPE tables', async () 
   for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.offset >= sorted[i - 1]!.offset + sorted[i - 1]!.byteLength);
 });
 
-stories('should name and shape every tensor as transformers\' LlamaForCausalLM does, from the raw header', async () => {
-  // The seven int32s of the legacy header, read here independently of readLlama2c.
-  const header = new Int32Array((await fs.readFile(STORIES)).buffer.slice(0, 28));
-  const [dim, hidden, layers, heads, kvHeads, vocab] = [...header] as [number, number, number, number, number, number];
-  assert.ok(vocab > 0, 'a positive vocab size means the classifier is shared (tied embeddings)');
-  const expected = llamaTensors({ layers, dim, ffn: hidden, vocab, kvDim: (dim / heads) * kvHeads, tied: true });
-  const ckpt = await readLlama2c(STORIES);
-  const shapes = (tensors: { name: string; shape: number[] }[]) => Object.fromEntries(tensors.map((t) => [t.name, t.shape]));
-  assert.equal(shapes(ckpt.tensors), shapes(expected));
-  assert.equal([ckpt.config.hiddenSize, ckpt.config.intermediateSize, ckpt.config.numLayers, ckpt.config.numHeads, ckpt.config.numKvHeads, ckpt.config.vocabSize],
-    [dim, hidden, layers, heads, kvHeads, vocab]);
-  assert.is(ckpt.config.tieWordEmbeddings, true);
+stories('should use the names and shapes of the golden Hugging Face conversion', async () => {
+  const hf = path.join(GOLDEN, 'stories260k', 'hf');
+  const [ours, golden] = [await readLlama2c(STORIES), await readHfFolder(hf)];
+  const shapes = (c: Checkpoint) => Object.fromEntries(c.tensors.map((t) => [t.name, t.shape]));
+  assert.equal(shapes(ours), shapes(golden));
+  assert.equal(ours.config, golden.config);
 });
 
 stories('should mark wq with n_heads and wk with n_kv_heads for unpermuting', async () => {

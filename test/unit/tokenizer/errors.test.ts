@@ -6,19 +6,10 @@ import * as assert from 'uvu/assert';
 import { ERR_FSLLM_TOKENIZER, loadTokenizer, tokenizerError } from '../../../lib/tokenizer/index.js';
 import { when } from '../../helpers/requirements.js';
 import { HF_GPT2_DIR, LLAMA_DIR, LLAMA_VOCAB, TOK512_BIN } from './fixtures.js';
+import { fails } from '../../helpers/errors.js';
 
-/** Asserts that `fn` throws or rejects with a coded tokenizer error whose message matches `re`. */
-async function rejectsWith(fn: () => unknown, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.instance(err, Error);
-    assert.is((err as { code?: unknown }).code, ERR_FSLLM_TOKENIZER);
-    assert.match((err as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
+/** `fn` must throw or reject with a coded tokenizer error whose message matches `re`. */
+const rejectsWith = (fn: () => unknown, re: RegExp) => fails(fn, ERR_FSLLM_TOKENIZER, re);
 
 const helper = suite('tokenizerError');
 helper('should carry the code and the cause', () => {

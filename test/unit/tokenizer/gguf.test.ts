@@ -9,6 +9,7 @@ import type { Tokenizer } from '../../../lib/tokenizer/index.js';
 import { producedFile, when } from '../../helpers/requirements.js';
 import { FIXTURES, label, readFixture } from './fixtures.js';
 import type { HfFixture, SentencepieceFixture } from './fixtures.js';
+import { fails } from '../../helpers/errors.js';
 
 // Tokenizer-only GGUF files written by test/fixtures/gen/make_gguf_tokenizer_fixture.py from the
 // original Llama SentencePiece model and GPT-2 encoder.json/vocab.bpe. Expected ids come from
@@ -31,18 +32,8 @@ function withMeta(gguf: GgufFile, changes: Record<string, GgufValue | undefined>
   return { ...gguf, metadata };
 }
 
-/** Asserts that `fn` rejects with a coded tokenizer error whose message matches `re`. */
-async function rejectsWith(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.instance(err, Error);
-    assert.is((err as { code?: unknown }).code, ERR_FSLLM_TOKENIZER);
-    assert.match((err as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
+/** `fn` must throw or reject with a coded tokenizer error whose message matches `re`. */
+const rejectsWith = (fn: () => unknown, re: RegExp) => fails(fn, ERR_FSLLM_TOKENIZER, re);
 
 function streamed(tok: Tokenizer, ids: number[]): string {
   const d = tok.createStreamDecoder();

@@ -1,6 +1,7 @@
 /**
  * What a federated run writes to `metrics.jsonl`, one JSON object a line. The report, the CLI and the
- * results object all read these shapes; nothing else describes a run's history.
+ * results object all read these shapes; nothing else describes a run's history. They live beside the report
+ * that draws them, so lib/fl (which writes them) depends on lib/report and never the other way round.
  */
 
 /** One client's local training in one round. */

@@ -68,6 +68,6 @@ export async function prepareClients(o: ResolvedOptions, tokenizer: Tokenizer, w
  */
 function checkEvaluable(o: ResolvedOptions, clients: PreparedClient[]): void {
   if (o.eval.splits.some((split) => clients.some((c) => c[split].length > 0))) return;
-  const splits = o.eval.splits.join(' and ');
-  throw fsllmError('ERR_FSLLM_CONFIG', `data.splits: [${o.data.splits.join(', ')}] leaves no example in the ${splits} split${o.eval.splits.length > 1 ? 's' : ''} of any client, so nothing can be evaluated (eval.splits: ${o.eval.splits.join(', ')}); give ${splits} a share, e.g. data.splits: [0.8, 0.1, 0.1], or use more data`);
+  const { splits } = o.eval;
+  throw fsllmError('ERR_FSLLM_CONFIG', `data.splits: [${o.data.splits.join(', ')}] leaves no example in the ${splits.join(' and ')} split${splits.length > 1 ? 's' : ''} of any client, so nothing can be evaluated (eval.splits: ${splits.join(', ')}); give ${splits.join(' or ')} a share, e.g. data.splits: [0.8, 0.1, 0.1], or use more data`);
 }

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { invalidArg } from '../errors/index.js';
 import { FedTrainer } from '../fl/FedTrainer.js';
+import { formatFixed } from '../report/format.js';
 import type { FedTrainerOptions } from '../config/index.js';
 import { checkDevice, type Device } from '../native/device.js';
 import { embedded } from './assets.js';
@@ -59,7 +60,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const first = curve[0];
   const last = curve.at(-1);
   if (first && last && first.kind === 'eval' && last.kind === 'eval') {
-    console.log(`held-out test loss (all clients): round ${first.round} ${first.value.toFixed(3)} -> round ${last.round} ${last.value.toFixed(3)}`);
+    console.log(`held-out test loss (all clients): round ${first.round} ${formatFixed(first.value, 3)} -> round ${last.round} ${formatFixed(last.value, 3)}`);
   }
   console.log(`trainable parameters ${result.cost.trainableParameters.toLocaleString()}, ${(result.cost.adapterMessageBytes / 1024).toFixed(1)} KiB per adapter message`);
   console.log(`wrote ${result.outDir}: metrics.jsonl, report.html (open it in a browser), adapter/ (PEFT)`);

@@ -1,9 +1,11 @@
 /**
  * Progress of a federated run on a terminal: on a TTY one redrawn line with a bar for the rounds and one
- * for the current client's local steps; otherwise (logs, CI) one plain line per round.
+ * for the current client's local steps; otherwise (logs, CI) one plain line per round. A figure that is not
+ * a number (a loss over no examples) shows as a dash, never as NaN.
  */
 import type { FedTrainer } from '../fl/FedTrainer.js';
-import type { EvalRecord } from '../fl/records.js';
+import { formatFixed } from '../report/format.js';
+import type { EvalRecord } from '../report/records.js';
 
 const BAR = 20;
 
@@ -35,20 +37,20 @@ export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = pr
   run.on('clientEnd', () => void (clientsDone += 1));
   run.on('step', (s) => {
     if (!tty) return;
-    draw(`round ${round}/${total} ${bar(round - 1, total)}  client ${s.clientId} (${clientsDone + 1}/${clientsInRound}) ${bar(s.step, s.totalSteps)} step ${s.step}/${s.totalSteps} loss ${s.loss.toFixed(3)}`);
+    draw(`round ${round}/${total} ${bar(round - 1, total)}  client ${s.clientId} (${clientsDone + 1}/${clientsInRound}) ${bar(s.step, s.totalSteps)} step ${s.step}/${s.totalSteps} loss ${formatFixed(s.loss, 3)}`);
   });
   run.on('eval', (e) => {
     lastEval = e.records;
   });
   run.on('roundEnd', (r) => {
     const evals = lastEval.filter((e) => e.round === r.round && e.target === 'global');
-    const evalText = evals.map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${e.value.toFixed(3)}`).join(', ');
-    const line = `round ${r.round}/${total}  train loss ${r.trainLoss.toFixed(3)}${evalText ? `  ${evalText}` : ''}  up ${kib(r.bytesUp)} down ${kib(r.bytesDown)}  ${((Date.now() - started) / 1000).toFixed(1)}s`;
+    const evalText = evals.map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${formatFixed(e.value, 3)}`).join(', ');
+    const line = `round ${r.round}/${total}  train loss ${formatFixed(r.trainLoss, 3)}${evalText ? `  ${evalText}` : ''}  up ${kib(r.bytesUp)} down ${kib(r.bytesDown)}  ${((Date.now() - started) / 1000).toFixed(1)}s`;
     if (tty) draw(`${line}\n`);
     else stream.write(`${line}\n`);
   });
   run.on('align', (e) => {
-    const line = `${e.round === 0 ? 'pre-alignment' : `round ${e.round} alignment`}: ${e.steps} steps, loss ${e.loss.toFixed(4)} (representation ${e.repr.toFixed(4)})`;
+    const line = `${e.round === 0 ? 'pre-alignment' : `round ${e.round} alignment`}: ${e.steps} steps, loss ${formatFixed(e.loss, 4)} (representation ${formatFixed(e.repr, 4)})`;
     stream.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
   });
   run.on('warning', (m) => stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${m}\n`));

@@ -1,6 +1,7 @@
 /** `fsllm run --cfg file.yaml [key=value ...]`: a federated run from a config (ours or FS-LLM's). */
 import { loadRunConfig } from '../config/index.js';
 import { FedTrainer } from '../fl/FedTrainer.js';
+import { formatFixed } from '../report/format.js';
 import { showFedProgress } from './fedProgress.js';
 import { parseRunArgs } from './runArgs.js';
 
@@ -20,8 +21,8 @@ export async function runCommand(argv: string[]): Promise<void> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const result = await run.run({ signal: controller.signal });
-  const global = result.final.filter((e) => e.target === 'global').map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${e.value.toFixed(4)}`).join(', ');
+  const global = result.final.filter((e) => e.target === 'global').map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${formatFixed(e.value, 4)}`).join(', ');
   console.log(`done after ${result.rounds} rounds (${result.reason})${global ? `: ${global}` : ''}`);
-  if (result.best) console.log(`best ${result.best.key} ${result.best.value.toFixed(4)} at round ${result.best.round}`);
+  if (result.best) console.log(`best ${result.best.key} ${formatFixed(result.best.value, 4)} at round ${result.best.round}`);
   console.log(`wrote ${result.outDir} (metrics.jsonl, cost.json, report.html, adapter)`);
 }

@@ -12,18 +12,15 @@ import type { Endpoint } from '../comm/transport.js';
 import { pack } from '../data/pack.js';
 import { collate } from '../data/collate.js';
 import type { TokenizedExample } from '../data/tokenizeExample.js';
-import { manualSeed } from '../native/manualSeed.js';
-import type { Model } from '../native/Model.js';
-import type { TrainSession } from '../native/TrainSession.js';
-import type { Precision } from '../native/binding.js';
+import { manualSeed, type AdapterState, type Model, type Precision, type TrainSession } from '../native/index.js';
 import type { BatchCursor, BatchSource } from '../trainer/batchSource.js';
 import { loggingHook } from '../trainer/hooks/logging.js';
 import { offloadHook, type OffloadedState } from '../trainer/hooks/offload.js';
 import type { Trainer } from '../trainer/Trainer.js';
 import type { AsyncLock } from '../util/lock.js';
 import { mixSeed } from '../util/random.js';
-import type { FedEmitter } from './events.js';
-import { sliceOf, type AdapterState } from '../native/adapterState.js';
+import { partOf } from './adapterParts.js';
+import type { FedReporter } from './events.js';
 
 /** The shared base model and the lock that gives one client at a time its turn on it. */
 export interface SharedModel {
@@ -65,13 +62,13 @@ export class Client {
   readonly #endpoint: Endpoint;
   readonly #shared: SharedModel;
   readonly #options: ClientOptions;
-  readonly #events: FedEmitter;
+  readonly #events: FedReporter;
   #optimizer: Float32Array | null = null;
   #offloaded: OffloadedState | null = null;
   #finished: (() => void) | null = null;
   #feedback: ErrorFeedbackEncoder | null = null;
 
-  constructor(endpoint: Endpoint, shared: SharedModel, options: ClientOptions, events: FedEmitter) {
+  constructor(endpoint: Endpoint, shared: SharedModel, options: ClientOptions, events: FedReporter) {
     this.id = options.id;
     this.#endpoint = endpoint;
     this.#shared = shared;
@@ -170,19 +167,4 @@ export class Client {
     }
     return this.#shared.model.evalLoss(batches);
   }
-}
-
-/** The tensors of `state` named in `names`, packed into a new flat buffer. */
-function partOf(state: AdapterState, names: ReadonlySet<string>): AdapterState {
-  const entries = state.manifest.filter((e) => names.has(e.name));
-  const data = new Float32Array(entries.reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0));
-  let offset = 0;
-  const manifest = entries.map((e) => {
-    const values = sliceOf(state, e);
-    data.set(values, offset);
-    const moved = { ...e, offset };
-    offset += values.length;
-    return moved;
-  });
-  return { data, manifest };
 }

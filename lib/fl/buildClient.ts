@@ -1,7 +1,7 @@
 /**
  * One federated client from the run options and its prepared data: batch source, hook trainer (LR
- * schedule, FedProx, FedBiOT's merged-weight term) and the Client worker on its endpoint. Used by
- * FedTrainer for in-process clients and by clientProcess.ts for a client in its own process.
+ * schedule, FedProx, FedBiOT's client term) and the Client worker on its endpoint. Used by FedTrainer for
+ * in-process clients, by clientProcess.ts for a client in its own process and by distributed clients.
  */
 import type { ResolvedOptions } from '../config/index.js';
 import type { Endpoint } from '../comm/transport.js';
@@ -11,22 +11,18 @@ import { BatchSource } from '../trainer/batchSource.js';
 import { addFedProx } from '../trainer/hooks/fedProx.js';
 import { lrScheduleHook } from '../trainer/hooks/lrSchedule.js';
 import { Trainer } from '../trainer/Trainer.js';
-import { Client, type SharedModel } from './Client.js';
-import type { FedEmitter } from './events.js';
+import { Client } from './Client.js';
+import type { ClientModel } from './clientModel.js';
+import type { FedReporter } from './events.js';
+import { offsiteClientTerm } from './offsite/clientTerm.js';
 import type { PreparedClient } from './prepareClients.js';
 
 export interface ClientWiring {
   endpoint: Endpoint;
-  shared: SharedModel;
-  padId: number;
-  events: FedEmitter;
+  /** The model the client trains on (one model serves every in-process client, one turn at a time). */
+  model: ClientModel;
+  events: FedReporter;
   signal?: AbortSignal;
-  /** Closed-model tuning: the adapter tensors the client uploads. */
-  uploadNames?: ReadonlySet<string>;
-  /** Closed-model tuning (FedBiOT): weight of the merged-weight proximal term. */
-  mergedProxWeight?: number;
-  /** An extra FedProx term (closed-model tuning with full-weight adapters), added to train.fedprox.mu. */
-  fedProxMu?: number;
 }
 
 /** The wire codec of a run, or undefined for plain fp32 frames (the default, byte for byte as before). */
@@ -43,7 +39,7 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     batchSize: o.train.batchSize,
     gradAccum: o.train.gradAccum,
     tokLen: o.data.tokLen,
-    padId: w.padId,
+    padId: w.model.model.tokenizer?.eosId ?? 0,
     pack: o.train.pack,
     seed: o.federate.seed * 1_000_003 + p.id,
   });
@@ -57,10 +53,11 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     const warmupSteps = scheduler.warmupRatio !== undefined ? Math.round(scheduler.warmupRatio * runSteps) : scheduler.warmupSteps;
     trainer.hooks.register('batchStart', 'lrSchedule', lrScheduleHook(o.train.optimizer.lr, { type: scheduler.type, warmupSteps }, runSteps));
   }
-  const mu = o.train.fedprox.mu + (w.fedProxMu ?? 0);
+  const { mergedProxWeight, fedProxMu } = offsiteClientTerm(o);
+  const mu = o.train.fedprox.mu + fedProxMu;
   if (mu > 0) addFedProx(trainer.hooks, mu);
-  if ((w.mergedProxWeight ?? 0) > 0) addFedProx(trainer.hooks, w.mergedProxWeight!, 'merged');
-  return new Client(w.endpoint, w.shared, {
+  if (mergedProxWeight > 0) addFedProx(trainer.hooks, mergedProxWeight, 'merged');
+  return new Client(w.endpoint, w.model, {
     id: p.id,
     trainer,
     data,
@@ -73,7 +70,7 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     evalBatchSize: o.eval.batchSize,
     seed: o.federate.seed,
     ...(w.signal ? { signal: w.signal } : {}),
-    ...(w.uploadNames ? { uploadNames: w.uploadNames } : {}),
+    ...(w.model.uploadNames ? { uploadNames: w.model.uploadNames } : {}),
     ...(codecOf(o) ? { codec: codecOf(o)! } : {}),
   }, w.events);
 }

@@ -1,17 +1,15 @@
 /**
  * Entry point of a client that runs in its own process (federate.clientProcesses). The parent sends one
  * init message: the run options with model.path set to what this client may load (the emulator folder in
- * closed-model tuning; never the full model), the LoRA layout and the client id. The client then talks to
- * the server only through the IPC endpoint, and reports what it was given and loaded when the run finishes.
+ * closed-model tuning; never the full model) and the client id. The client then sets itself up as a
+ * distributed client does, talks to the server only through the IPC endpoint, and reports what it was given
+ * and loaded when the run finishes.
  */
 import { EventEmitter } from 'node:events';
 import { ChildEndpoint, type IpcMessage } from '../comm/processTransport.js';
 import type { ResolvedOptions } from '../config/index.js';
-import { normalizeLora } from '../native/lora.js';
-import { openModel } from './openModel.js';
-import { TrainSession } from '../native/TrainSession.js';
-import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
+import { openClientModel } from './clientModel.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients } from './prepareClients.js';
 
@@ -19,15 +17,6 @@ import { prepareClients } from './prepareClients.js';
 export interface ClientProcessInit {
   clientId: number;
   options: ResolvedOptions;
-  /** options.model.path is an emulator folder (closed-model tuning). */
-  emulator?: boolean;
-  loraLayers?: number[];
-  /** Layers whose full weights this client trains (closed-model tuning with full-weight adapters). */
-  fullWeightLayers?: number[];
-  fedProxMu?: number;
-  sessionLayers?: number[];
-  uploadNames?: string[];
-  mergedProxWeight?: number;
 }
 
 /** What the child reports at the end (the test of the process boundary reads it). */
@@ -55,30 +44,21 @@ function fail(error: unknown): never {
 
 async function main(init: ClientProcessInit): Promise<void> {
   const o = init.options;
-  const model = await openModel(o, init.emulator ? o.model.path : null);
+  const clientModel = await openClientModel(o, o.offsite ? o.model.path : null);
+  const { model } = clientModel;
   const prepared = (await prepareClients(o, model.tokenizer!, () => undefined)).find((p) => p.id === init.clientId);
   if (!prepared) throw new Error(`the data has no client ${init.clientId}`);
-  const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed }, 'adapter');
-  await model.attachLora(init.loraLayers ? { ...lora, layers: init.loraLayers } : lora);
-  if (init.fullWeightLayers && init.fullWeightLayers.length > 0) await model.setLayersTrainable(init.fullWeightLayers, true);
-  const session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(init.sessionLayers ? { layers: init.sessionLayers } : {}) });
-  const endpoint = new ChildEndpoint(init.clientId, fail);
   const client = buildClient(o, prepared, {
-    endpoint,
-    shared: { model, session, turn: new AsyncLock() },
-    padId: model.tokenizer?.eosId ?? 0,
+    endpoint: new ChildEndpoint(init.clientId, fail),
+    model: clientModel,
     events: new EventEmitter() as FedEmitter,
-    ...(init.uploadNames ? { uploadNames: new Set(init.uploadNames) } : {}),
-    ...(init.mergedProxWeight !== undefined ? { mergedProxWeight: init.mergedProxWeight } : {}),
-    ...(init.fedProxMu !== undefined ? { fedProxMu: init.fedProxMu } : {}),
   });
   const finished = client.finished();
   await client.join();
   await finished;
   const report: ClientProcessReport = { done: true, modelPath: model.source, numLayers: model.config.numLayers, givenPaths: pathsIn(init) };
   await new Promise<void>((resolve) => process.send!({ kind: 'control', from: init.clientId, body: report } satisfies IpcMessage, () => resolve()));
-  await session.dispose();
-  await model.dispose();
+  await clientModel.dispose();
   process.disconnect();
 }
 

@@ -8,16 +8,10 @@ import { EventEmitter } from 'node:events';
 import { GrpcClientTransport } from '../comm/grpc/index.js';
 import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
-import { normalizeLora } from '../native/lora.js';
-import { openModel } from './openModel.js';
-import { offsiteClientTerm } from './offsite/clientTerm.js';
-import { TrainSession } from '../native/TrainSession.js';
-import { AsyncLock } from '../util/lock.js';
 import { buildClient } from './buildClient.js';
+import { openClientModel } from './clientModel.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients } from './prepareClients.js';
-import { readEmulatorManifest } from '../emulator/index.js';
-import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
 
 export interface DistributedClientOptions {
   /** Events of this client's work (clientStart, step, warning). */
@@ -27,49 +21,44 @@ export interface DistributedClientOptions {
   reconnect?: { retries: number; delayMs: number };
 }
 
+/** Connects to the server of `o.distribute` as `clientId`, with the TLS files and token the options name. */
+async function connect(o: ResolvedOptions, clientId: number, options: DistributedClientOptions, events: FedEmitter): Promise<GrpcClientTransport> {
+  const d = o.distribute;
+  const tls = d.tls?.ca ? {
+    ca: await readFile(d.tls.ca),
+    ...(d.tls.cert ? { cert: await readFile(d.tls.cert) } : {}),
+    ...(d.tls.key ? { key: await readFile(d.tls.key) } : {}),
+  } : false as const;
+  return GrpcClientTransport.connect({
+    address: `${d.host}:${d.port}`,
+    clientId,
+    ...(d.token ? { token: d.token } : {}),
+    tls,
+    insecure: d.insecure,
+    reconnect: options.reconnect ?? { retries: 60, delayMs: 1000 },
+    log: (level, message) => {
+      if (level !== 'info') events.emit('warning', message);
+    },
+  });
+}
+
 /** Runs client `clientId` until the server finishes the run. */
 export async function runDistributedClient(o: ResolvedOptions, clientId: number, options: DistributedClientOptions = {}): Promise<void> {
   if (!Number.isInteger(clientId) || clientId < 1) throw invalidArg('--id', 'a client id (integer ≥ 1)', clientId);
   const events = options.events ?? (new EventEmitter() as FedEmitter);
   // Closed-model tuning: model.path is the emulator folder the owner shipped; its manifest holds the plan.
-  const model = await openModel(o, o.offsite ? o.model.path : null);
+  const clientModel = await openClientModel(o, o.offsite ? o.model.path : null);
   let transport: GrpcClientTransport | null = null;
-  let session: TrainSession | null = null;
   try {
-    const prepared = (await prepareClients(o, model.tokenizer!, (m) => events.emit('warning', m))).find((p) => p.id === clientId);
+    const prepared = (await prepareClients(o, clientModel.model.tokenizer!, (m) => events.emit('warning', m))).find((p) => p.id === clientId);
     if (!prepared) throw invalidArg('--id', `a client of this data split (1..${o.federate.clientNum ?? 'the number of categories'})`, clientId);
-    const plan = o.offsite ? (await readEmulatorManifest(o.model.path)).plan : null;
-    await model.attachLora(normalizeLora({ ...o.adapter, seed: o.federate.seed, ...(plan ? { layers: loraLayers(plan, o.offsite!) } : {}) }, 'adapter'));
-    const full = o.offsite?.adapterTraining === 'full';
-    if (plan && full) await model.setLayersTrainable(plan.adapterLayersInModel, true);
-    session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(plan ? { layers: plan.adapterLayersInModel } : {}) });
-    const uploadNames = plan ? adapterNamesOf(plan, await model.exportAdapter()) : undefined;
-    const d = o.distribute;
-    const tls = d.tls?.ca ? {
-      ca: await readFile(d.tls.ca),
-      ...(d.tls.cert ? { cert: await readFile(d.tls.cert) } : {}),
-      ...(d.tls.key ? { key: await readFile(d.tls.key) } : {}),
-    } : false as const;
-    transport = await GrpcClientTransport.connect({
-      address: `${d.host}:${d.port}`,
-      clientId,
-      ...(d.token ? { token: d.token } : {}),
-      tls,
-      insecure: d.insecure,
-      reconnect: options.reconnect ?? { retries: 60, delayMs: 1000 },
-      log: (level, message) => {
-        if (level !== 'info') events.emit('warning', message);
-      },
-    });
+    transport = await connect(o, clientId, options, events);
     const failed = new Promise<never>((_, reject) => transport!.onError(reject));
     const client = buildClient(o, prepared, {
       endpoint: transport.endpoint(clientId),
-      shared: { model, session, turn: new AsyncLock() },
-      padId: model.tokenizer?.eosId ?? 0,
+      model: clientModel,
       events,
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(uploadNames ? { uploadNames } : {}),
-      ...offsiteClientTerm(o),
     });
     // After a reconnect (e.g. the server restarted from its checkpoint) the server must hear from us again.
     transport.onConnection((connected) => {
@@ -81,7 +70,6 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
     await Promise.race([finished, failed, aborted]);
   } finally {
     await transport?.shutdown();
-    await session?.dispose();
-    await model.dispose();
+    await clientModel.dispose();
   }
 }

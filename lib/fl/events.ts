@@ -1,7 +1,7 @@
 /** The events of a federated run, in the order they fire within a round. */
 import type TypedEmitterModule from 'typed-emitter';
 import type { StepLog } from '../trainer/hooks/logging.js';
-import type { EvalRecord, RoundRecord, TrainRecord } from './records.js';
+import type { EvalRecord, RoundRecord, TrainRecord } from '../report/records.js';
 
 export type FedEvents = {
   /** A round begins: the server sampled `clients`. */
@@ -32,3 +32,9 @@ export type FedEvents = {
 
 /** An EventEmitter typed with FedEvents (typed-emitter's CJS default export, seen from ESM). */
 export type FedEmitter = TypedEmitterModule.default<FedEvents>;
+
+/**
+ * Where the server and clients report what happens: a FedEmitter, or the recorder of a FedTrainer run, which
+ * also keeps the records for `metrics.jsonl` before passing each event on.
+ */
+export type FedReporter = Pick<FedEmitter, 'emit'>;

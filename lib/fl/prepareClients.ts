@@ -1,9 +1,11 @@
 /**
  * From options to per-client token data: load the data set, subsample, split across clients and into
- * train/val/test, arrange the scenario (fed, local, global), tokenize, and report dropped examples.
+ * train/val/test, arrange the scenario (fed, local, global), tokenize, and report dropped examples. Data on
+ * which nothing can be evaluated is refused here, before any training.
  */
 import { buildFederatedData, dropWarning, loadDataset, tokenizeAll, type InstructionRecord, type TokenizedExample } from '../data/index.js';
 import type { ResolvedOptions } from '../config/index.js';
+import { fsllmError } from '../errors/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { shuffled } from '../util/random.js';
 
@@ -56,5 +58,16 @@ export async function prepareClients(o: ResolvedOptions, tokenizer: Tokenizer, w
     return prepared;
   });
   if (dropped > 0) warn(`${dropWarning(dropped, total, o.data.tokLen, 'the data')} (${where.join(', ')})`);
+  checkEvaluable(o, clients);
   return clients;
+}
+
+/**
+ * Refuses data on which nothing can be evaluated: every split in eval.splits is empty on every client. (A
+ * single empty split is the server's to note: it leaves it out of evaluation and says so once.)
+ */
+function checkEvaluable(o: ResolvedOptions, clients: PreparedClient[]): void {
+  if (o.eval.splits.some((split) => clients.some((c) => c[split].length > 0))) return;
+  const { splits } = o.eval;
+  throw fsllmError('ERR_FSLLM_CONFIG', `data.splits: [${o.data.splits.join(', ')}] leaves no example in the ${splits.join(' and ')} split${splits.length > 1 ? 's' : ''} of any client, so nothing can be evaluated (eval.splits: ${splits.join(', ')}); give ${splits.join(' or ')} a share, e.g. data.splits: [0.8, 0.1, 0.1], or use more data`);
 }

@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { atomicWrite } from '../util/atomicWrite.js';
-import type { CostSummary, RunRecord } from './records.js';
+import type { CostSummary, RunRecord } from '../report/records.js';
 
 export class RunOutput {
   readonly dir: string;

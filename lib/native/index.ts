@@ -3,6 +3,7 @@ export { Model, type LoadModelOptions } from './Model.js';
 export { type GenerateOptions, type GenerateResult } from './generateText.js';
 export { checkDevice, type Device } from './device.js';
 export { manualSeed } from './manualSeed.js';
+export { setNumThreads } from './threads.js';
 export { TrainSession, type OptimizerOptions, type StepMetrics, type StepOptions, type TrainSessionOptions } from './TrainSession.js';
 export { type AlignMetrics, type AlignStepOptions } from './alignStep.js';
 export { loadAdapter, saveAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './peftAdapter.js';

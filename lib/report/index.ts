@@ -4,3 +4,4 @@ export { parseMetrics, writeReport, type WriteReportOptions } from './writeRepor
 export { lineChart, type ChartSeries, type LineChartOptions } from './lineChart.js';
 export { niceScale, type NiceScale } from './niceScale.js';
 export { escapeHtml } from './html.js';
+export type { CostSummary, EvalRecord, RoundRecord, RunRecord, TrainRecord } from './records.js';

@@ -3,12 +3,12 @@
  * cost table and the config. Self-contained: no scripts, fonts, styles or images are fetched.
  */
 import { invalidArg } from '../errors/index.js';
-import type { CostSummary, EvalRecord, RunRecord } from '../fl/records.js';
+import type { CostSummary, EvalRecord, RunRecord } from './records.js';
 import { escapeHtml, escapeJson } from './html.js';
 import { formatBytes, formatDuration, formatInt, formatMs, formatValue } from './format.js';
 import { lineChart, type LineChartOptions } from './lineChart.js';
 import { PAGE_STYLE } from './pageStyle.js';
-import { bytesChart, evalCharts, runData, trainLossChart, type RunData } from './runCharts.js';
+import { bytesChart, emptySplits, evalCharts, isMeasured, runData, trainLossChart, type RunData } from './runCharts.js';
 
 /** What `renderReport` needs; `writeReport` reads it from a run folder. */
 export interface ReportInput {
@@ -32,7 +32,7 @@ interface LossSummary {
 
 /** Global eval loss per variant, from the val split when there is one, else test. */
 function evalLoss(data: RunData): LossSummary[] {
-  const usable = data.evals.filter((r) => r.target === 'global' && r.metric === 'loss' && r.count !== 0 && Number.isFinite(r.value));
+  const usable = data.evals.filter((r) => r.target === 'global' && r.metric === 'loss' && isMeasured(r));
   const split = usable.some((r) => r.split === 'val') ? 'val' : 'test';
   const out: LossSummary[] = [];
   for (const variant of new Set(usable.map((r) => r.variant ?? ''))) {
@@ -114,7 +114,11 @@ export function renderReport(input: ReportInput): string {
   const evals = evalCharts(data);
   const bytes = bytesChart(data);
   const title = escapeHtml(input.title);
-  const notes = input.notes?.length ? section('Notes', `<ul>${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`, 'notes') : '';
+  const remarks = [
+    ...(input.notes ?? []),
+    ...emptySplits(data).map((split) => `The ${split} split has no examples (every evaluation of it counted 0 tokens), so it is not charted.`),
+  ];
+  const notes = remarks.length ? section('Notes', `<ul>${remarks.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`, 'notes') : '';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -2,7 +2,7 @@
  * Turns a run's records into chart specifications (no markup here): training loss per round, one
  * chart per eval split and metric, and bytes per round. Colours are fixed per client across charts.
  */
-import type { EvalRecord, RoundRecord, RunRecord, TrainRecord } from '../fl/records.js';
+import type { EvalRecord, RoundRecord, RunRecord, TrainRecord } from './records.js';
 import { byteUnit, formatBytes } from './format.js';
 import type { ChartSeries, LineChartOptions } from './lineChart.js';
 
@@ -26,6 +26,15 @@ export interface RunData {
 
 /** Client ids are numbers by type but arrive from JSON; keyed as text so a stray string still works. */
 const clientKey = (id: unknown): string => String(id);
+/** An evaluation that measured something: a finite value over a split with examples (count 0: none). */
+export const isMeasured = (r: EvalRecord): boolean => r.count !== 0 && Number.isFinite(r.value);
+
+/** Splits that were evaluated but never measured (no examples anywhere), e.g. a val share of 0 in data.splits. */
+export function emptySplits(data: RunData): string[] {
+  const splits = [...new Set(data.evals.map((r) => String(r.split)))];
+  return splits.filter((split) => !data.evals.some((r) => String(r.split) === split && isMeasured(r)));
+}
+
 /** The plain mean over clients: heavy like 'global', in grey so the two stay apart. */
 const MEAN_COLOR = '#6b7280';
 
@@ -79,7 +88,10 @@ export function trainLossChart(data: RunData): LineChartOptions | null {
 const SPLIT_ORDER = ['val', 'test'];
 const rank = (split: string): number => (SPLIT_ORDER.includes(split) ? SPLIT_ORDER.indexOf(split) : SPLIT_ORDER.length);
 
-/** One chart per (split, metric), val before test and loss first; series per variant and target. */
+/**
+ * One chart per (split, metric), val before test and loss first; series per variant and target. Only what
+ * was measured is drawn: a chart or series with nothing measured is left out, an unmeasured round is a gap.
+ */
 export function evalCharts(data: RunData): LineChartOptions[] {
   const groups = new Map<string, EvalRecord[]>();
   for (const r of data.evals) {
@@ -88,6 +100,7 @@ export function evalCharts(data: RunData): LineChartOptions[] {
     if (group) group.push(r);
     else groups.set(key, [r]);
   }
+  for (const [key, group] of groups) if (!group.some(isMeasured)) groups.delete(key);
   const keys = [...groups.keys()].map((k) => JSON.parse(k) as [string, string]).sort(([sa, ma], [sb, mb]) =>
     rank(sa) - rank(sb) || sa.localeCompare(sb) || Number(mb === 'loss') - Number(ma === 'loss') || ma.localeCompare(mb));
   const variants = [...new Set(data.evals.map((r) => r.variant ?? ''))];
@@ -96,10 +109,9 @@ export function evalCharts(data: RunData): LineChartOptions[] {
     const series: ChartSeries[] = [];
     variants.forEach((variant, v) => {
       const ofVariant = records.filter((r) => (r.variant ?? '') === variant);
-      const targets = ['global', 'mean', ...data.clients].filter((t) => ofVariant.some((r) => clientKey(r.target) === t));
+      const targets = ['global', 'mean', ...data.clients].filter((t) => ofVariant.some((r) => clientKey(r.target) === t && isMeasured(r)));
       for (const target of targets) {
-        // A value over an empty split (count 0) is no measurement: leave a gap.
-        const points = ofVariant.filter((r) => clientKey(r.target) === target).map((r): [number, number | null] => [r.round, r.count === 0 ? null : r.value]);
+        const points = ofVariant.filter((r) => clientKey(r.target) === target).map((r): [number, number | null] => [r.round, isMeasured(r) ? r.value : null]);
         const isGlobal = target === 'global';
         const isMean = target === 'mean';
         const name = isGlobal ? 'global' : isMean ? 'mean of clients' : clientLabel(target);

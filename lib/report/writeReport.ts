@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { fsllmError } from '../errors/index.js';
-import type { CostSummary, RunRecord } from '../fl/records.js';
+import type { CostSummary, RunRecord } from './records.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import { renderReport } from './renderReport.js';
 

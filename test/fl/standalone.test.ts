@@ -11,7 +11,7 @@ import type { Endpoint, Transport } from '../../lib/comm/transport.js';
 import type { TokenizedExample } from '../../lib/data/index.js';
 import { Client } from '../../lib/fl/Client.js';
 import type { FedEmitter } from '../../lib/fl/events.js';
-import type { EvalRecord, TrainRecord } from '../../lib/fl/records.js';
+import type { EvalRecord, TrainRecord } from '../../lib/report/records.js';
 import { Server } from '../../lib/fl/Server.js';
 import { manualSeed } from '../../lib/native/manualSeed.js';
 import type { Model } from '../../lib/native/Model.js';

@@ -1,6 +1,6 @@
 // Synthetic but realistic run records for the report tests: falling losses, byte counts of a real
 // adapter frame size, evaluations of the global model and of each client. No suites here.
-import type { CostSummary, RunRecord } from '../../lib/fl/records.js';
+import type { CostSummary, RunRecord } from '../../lib/report/records.js';
 
 export interface SyntheticRunOptions {
   clients?: number;

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import type { RunRecord } from '../../lib/fl/records.js';
+import type { RunRecord } from '../../lib/report/records.js';
 import { lineChart, niceScale, renderReport } from '../../lib/report/index.js';
 import { CONFIG, syntheticCost, syntheticRun } from './_run.js';
 
@@ -171,6 +171,32 @@ render('should work with no eval records, no cost and no records at all', () => 
   const empty = page([], { cost: null, config: null });
   assert.is(svgs(empty).length, 0);
   assert.not.match(empty, /NaN|undefined/);
+});
+
+render('should leave out a split with no examples, say so, and show no NaN :: data.splits [0.99, 0, 0.01]', () => {
+  // What metrics.jsonl held before the server left such a split out: val records over 0 tokens (value null).
+  const records = syntheticRun().flatMap((r): RunRecord[] => r.kind !== 'eval' ? [r] : [
+    { ...r, split: 'test' },
+    { ...r, split: 'val', value: null as unknown as number, count: 0 },
+  ]);
+  const html = page(records);
+  const titles = svgs(html).map((svg) => /<title>([^<]*)<\/title>/.exec(svg)![1]);
+  assert.ok(titles.includes('Eval loss on the test split, per round'));
+  assert.not.ok(titles.some((t) => /val split/.test(t!)), titles.join('; '));
+  assert.match(html, /The val split has no examples \(every evaluation of it counted 0 tokens\), so it is not charted\./);
+  assert.match(/<ul class="summary">(.*?)<\/ul>/s.exec(html)![1]!, /final eval loss/);
+  assert.not.match(html, /NaN|Infinity|undefined|null/);
+});
+
+render('should draw a gap where one client had no examples, and no line for a client that never had any', () => {
+  const records: RunRecord[] = syntheticRun({ clients: 3 }).map((r) => {
+    if (r.kind !== 'eval' || r.metric !== 'loss') return r;
+    if (r.target === 2 || (r.target === 1 && r.round === 3)) return { ...r, value: Number.NaN, count: 0 };
+    return r;
+  });
+  const loss = svgs(page(records))[1]!;
+  assert.equal(seriesLabels(loss).sort(), ['client 0', 'client 1', 'global']);
+  assert.is(count(loss.split('data-series="client 1"')[1]!.split('</g>')[0]!, 'M'), 2, 'two pieces around round 3');
 });
 
 render('should refuse a non-array of records :: ERR_FSLLM_INVALID_ARG', () => {

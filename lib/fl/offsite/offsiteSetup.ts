@@ -8,13 +8,11 @@ import path from 'node:path';
 import { loadDataset, tokenizeAll, type TokenizedExample } from '../../data/index.js';
 import type { ResolvedOptions, ResolvedOffsite } from '../../config/index.js';
 import { fsllmError } from '../../errors/index.js';
-import type { AdapterState } from '../../native/adapterState.js';
-import { sliceOf } from '../../native/adapterState.js';
+import { sliceOf, type AdapterState, type RawBatch } from '../../native/index.js';
 import { normalizeLora } from '../../native/lora.js';
 import { Model } from '../../native/Model.js';
 import { openModel } from '../openModel.js';
 import { TrainSession } from '../../native/TrainSession.js';
-import type { RawBatch } from '../../native/binding.js';
 import { adapterTensorNameMap, buildEmulator, loadEmulator, planEmulator, type EmulatorPlan } from '../../emulator/index.js';
 import { pack } from '../../data/pack.js';
 import { BatchSource } from '../../trainer/batchSource.js';
@@ -95,16 +93,6 @@ export class OffsiteSetup {
       await full.dispose();
       throw error;
     }
-  }
-
-  /** Layers of the emulator model that carry LoRA (clients' model must attach the same). */
-  get loraLayers(): number[] {
-    return loraLayers(this.plan, this.#offsite);
-  }
-
-  /** Layers whose full weights the clients train (`adapterTraining: 'full'`), else none. */
-  get fullWeightLayers(): number[] {
-    return this.#offsite.adapterTraining === 'full' ? [...this.plan.adapterLayersInModel] : [];
   }
 
   /** Names of the adapter-layer tensors in the emulator's flat state (what clients train and upload). */

@@ -1,6 +1,7 @@
 /**
  * What a federated run writes to `metrics.jsonl`, one JSON object a line. The report, the CLI and the
- * results object all read these shapes; nothing else describes a run's history.
+ * results object all read these shapes; nothing else describes a run's history. They live beside the report
+ * that draws them, so lib/fl (which writes them) depends on lib/report and never the other way round.
  */
 
 /** One client's local training in one round. */
@@ -30,7 +31,10 @@ export interface EvalRecord {
   /** e.g. 'loss', 'perplexity'; the report draws one chart per split and metric. */
   metric: string;
   value: number;
-  /** Tokens (or examples) the value was computed over; 0 when the split is empty. */
+  /**
+   * Tokens (or examples) the value was computed over; 0 when this client's split is empty (value NaN). A split
+   * empty on every client is not evaluated at all.
+   */
   count: number;
   /** Which model was evaluated when a run has several (e.g. 'AdapEmu', 'AdapFu'); absent for the one model. */
   variant?: string;

@@ -9,7 +9,7 @@ import { GrpcClientTransport, GrpcServerTransport } from '../../lib/comm/grpc/in
 import { readInstructions, tokenizeInstruction, type TokenizedExample } from '../../lib/data/index.js';
 import { Client } from '../../lib/fl/Client.js';
 import type { FedEmitter } from '../../lib/fl/events.js';
-import type { RoundRecord } from '../../lib/fl/records.js';
+import type { RoundRecord } from '../../lib/report/records.js';
 import { Server } from '../../lib/fl/Server.js';
 import { Model } from '../../lib/native/Model.js';
 import { TrainSession } from '../../lib/native/TrainSession.js';

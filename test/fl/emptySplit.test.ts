@@ -10,7 +10,7 @@ import { showFedProgress } from '../../lib/cli/fedProgress.js';
 import { FedTrainer, type EvalRecord, type FedTrainerOptions } from '../../lib/index.js';
 import { FsllmError } from '../../lib/errors/index.js';
 import { expectError } from '../native/_support.js';
-import { storiesModelPath } from '../helpers/paths.js';
+import { STORIES_BIN } from '../helpers/paths.js';
 import { DOLLY_SAMPLE, tempDir } from './_support.js';
 
 type Splits = [number, number, number];
@@ -18,7 +18,7 @@ type Splits = [number, number, number];
 /** Two IID clients of the Dolly sample (160 records each), two short rounds, evaluated every round. */
 function dolly(out: string, splits: Splits, evaluation: FedTrainerOptions['eval'] = {}): FedTrainerOptions {
   return {
-    model: { path: storiesModelPath() },
+    model: { path: STORIES_BIN },
     data: { type: 'file', file: DOLLY_SAMPLE, keys: { input: 'context', output: 'response' }, splitter: 'iid', splits, tokLen: 512 },
     federate: { clientNum: 2, totalRounds: 2, seed: 3 },
     adapter: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] },

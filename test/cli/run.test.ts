@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 
 import { chromiumForTests, CHROMIUM_MISSING, dumpDom } from '../helpers/chromium.js';
 import { STORIES_BIN } from '../helpers/paths.js';
-import { DATASETS } from '../fl/_support.js';
+import { SAMPLE_DATASETS } from '../fl/_support.js';
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -34,7 +34,7 @@ run.after(() => rmSync(out, { recursive: true, force: true }));
 
 // The FS-LLM LLaMA-7B GSM8K config, shrunk by overrides to stories260K and a few rounds.
 const shrink = [
-  `model.path=${STORIES_BIN}`, `data.root=${DATASETS}`, 'data.subsample=0.02', 'data.splits=[0.8,0.1,0.1]',
+  `model.path=${STORIES_BIN}`, `data.root=${SAMPLE_DATASETS}`, 'data.subsample=0.75', 'data.splits=[0.8,0.1,0.1]',
   'llm.tok_len=256', 'federate.total_round_num=2', 'train.local_update_steps=3', 'dataloader.batch_size=2',
   'train.is_enable_half=false', 'eval.freq=1', `outdir=${out}`,
 ];

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions, type FedResults } from '../../lib/index.js';
 import { STORIES_BIN } from '../helpers/paths.js';
-import { DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
 test.after(() => {
@@ -18,7 +18,7 @@ async function run(comm: FedTrainerOptions['comm']): Promise<FedResults> {
   dirs.push(out);
   return new FedTrainer({
     model: { path: STORIES_BIN },
-    data: { type: 'gsm8k', root: DATASETS, subsample: 0.02, splits: [0.8, 0.1, 0.1], tokLen: 256 },
+    data: { type: 'gsm8k', root: SAMPLE_DATASETS, subsample: 0.75, splits: [0.8, 0.1, 0.1], tokLen: 256 },
     federate: { clientNum: 2, totalRounds: 3, seed: 8 },
     adapter: { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
     train: { localSteps: 4, batchSize: 4, optimizer: { type: 'adamw', lr: 3e-3 } },

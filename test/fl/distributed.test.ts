@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { STORIES_BIN } from '../helpers/paths.js';
-import { DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, tempDir } from './_support.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');
@@ -65,7 +65,7 @@ function fsllm(args: string[]): Proc {
 function config(dir: string, port: number, minClients = 2): string {
   const file = path.join(dir, 'run.yaml');
   writeFileSync(file, `model: { path: ${STORIES_BIN} }
-data: { type: gsm8k, root: ${DATASETS}, subsample: 0.015, splits: [0.8, 0.1, 0.1], tokLen: 256 }
+data: { type: gsm8k, root: ${SAMPLE_DATASETS}, subsample: 0.55, splits: [0.8, 0.1, 0.1], tokLen: 256 }
 federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: ${minClients} }
 adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }
 train: { localSteps: 3, batchSize: 2, optimizer: { type: adamw, lr: 0.003 } }
@@ -145,7 +145,7 @@ test('FedBiOT over gRPC: clients run on the emulator folder only and get the re-
   dirs.push(dir);
   const port = await freePort();
   const cfg = config(dir, port);
-  writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}offsite: { algorithm: fedbiot, adapterLayers: 1, dropRate: 0.5, align: { data: { type: alpaca, root: ${DATASETS}, subsample: 0.01 }, preSteps: 5, stepsPerRound: 2 } }\n`);
+  writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}offsite: { algorithm: fedbiot, adapterLayers: 1, dropRate: 0.5, align: { data: { type: dolly-15k, root: ${SAMPLE_DATASETS}, subsample: 0.35 }, preSteps: 5, stepsPerRound: 2 } }\n`);
   const server = fsllm(['server', '--cfg', cfg]);
   await server.waitFor(/emulator for the clients: /);
   const emulator = /emulator for the clients: (.+)/.exec(server.out())![1]!.trim();

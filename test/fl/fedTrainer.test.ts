@@ -8,7 +8,7 @@ import { binding, FedTrainer, type FedTrainerOptions, type EvalRecord, type RunR
 import { expectError } from '../native/_support.js';
 import { FsllmError } from '../../lib/errors/index.js';
 import { STORIES_BIN } from '../helpers/paths.js';
-import { DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
 function outDir(): string {
@@ -25,7 +25,7 @@ function gsm8k(out: string, overrides: Partial<FedTrainerOptions> & { scenario?:
   const { scenario, ...rest } = overrides;
   return {
     model: { path: STORIES_BIN },
-    data: { type: 'gsm8k', root: DATASETS, subsample: 0.03, splits: [0.7, 0.15, 0.15], tokLen: 320 },
+    data: { type: 'gsm8k', root: SAMPLE_DATASETS, splits: [0.7, 0.15, 0.15], tokLen: 320 },
     federate: { clientNum: 3, totalRounds: 6, seed: 5, scenario: scenario ?? 'fed' },
     adapter: { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
     train: { localSteps: 8, batchSize: 4, optimizer: { type: 'adamw', lr: 6e-3, weightDecay: 0 } },
@@ -154,7 +154,7 @@ test('bad options and unsupported modes are coded errors that name the option', 
   await expectError(() => new FedTrainer({ ...gsm8k(out), federate: { totalRounds: 2, clientnum: 3 } as never }), FsllmError, 'ERR_FSLLM_CONFIG', /did you mean federate\.clientNum/);
   await expectError(() => new FedTrainer({ ...gsm8k(out), federate: { mode: 'distributed' }, distribute: { host: '0.0.0.0' } }).run(), FsllmError, 'ERR_FSLLM_CONFIG', /distribute\.tls: .*TLS is required/);
   await expectError(
-    () => new FedTrainer({ ...gsm8k(out), data: { type: 'gsm8k', root: DATASETS, splitter: 'meta', subsample: 0.03 } }).run(),
+    () => new FedTrainer({ ...gsm8k(out), data: { type: 'gsm8k', root: SAMPLE_DATASETS, splitter: 'meta' } }).run(),
     FsllmError, 'ERR_FSLLM_CONFIG', /data\.splitter: "meta" splits by category/,
   );
 });

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { FedTrainer, resolveOptions, type EvalRecord, type FedTrainerOptions } from '../../lib/index.js';
 import { OffsiteSetup } from '../../lib/fl/offsite/offsiteSetup.js';
 import { STORIES_BIN } from '../helpers/paths.js';
-import { DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
 function outDir(): string {
@@ -19,12 +19,12 @@ test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const align = { data: { type: 'alpaca' as const, subsample: 0.02 }, preSteps: 20, stepsPerRound: 4, batchSize: 4 };
+const align = { data: { type: 'dolly-15k' as const, subsample: 0.7 }, preSteps: 20, stepsPerRound: 4, batchSize: 4 };
 
 function options(out: string, offsite: FedTrainerOptions['offsite'], rounds = 3): FedTrainerOptions {
   return {
     model: { path: STORIES_BIN },
-    data: { type: 'gsm8k', root: DATASETS, subsample: 0.02, splits: [0.8, 0.1, 0.1], tokLen: 320 },
+    data: { type: 'gsm8k', root: SAMPLE_DATASETS, subsample: 0.75, splits: [0.8, 0.1, 0.1], tokLen: 320 },
     federate: { clientNum: 2, totalRounds: rounds, seed: 4 },
     adapter: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj', 'up_proj'] },
     train: { localSteps: 4, batchSize: 4, optimizer: { type: 'adamw', lr: 3e-3 } },

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions } from '../../lib/index.js';
 import { STORIES_BIN } from '../helpers/paths.js';
-import { DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, tempDir } from './_support.js';
 
 const dirs: string[] = [];
 function outDir(): string {
@@ -22,7 +22,7 @@ test.after(() => {
 function options(out: string, clientProcesses: boolean, offsite?: FedTrainerOptions['offsite']): FedTrainerOptions {
   return {
     model: { path: STORIES_BIN },
-    data: { type: 'gsm8k', root: DATASETS, subsample: 0.015, splits: [0.8, 0.1, 0.1], tokLen: 256 },
+    data: { type: 'gsm8k', root: SAMPLE_DATASETS, subsample: 0.55, splits: [0.8, 0.1, 0.1], tokLen: 256 },
     federate: { clientNum: 2, totalRounds: 2, seed: 6, clientProcesses },
     adapter: { r: 4, alpha: 8, dropout: 0.1, targets: ['q_proj', 'v_proj'] },
     train: { localSteps: 3, batchSize: 2, optimizer: { type: 'adamw', lr: 3e-3 } },
@@ -44,7 +44,7 @@ test('clients in child processes give bit-identical results to clients in one pr
 test('FedBiOT with client processes: each process is given and loads only the emulator, never the full model', async () => {
   const result = await new FedTrainer(options(outDir(), true, {
     algorithm: 'fedbiot', adapterLayers: 1, dropRate: 0.5,
-    align: { data: { type: 'alpaca', subsample: 0.01 }, preSteps: 5, stepsPerRound: 2 },
+    align: { data: { type: 'dolly-15k', subsample: 0.35 }, preSteps: 5, stepsPerRound: 2 },
   })).run();
   const full = path.resolve(STORIES_BIN);
   assert.is(result.clientProcesses.length, 2);

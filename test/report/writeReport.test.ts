@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { writeReport } from '../../lib/report/index.js';
-import { CHROMIUM_MISSING, chromiumForTests, decodePng, dumpDom, runChromium, screenshot } from '../helpers/chromium.js';
+import { CHROMIUM_MISSING, chromiumRequirement, decodePng, dumpDom, findChromium, runChromium, screenshot } from '../helpers/chromium.js';
+import { when } from '../helpers/requirements.js';
 import { CONFIG, syntheticCost, syntheticRun } from './_run.js';
 
 /** A run folder as a federated run leaves it: 3 clients × 5 rounds, plus one trainer line and a cut-off last line. */
@@ -78,18 +79,18 @@ write.run();
 
 // ---
 
-const CHROMIUM = chromiumForTests('report.html in headless Chromium');
-const browser = suite<{ dir: string; file: string }>('report.html in headless Chromium');
-const it = CHROMIUM ? browser : browser.skip;
+const CHROMIUM = findChromium();
+const browser = when(chromiumRequirement(), suite<{ dir: string; file: string }>('report.html in headless Chromium'));
 browser.before(async (ctx) => {
   ctx.dir = await runFolder();
   ctx.file = await writeReport(ctx.dir, { date: DATE });
 });
 browser.after(async ({ dir }) => { await fs.rm(dir, { recursive: true, force: true }); });
 
-if (!CHROMIUM && process.env.CI) browser('should find Chromium (CI must install it)', () => { assert.unreachable(CHROMIUM_MISSING); });
+// Runs only where the requirement holds without a browser: under CI, which must have installed one.
+if (!CHROMIUM) browser('should find Chromium (CI must install it)', () => { assert.unreachable(CHROMIUM_MISSING); });
 
-it('should render every chart with its lines and legend (--dump-dom)', async ({ file }) => {
+browser('should render every chart with its lines and legend (--dump-dom)', async ({ file }) => {
   const dom = await dumpDom(CHROMIUM!, file);
   assert.is(dom.match(/<svg\b/g)?.length, 4, 'four charts');
   // One path per line: 4 training + 4 eval loss + 1 perplexity + 2 bytes.
@@ -101,7 +102,7 @@ it('should render every chart with its lines and legend (--dump-dom)', async ({ 
   assert.match(dom, /Trainable parameters/);
 });
 
-it('should paint the charts in colour (--screenshot, PNG decoded here)', async ({ dir, file }) => {
+browser('should paint the charts in colour (--screenshot, PNG decoded here)', async ({ dir, file }) => {
   const png = path.join(dir, 'report.png');
   await screenshot(CHROMIUM!, file, png, 1200, 2000);
   const { width, height, rgba } = decodePng(await fs.readFile(png));
@@ -127,7 +128,7 @@ it('should paint the charts in colour (--screenshot, PNG decoded here)', async (
   assert.ok(colours >= 3, `${colours} distinct hues with 100+ pixels`);
 });
 
-it('should kill a browser that outlives its timeout, helpers and all', async () => {
+browser('should kill a browser that outlives its timeout, helpers and all', async () => {
   const started = Date.now();
   try {
     await runChromium(CHROMIUM!, ['about:blank'], 1500); // headless with nothing to do never exits

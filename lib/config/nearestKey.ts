@@ -3,7 +3,8 @@
  * - as a typo: Levenshtein distance, dotted segment by segment, over names folded to lower case
  *   without `_`/`-` (`client_num`, `clientnum` and `clientNum` are the same word);
  * - by its words: every word the user typed is one of the candidate's words (or a typo of one), and the
- *   candidate may have more (`rounds` → `totalRounds`, `train.lr` → `train.optimizer.lr`).
+ *   candidate may have more (`rounds` → `totalRounds`, `train.lr` → `train.optimizer.lr`); a last
+ *   segment of several words may also stand for its initials (`learningRate` → `lr`).
  * Typos are what a user misspells; missing words are what a user forgets. Counting the two apart keeps a
  * long shared prefix (`federate.`) from making an unrelated name (`federate.mode`) look close.
  */

@@ -38,7 +38,7 @@ export function quoted(text: string): string {
 export class GgufCursor {
   pos = 0;
   /** What is being read, for messages: e.g. `metadata key "general.name"`. */
-  at = 'the header';
+  at = 'the start of the header';
   readonly #view: DataView;
   readonly #decoder = new TextDecoder();
   #listItems = 0;

@@ -83,8 +83,8 @@ export function applyRules(section: PlainObject, rules: Rules, prefix: string, c
 }
 
 function unknownFsKey(prefix: string, key: string, rules: Rules): string {
-  const ours = childKeys(prefix) ?? [];
-  const near = nearestKey(key, [...Object.keys(rules), ...ours]);
+  // The file's own vocabulary first: `rounds` in an FS-LLM file means total_round_num, not totalRounds.
+  const near = nearestKey(key, Object.keys(rules)) ?? nearestKey(key, childKeys(prefix) ?? []);
   if (near !== undefined) return `unknown option; did you mean ${joinPath(prefix, near)}?`;
   const known = Object.keys(rules);
   return `unknown option (FS-LLM options here: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''})`;

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { configError, joinPath, show, type ConfigIssue } from './configError.js';
 import { nearestKey } from './nearestKey.js';
 import { getPath } from './objectPath.js';
+import { unreadableFile } from './readableFile.js';
 import { optionsSchema, type ParsedOptions } from './schema.js';
 import { childKeys, helpAt, OPTION_KEYS } from './schemaKeys.js';
 import type { DatasetType, ResolvedOffsite, ResolvedOptions, SplitterType } from './types.js';
@@ -19,7 +20,8 @@ const NO_CATEGORY: ReadonlySet<DatasetType> = new Set(['gsm8k', 'alpaca', 'alpac
 /**
  * Validates `input` and returns it with every default filled in.
  * @throws FsllmError `ERR_FSLLM_CONFIG` listing every problem as `<path>: <what is wrong> (<fix>)`;
- *   the problems are also on `error.issues` as `{ path, message }`.
+ *   the problems are also on `error.issues` as `{ path, message }`. In distributed mode that includes
+ *   distribute.tls files that do not exist or cannot be read.
  * @example
  * const o = resolveOptions({ model: { path: './models/stories260K' }, data: { type: 'gsm8k' } });
  * o.federate.clientNum; // 3
@@ -127,10 +129,20 @@ const bestKeyCheck: Check = (get, push) => {
   }
 };
 
+// lib/fl reads these when a distributed run starts; a missing one would otherwise surface as a bare ENOENT.
+const tlsFilesCheck: Check = (get, push) => {
+  if (get('federate.mode') !== 'distributed') return;
+  for (const [k, what] of [['cert', 'a PEM certificate'], ['key', 'a PEM private key'], ['ca', 'a PEM CA certificate']] as const) {
+    const file = get(`distribute.tls.${k}`);
+    const problem = typeof file === 'string' && file !== '' ? unreadableFile(file, what) : undefined;
+    if (problem !== undefined) push(`distribute.tls.${k}`, problem);
+  }
+};
+
 const CHECKS: readonly Check[] = [
   exclusive('federate.sampleClients', 'federate.sampleRate'),
   exclusive('train.localSteps', 'train.localEpochs'),
-  dataChecks, samplingCheck, trainChecks, bestKeyCheck,
+  dataChecks, samplingCheck, trainChecks, bestKeyCheck, tlsFilesCheck,
 ];
 
 function crossCheck(raw: unknown): ConfigIssue[] {

@@ -206,9 +206,12 @@ const offsite = z.strictObject({
 }).register(fieldHelp, { expected: 'a mapping such as { algorithm: "fedbiot" }', fix: 'set offsite.algorithm' });
 
 const pemFile = str('set the path of a PEM file').optional();
+// 0 is valid: the server then binds a free port and reports it (GrpcServerTransport.listen).
+const port = z.int().min(0).max(65535)
+  .register(fieldHelp, { expected: 'a TCP port in [0, 65535]', fix: 'set a port such as 50051, or 0 to let the server pick a free one' });
 const distribute = section({
   host: str('set a host name or address, e.g. "127.0.0.1"').default('127.0.0.1'),
-  port: int(0, 50051).default(50051),
+  port: port.default(50051),
   tls: z.strictObject({ cert: pemFile, key: pemFile, ca: pemFile, requireClientCert: bool().optional() }).optional(),
   tokens: z.record(z.string(), str('set a token string')).optional(),
   token: str('set this client\'s token').optional(),

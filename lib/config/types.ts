@@ -250,9 +250,12 @@ export interface OffsiteOptions {
 export interface DistributeOptions {
   /** Server address to listen on (server) or connect to (client). Default '127.0.0.1'. */
   host?: string;
-  /** Default 50051; 0 lets the server pick one (it prints it). */
+  /** TCP port, 0..65535. Default 50051; 0 lets the server pick one (it prints it). */
   port?: number;
-  /** PEM files. Server: cert + key (+ ca and requireClientCert for mutual TLS). Client: ca (+ cert + key). */
+  /**
+   * PEM files. Server: cert + key (+ ca and requireClientCert for mutual TLS). Client: ca (+ cert + key).
+   * In distributed mode each named file must exist and be readable when the options are resolved.
+   */
   tls?: { cert?: string; key?: string; ca?: string; requireClientCert?: boolean };
   /** Server: per-client tokens, e.g. { "1": "s3cret" }; unknown clients and wrong tokens are refused. */
   tokens?: Record<string, string>;

@@ -6,6 +6,7 @@
  */
 
 import { checkpointError } from './errors.js';
+import { GgufCursor, MAX_HEADER_BYTES, NEED_MORE, quoted } from './ggufCursor.js';
 import { openForRead, readRange } from './readRange.js';
 import type { StoredDType } from './types.js';
 
@@ -73,12 +74,14 @@ export async function readGguf(file: string): Promise<GgufFile> {
   try {
     const fileSize = (await handle.stat()).size;
     // The header has no length field: parse a prefix and retry with a larger one if it runs out.
-    for (let chunk = Math.min(fileSize, 1 << 20); ; chunk = Math.min(fileSize, chunk * 4)) {
+    // The cursor refuses to go past MAX_HEADER_BYTES, so the prefix never grows beyond it.
+    const most = Math.min(fileSize, MAX_HEADER_BYTES);
+    for (let chunk = Math.min(most, 1 << 20); ; chunk = Math.min(most, chunk * 4)) {
       const bytes = await readRange(handle, 0, chunk);
       try {
         return parseGguf(bytes, fileSize, file);
       } catch (error) {
-        if (error !== NEED_MORE || chunk === fileSize) throw error;
+        if (error !== NEED_MORE || chunk === most) throw error;
       }
     }
   } finally {
@@ -86,95 +89,8 @@ export async function readGguf(file: string): Promise<GgufFile> {
   }
 }
 
-const NEED_MORE = Symbol('need more bytes');
-
-class Cursor {
-  pos = 0;
-  readonly #view: DataView;
-  readonly #decoder = new TextDecoder();
-  constructor(readonly bytes: Uint8Array, readonly fileSize: number, readonly file: string) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  #take(n: number): number {
-    if (this.pos + n > this.fileSize) {
-      throw checkpointError(`the GGUF header runs past the end of the file (${this.fileSize} bytes); it is truncated or corrupt`, this.file);
-    }
-    if (this.pos + n > this.bytes.length) throw NEED_MORE;
-    const at = this.pos;
-    this.pos += n;
-    return at;
-  }
-  u8(): number { return this.#view.getUint8(this.#take(1)); }
-  u32(): number { return this.#view.getUint32(this.#take(4), true); }
-  u64(): bigint { return this.#view.getBigUint64(this.#take(8), true); }
-  /** A u64 used as a count, size or offset: must be a safe integer. */
-  count(what: string): number {
-    const value = this.u64();
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw checkpointError(`${what} ${value} is not plausible; the header is corrupt`, this.file);
-    return Number(value);
-  }
-  string(): string {
-    const length = this.count('string length');
-    const at = this.#take(length);
-    return this.#decoder.decode(this.bytes.subarray(at, at + length));
-  }
-  scalar(type: number): GgufValue {
-    const v = this.#view;
-    switch (type) {
-      case 0: return v.getUint8(this.#take(1));
-      case 1: return v.getInt8(this.#take(1));
-      case 2: return v.getUint16(this.#take(2), true);
-      case 3: return v.getInt16(this.#take(2), true);
-      case 4: return v.getUint32(this.#take(4), true);
-      case 5: return v.getInt32(this.#take(4), true);
-      case 6: return shortestFloat32(v.getFloat32(this.#take(4), true));
-      case 7: return v.getUint8(this.#take(1)) !== 0;
-      case 8: return this.string();
-      case 9: return this.array();
-      case 10: return safe(v.getBigUint64(this.#take(8), true));
-      case 11: return safe(v.getBigInt64(this.#take(8), true));
-      case 12: return v.getFloat64(this.#take(8), true);
-      default: throw checkpointError(`unknown metadata value type ${type} at byte ${this.pos}; the header is corrupt`, this.file);
-    }
-  }
-  array(): GgufArray {
-    const type = this.u32();
-    const length = this.count('array length');
-    const typed = TYPED_ARRAYS[type];
-    if (typed !== undefined) {
-      const at = this.#take(length * typed.BYTES_PER_ELEMENT);
-      return new typed(this.bytes.slice(at, at + length * typed.BYTES_PER_ELEMENT).buffer);
-    }
-    if (type === 8 || type === 7 || type === 9) {
-      if (this.pos + length > this.bytes.length) this.#take(length); // every element takes at least a byte
-      const out: GgufValue[] = [];
-      for (let i = 0; i < length; i++) out.push(this.scalar(type));
-      return out as GgufArray;
-    }
-    throw checkpointError(`unknown array element type ${type}; the header is corrupt`, this.file);
-  }
-}
-
-const TYPED_ARRAYS: Readonly<Record<number, { new (buffer: ArrayBuffer): GgufArray; readonly BYTES_PER_ELEMENT: number }>> = {
-  0: Uint8Array, 1: Int8Array, 2: Uint16Array, 3: Int16Array, 4: Uint32Array, 5: Int32Array, 6: Float32Array,
-  10: BigUint64Array, 11: BigInt64Array, 12: Float64Array,
-};
-
-// The shortest decimal that reads back as the same float32 (1e-5 rather than 0.000009999999747378752).
-function shortestFloat32(value: number): number {
-  for (let digits = 1; digits < 9; digits++) {
-    const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
-  }
-  return value;
-}
-
-function safe(value: bigint): number | bigint {
-  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-}
-
 function parseGguf(bytes: Uint8Array, fileSize: number, file: string): GgufFile {
-  const c = new Cursor(bytes, fileSize, file);
+  const c = new GgufCursor(bytes, fileSize, file);
   // Header
   if (fileSize < 4 || c.u32() !== MAGIC) {
     throw checkpointError('bad magic: this is not a GGUF file (it should start with the bytes "GGUF")', file);
@@ -191,8 +107,10 @@ function parseGguf(bytes: Uint8Array, fileSize: number, file: string): GgufFile 
   // Metadata
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
+    c.at = `metadata key #${i}`;
     const key = c.string();
-    metadata.set(key, c.scalar(c.u32()));
+    c.at = `metadata key ${quoted(key)}`;
+    metadata.set(key, c.value(c.u32()));
   }
   const alignment = metadata.get('general.alignment') ?? 32;
   if (typeof alignment !== 'number' || !Number.isSafeInteger(alignment) || alignment <= 0) {
@@ -202,13 +120,15 @@ function parseGguf(bytes: Uint8Array, fileSize: number, file: string): GgufFile 
   // Tensor infos (offsets fixed up once the data section start is known)
   const infos: { name: string; shape: number[]; ggmlType: number; relative: number }[] = [];
   for (let i = 0; i < tensorCount; i++) {
+    c.at = `tensor info #${i}`;
     const name = c.string();
+    c.at = `tensor info ${quoted(name)}`;
     const nDims = c.u32();
     if (nDims > MAX_DIMS) throw checkpointError(`tensor ${name} has ${nDims} dimensions (at most ${MAX_DIMS}); the header is corrupt`, file);
     const dims: number[] = [];
-    for (let d = 0; d < nDims; d++) dims.push(c.count(`tensor ${name} dimension`));
+    for (let d = 0; d < nDims; d++) dims.push(c.count('dimension'));
     const ggmlType = c.u32();
-    infos.push({ name, shape: dims.reverse(), ggmlType, relative: c.count(`tensor ${name} offset`) });
+    infos.push({ name, shape: dims.reverse(), ggmlType, relative: c.count('offset') });
   }
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
   const tensors = infos.map((info) => tensorInfo(info, dataOffset, fileSize, file));

@@ -207,6 +207,8 @@ errors('should suggest the nearest key for a misspelt FS-LLM key', () => {
   throws(() => fromFsllmConfig(fsConfig({ dataloder: { batch_size: 1 } })), [/dataloder: unknown option; did you mean dataloader\?/]);
   throws(() => fromFsllmConfig(fsConfig({ llm: { adapter: { use: true, args: [{ adapter_method: 'lora', lora_alhpa: 8 }] } } })),
     [/llm\.adapter\.args\[0\]\.lora_alhpa: unknown option; did you mean llm\.adapter\.args\[0\]\.lora_alpha\?/]);
+  throws(() => fromFsllmConfig(fsConfig({ federate: { rounds: 3 } })), [/federate\.rounds: unknown option; did you mean federate\.total_round_num\?/]);
+  throws(() => fromFsllmConfig(fsConfig({ train: { optimizer: { learning_rate: 1 } } })), [/train\.optimizer\.learning_rate: unknown option; did you mean train\.optimizer\.lr\?/]);
 });
 
 errors('should reject values it cannot translate, naming the FS-LLM key', () => {

@@ -98,6 +98,16 @@ load('should reject unknown and malformed overrides with a suggestion', async ({
   ]);
   await rejects(() => loadRunConfig(path.join(FIXTURES, 'gsm_federate.yaml'), ['federate.client_nun=3']),
     [/federate\.client_nun: unknown option; did you mean federate\.client_num\?/]);
+  await rejects(() => loadRunConfig(native, ['federate.rounds=3', 'train.lr=1e-3']), [
+    /federate\.rounds: unknown option; did you mean federate\.totalRounds\?/,
+    /train\.lr: unknown option; did you mean train\.optimizer\.lr\?/,
+  ]);
+});
+
+load('should refuse a missing TLS file of a distributed run before it starts', async ({ dir, native }) => {
+  const cert = path.join(dir, 'missing-cert.pem');
+  await rejects(() => loadRunConfig(native, ['federate.mode=distributed', `distribute.tls.cert=${cert}`]),
+    [new RegExp(`distribute\\.tls\\.cert: file "${cert}" does not exist`)]);
 });
 
 load('should report a YAML syntax error with file and line', async ({ dir }) => {

@@ -1,8 +1,11 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { OPTION_DOCS, OPTION_KEYS, resolveOptions } from '../../../lib/config/index.js';
-import { MINIMAL, throws } from './_support.js';
+import { MINIMAL, tempDir, throws } from './_support.js';
 
 const resolve = suite('resolveOptions');
 
@@ -76,12 +79,27 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['section as number', { train: 5 }, /train: expected a mapping of options, got 5 \(options: localSteps, localEpochs/],
   ['eval split name', { eval: { splits: ['train'] } }, /eval\.splits\[0\]: expected one of "val", "test", got "train"/],
   ['device name', { model: { path: './m', device: 'gpu' } }, /model\.device: expected "cpu", "cuda" or "cuda:N", got "gpu" \(set "cpu", or "cuda" with a CUDA build of libtorch\)/],
+  ['port above 65535', { distribute: { port: 70000 } }, /distribute\.port: expected a TCP port in \[0, 65535\], got 70000 \(set a port such as 50051, or 0 to let the server pick a free one\)/],
+  ['negative port', { distribute: { port: -1 } }, /distribute\.port: expected a TCP port in \[0, 65535\], got -1/],
+  ['adapter rank as a word', { adapter: { r: 'eight' } }, /adapter\.r: expected an integer ≥ 1, got "eight" \(set an integer such as 8\)/],
 ];
 for (const [name, patch, line] of cases) {
   bad(`should name the path and the fix :: ${name}`, () => {
     throws(() => resolveOptions({ ...MINIMAL, ...(patch as object) }), [line]);
   });
 }
+
+bad('should accept port 0 (any free port) and 65535', () => {
+  assert.is(resolveOptions({ ...MINIMAL, distribute: { port: 0 } }).distribute.port, 0);
+  assert.is(resolveOptions({ ...MINIMAL, distribute: { port: 65535 } }).distribute.port, 65535);
+});
+
+bad('should never show null or undefined for a value the user wrote', () => {
+  const e = throws(() => resolveOptions({ ...MINIMAL, adapter: { r: 'eight', alpha: Number.NaN, dropout: 'x' }, train: { optimizer: { lr: Infinity } } }), [
+    /adapter\.r: .*got "eight"/, /adapter\.alpha: .*got NaN/, /adapter\.dropout: .*got "x"/, /train\.optimizer\.lr: .*got Infinity/,
+  ]);
+  assert.not.match(e.message, /\b(null|undefined)\b/);
+});
 
 bad('should report missing required options', () => {
   throws(() => resolveOptions({ model: {}, data: {} }), [
@@ -113,6 +131,9 @@ keys('should suggest the nearest key of the same object', () => {
   throws(() => resolveOptions({ ...MINIMAL, train: { optimizer: { learningRate: 1 } } }), [/train\.optimizer\.learningRate: unknown option/]);
   throws(() => resolveOptions({ ...MINIMAL, adapter: { rank: 8 } }), [/adapter\.rank: unknown option/]);
   throws(() => resolveOptions({ ...MINIMAL, output: { dri: 'x' } }), [/output\.dri: unknown option; did you mean output\.dir\?/]);
+  throws(() => resolveOptions({ ...MINIMAL, federate: { rounds: 3 } }), [/federate\.rounds: unknown option; did you mean federate\.totalRounds\?/]);
+  throws(() => resolveOptions({ ...MINIMAL, train: { batch_size: 3 } }), [/train\.batch_size: unknown option; did you mean train\.batchSize\?/]);
+  throws(() => resolveOptions({ ...MINIMAL, train: { optimizer: { learning_rate: 1 } } }), [/train\.optimizer\.learning_rate: unknown option; did you mean train\.optimizer\.lr\?/]);
 });
 
 keys('should point to the right section for a key in the wrong place', () => {
@@ -156,6 +177,39 @@ cross('should check sampling, warm-up, optimizer keys, meta splits and the best 
 });
 
 cross.run();
+
+// ---
+
+const files = suite<{ dir: string; pem: string }>('resolveOptions :: files');
+files.before(async (ctx) => {
+  ctx.dir = await tempDir();
+  ctx.pem = path.join(ctx.dir, 'server.pem');
+  await fs.writeFile(ctx.pem, '-----BEGIN CERTIFICATE-----\n');
+});
+files.after(async (ctx) => { await fs.rm(ctx.dir, { recursive: true, force: true }); });
+
+const distributed = (tls: object) => ({ ...MINIMAL, federate: { mode: 'distributed' }, distribute: { tls } });
+
+files('should name the TLS option and the path of a missing file', ({ dir, pem }) => {
+  const missing = path.join(dir, 'nope.pem');
+  const e = throws(() => resolveOptions(distributed({ cert: pem, key: missing, ca: dir })), [
+    new RegExp(`distribute\\.tls\\.key: file "${missing}" does not exist \\(set the path of a PEM private key\\)`),
+    new RegExp(`distribute\\.tls\\.ca: "${dir}" is a folder \\(set the path of a PEM CA certificate inside it\\)`),
+  ]);
+  assert.equal(e.issues.map((i) => i.path), ['distribute.tls.key', 'distribute.tls.ca']);
+});
+
+files('should show where a relative path points', () => {
+  throws(() => resolveOptions(distributed({ cert: 'certs/none.pem' })),
+    [new RegExp(`distribute\\.tls\\.cert: file "certs/none\\.pem" \\(${path.resolve('certs/none.pem')}\\) does not exist`)]);
+});
+
+files('should accept readable files, and not look at them outside distributed mode', ({ pem }) => {
+  assert.is(resolveOptions(distributed({ cert: pem, key: pem })).distribute.tls?.cert, pem);
+  assert.is(resolveOptions({ ...MINIMAL, distribute: { tls: { cert: '/no/such.pem' } } }).federate.mode, 'standalone');
+});
+
+files.run();
 
 // ---
 

@@ -1,9 +1,10 @@
 import { fsllmError, type FsllmError } from './FsllmError.js';
 
-/** Renders a received value for a message: short JSON, or its String form. */
+/** Renders a received value for a message: short JSON, or its String form (numbers as written: JSON would print NaN as null). */
 function show(value: unknown): string {
   let shown: string;
   try {
+    if (typeof value === 'number') return String(value);
     shown = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);

@@ -27,7 +27,7 @@ export function normalizeLora(o: LoraOptions, path = 'lora'): Required<Omit<Lora
   const alpha = o.alpha ?? 2 * o.r;
   if (typeof alpha !== 'number' || !(alpha > 0)) throw invalidArg(`${path}.alpha`, 'a positive number', o.alpha);
   const dropout = o.dropout ?? 0;
-  if (typeof dropout !== 'number' || dropout < 0 || dropout >= 1) throw invalidArg(`${path}.dropout`, 'a number in [0, 1)', o.dropout);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw invalidArg(`${path}.dropout`, 'a number in [0, 1)', o.dropout);
   if (!Array.isArray(o.targets) || o.targets.length === 0 || !o.targets.every((t) => typeof t === 'string' && t.length > 0)) {
     throw invalidArg(`${path}.targets`, "a non-empty array of module names such as ['q_proj', 'v_proj']", o.targets);
   }
@@ -83,11 +83,17 @@ export function loraFromPeftConfig(cfg: Record<string, unknown>, file: string): 
   }
   const targets = cfg.target_modules;
   if (!Array.isArray(targets)) throw fail('target_modules', 'a list of module names (regex strings are not supported yet)');
+  // Checked as written: Number("eight") would be NaN, which the message then showed as null.
+  const number = (field: string, why: string, fallback: unknown): number => {
+    const v = cfg[field] ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(field, why);
+    return v;
+  };
   const layers = cfg.layers_to_transform;
   return {
-    r: Number(cfg.r),
-    alpha: Number(cfg.lora_alpha ?? cfg.r),
-    dropout: Number(cfg.lora_dropout ?? 0),
+    r: number('r', 'a positive integer, e.g. 8', undefined),
+    alpha: number('lora_alpha', 'a positive number, e.g. 16', cfg.r),
+    dropout: number('lora_dropout', 'a number in [0, 1), e.g. 0.05', 0),
     targets: targets as string[],
     rslora: cfg.use_rslora === true,
     ...(Array.isArray(layers) ? { layers: layers as number[] } : typeof layers === 'number' ? { layers: [layers] } : {}),

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -65,6 +65,21 @@ adapters('loadAdapter from a folder without an adapter should reject with ERR_FS
   const fresh = await tinyModel();
   try {
     await expectError(() => loadAdapter(fresh, path.join(dir, 'absent')), CheckpointError, 'ERR_FSLLM_CHECKPOINT', /adapter_config\.json: cannot read the PEFT adapter config/);
+  } finally {
+    await fresh.dispose();
+  }
+});
+
+adapters('loadAdapter should name a non-numeric r or lora_dropout of adapter_config.json as written', async ({ model, dir }) => {
+  const folder = path.join(dir, 'bad-numbers');
+  await saveAdapter(model, folder);
+  const config = JSON.parse(await readFile(path.join(folder, ADAPTER_CONFIG), 'utf8')) as Record<string, unknown>;
+  const fresh = await tinyModel();
+  try {
+    for (const [field, value, why] of [['r', 'eight', /r but received "eight" of type string/], ['lora_dropout', 'x', /lora_dropout but received "x" of type string/]] as const) {
+      await writeFile(path.join(folder, ADAPTER_CONFIG), JSON.stringify({ ...config, [field]: value }));
+      await expectError(() => loadAdapter(fresh, folder), InvalidArgumentError, 'ERR_FSLLM_INVALID_ARG', why);
+    }
   } finally {
     await fresh.dispose();
   }

@@ -6,13 +6,14 @@
  * per-client bytes per round and trainable parameters for 1 vs 2 adapter layers (FedBiOT Table 5's shape).
  * Ends with one JSON line.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { FedTrainer, type FedTrainerOptions, type RunRecord } from '../../lib/index.js';
 import { embedded } from '../../lib/cli/assets.js';
+import { dataRoot } from '../sharedData.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -45,13 +46,12 @@ function outcome(history: RunRecord[], rounds: number, trainableParameters: numb
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const dataRoot = argValue(argv, '--data-root') ?? [path.join(repo, '../shared/datasets'), '/work/shared/datasets'].find((d) => existsSync(d));
-  if (!dataRoot) throw new Error('pass --data-root DIR (a folder laid out like shared/datasets, with gsm8k/ and alpaca/)');
+  const root = dataRoot(argValue(argv, '--data-root'), 'gsm8k/ and alpaca/');
   const rounds = Number(argValue(argv, '--rounds') ?? 12);
   const out = mkdtempSync(path.join(os.tmpdir(), 'fsllm-closed-'));
   const base = (name: string, offsite: FedTrainerOptions['offsite']): FedTrainerOptions => ({
     model: { path: embedded.model },
-    data: { type: 'gsm8k', root: dataRoot, subsample: 0.05, splits: [0.8, 0.1, 0.1], tokLen: 320 },
+    data: { type: 'gsm8k', root, subsample: 0.05, splits: [0.8, 0.1, 0.1], tokLen: 320 },
     federate: { clientNum: 3, totalRounds: rounds, seed: 3 },
     adapter: { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
     train: { localSteps: 8, batchSize: 4, optimizer: { type: 'adamw', lr: 3e-3, weightDecay: 0 } },

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- codecs [--model PATH] [--repeats N]`: wire bytes of an adapter under each codec.
+ * `npm run bench -- codecs [--model PATH] [--repeats N] [--data-root DIR]`: wire bytes of an adapter under
+ * each codec (--data-root: bench/sharedData.ts).
  * 1. stories260K with LoRA r=8 on every projection, exported twice: as attached (A random, B = 0, what the
  *    server broadcasts in round 1) and "trained-like" (B filled with A's distribution, what clients upload).
  * 2. The LLaMA-7B LoRA shape (r=8 on q_proj/v_proj of 32 layers, 4096 hidden: 4,194,304 values, 16.78 MB
@@ -7,7 +8,7 @@
  * Prints progress to stderr and one JSON line to stdout: per codec × compression, frame bytes, `bytesRatio`
  * (fp32 frame bytes / codec frame bytes), encode/decode p50 ms on the 7B shape and the max abs error.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FedTrainer, type FedTrainerOptions } from '../../lib/index.js';
@@ -18,6 +19,7 @@ import { decodeAdapterFrame, encodeAdapterWith } from '../../lib/comm/codecFrame
 import { Model } from '../../lib/native/Model.js';
 import type { AdapterState } from '../../lib/native/adapterState.js';
 import { seededRandom } from '../../lib/util/random.js';
+import { dataRoot } from '../sharedData.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CODECS: CodecName[] = ['fp32', 'fp16', 'bf16', 'int8', 'int4'];
@@ -150,9 +152,8 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 /** Wire bytes of the training rounds and the final held-out loss of one federated run per codec. */
-async function federatedRuns(dataRoot: string | undefined): Promise<Record<string, { bytesRatio: number; lossDelta: number; bytesPerClientPerRound: number; bytes: number; loss: number }>> {
-  const root = dataRoot ?? [path.join(repo, '../shared/datasets'), '/work/shared/datasets'].find((d) => existsSync(d));
-  if (!root) throw new Error('pass --data-root DIR (a folder laid out like shared/datasets, with gsm8k/)');
+async function federatedRuns(dataRootFlag: string | undefined): Promise<Record<string, { bytesRatio: number; lossDelta: number; bytesPerClientPerRound: number; bytes: number; loss: number }>> {
+  const root = dataRoot(dataRootFlag, 'gsm8k/');
   const out = mkdtempSync(path.join(os.tmpdir(), 'fsllm-codecs-'));
   const codecs: Record<string, FedTrainerOptions['comm']> = {
     fp32: { codec: 'fp32' },

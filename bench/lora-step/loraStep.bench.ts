@@ -11,6 +11,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
+import { sharedDatasets } from '../sharedData.ts';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 
@@ -45,7 +47,7 @@ export async function run(argv: string[]): Promise<void> {
       warmup: { type: 'string', default: '2' },
       threads: { type: 'string', default: '2' },
       model: { type: 'string', default: process.env.FSLLM_BENCH_MODEL_DIR ?? path.join(os.homedir(), '.cache', 'fsllm-native', 'models', 'smollm2-135m') },
-      dolly: { type: 'string', default: path.resolve(root, '..', 'shared', 'datasets', 'dolly-15k', 'databricks-dolly-15k.jsonl') },
+      dolly: { type: 'string', default: path.join(sharedDatasets, 'dolly-15k', 'databricks-dolly-15k.jsonl') },
       python: { type: 'string' },
       'skip-anchor': { type: 'boolean', default: false },
     },

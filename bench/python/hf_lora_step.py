@@ -38,7 +38,11 @@ import benchutil
 DEFAULT_MODEL = os.environ.get(
     "FSLLM_BENCH_MODEL_DIR", os.path.join(os.path.expanduser("~"), ".cache", "fsllm-native", "models", "smollm2-135m")
 )
-DEFAULT_DOLLY = "/work/shared/datasets/dolly-15k/databricks-dolly-15k.jsonl"
+# The shared/ folder beside the repository, found from this file (bench/python/) so no machine's path is
+# baked in; bench/sharedData.ts names the same folder for the TS benches.
+DEFAULT_DOLLY = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "datasets", "dolly-15k", "databricks-dolly-15k.jsonl")
+)
 
 # Stanford Alpaca's two prompt templates (with and without an input section).
 PROMPT_WITH_INPUT = (
@@ -67,7 +71,12 @@ def parse_args(argv):
     ap.add_argument("--steps", type=int, default=20, help="timed steps")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps before the timed ones")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--dolly", default=DEFAULT_DOLLY, help="path to databricks-dolly-15k.jsonl")
+    ap.add_argument(
+        "--dolly",
+        default=DEFAULT_DOLLY,
+        help="path to databricks-dolly-15k.jsonl (default: <repo>/../shared/datasets/dolly-15k/, "
+        "i.e. the shared/ folder beside the repository: %(default)s)",
+    )
     ap.add_argument("--attn", default=None, help="attn_implementation (eager, sdpa); default: transformers' choice")
     args = ap.parse_args(argv)
     if args.batch is None:

@@ -16,6 +16,12 @@ train::MicroBatch BatchView::to_tensors(const torch::Device& device) const {
   return b;
 }
 
+std::vector<train::MicroBatch> to_tensors(const std::vector<BatchView>& batches, const torch::Device& device) {
+  std::vector<train::MicroBatch> out;
+  for (const auto& b : batches) out.push_back(b.to_tensors(device));
+  return out;
+}
+
 BatchView parse_batch(Napi::Env env, Napi::Value value, const std::string& path, FunctionJob& job) {
   auto o = expect_object(env, value, path);
   BatchView b;

@@ -26,4 +26,7 @@ struct BatchView {
 BatchView parse_batch(Napi::Env env, Napi::Value value, const std::string& path, FunctionJob& job);
 std::vector<BatchView> parse_batches(Napi::Env env, Napi::Value value, FunctionJob& job);
 
+// Executor thread: every micro-batch of a step as tensors on `device`.
+std::vector<train::MicroBatch> to_tensors(const std::vector<BatchView>& batches, const torch::Device& device);
+
 }  // namespace fsllm::bindings

@@ -271,9 +271,7 @@ Napi::Value ModelWrap::EvalLoss(const Napi::CallbackInfo& info) {
   auto model = acquire(env, "evalLoss()");
   auto result = std::make_shared<train::EvalMetrics>();
   job->work = [model, batches, result, precision] {
-    std::vector<train::MicroBatch> tensors;
-    for (auto& b : batches) tensors.push_back(b.to_tensors(model->device()));
-    *result = train::eval_step(*model, tensors, precision);
+    *result = train::eval_step(*model, to_tensors(batches, model->device()), precision);
   };
   job->resolve = [result](Napi::Env env) -> Napi::Value {
     auto o = Napi::Object::New(env);

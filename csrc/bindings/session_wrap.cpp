@@ -136,9 +136,7 @@ Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
   auto abort = abort_;
   auto metrics = std::make_shared<train::StepMetrics>();
   job->work = [session, batches, options, abort, metrics] {
-    std::vector<train::MicroBatch> tensors;
-    for (auto& b : batches) tensors.push_back(b.to_tensors(session->model().device()));
-    *metrics = session->train_step(tensors, options, *abort);
+    *metrics = session->train_step(to_tensors(batches, session->model().device()), options, *abort);
   };
   job->resolve = [metrics](Napi::Env env) { return metrics_to_js(env, *metrics); };
   return submit(env, std::move(job));
@@ -176,9 +174,7 @@ Napi::Value SessionWrap::AlignStep(const Napi::CallbackInfo& info) {
   auto abort = abort_;
   auto metrics = std::make_shared<train::AlignMetrics>();
   job->work = [session, teacher, batches, options, abort, metrics] {
-    std::vector<train::MicroBatch> tensors;
-    for (auto& b : batches) tensors.push_back(b.to_tensors(session->model().device()));
-    *metrics = train::align_step(*session, *teacher, tensors, options, *abort);
+    *metrics = train::align_step(*session, *teacher, to_tensors(batches, session->model().device()), options, *abort);
   };
   job->resolve = [metrics](Napi::Env env) { return align_metrics_to_js(env, *metrics); };
   return submit(env, std::move(job));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Names of error codes as JS sees them (without the ERR_FSLLM_ prefix).
+// Names of error codes as JS sees them (without the ERR_FSLLM_ prefix), and message helpers.
 #include "core/error.h"
 
 namespace fsllm {
@@ -15,6 +15,12 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kNative: return "NATIVE";
   }
   return "NATIVE";
+}
+
+std::string list_text(const std::vector<int64_t>& values) {
+  std::string out;
+  for (auto v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
+  return "[" + out + "]";
 }
 
 }  // namespace fsllm

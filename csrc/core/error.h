@@ -3,12 +3,16 @@
 // wrong state). Tensor invariants use TORCH_CHECK; bindings/errors.cpp maps both to JS error codes.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace fsllm {
 
-// Each value has a JS twin `ERR_FSLLM_<NAME>` (lib/native/errors.ts); keep the two lists in step.
+// Each value has a JS twin `ERR_FSLLM_<NAME>` in the FsllmErrorCode union of lib/errors/FsllmError.ts; keep
+// the two lists in step. The TS list is longer: it also holds the codes bindings/errors.cpp gives libtorch
+// failures (DEVICE_OOM, HOST_OOM, TORCH) and those only TS raises.
 enum class ErrorCode {
   kInvalidArg,   // ERR_FSLLM_INVALID_ARG
   kCheckpoint,   // ERR_FSLLM_CHECKPOINT: unreadable, truncated or inconsistent weights/adapter file
@@ -20,6 +24,9 @@ enum class ErrorCode {
 };
 
 const char* error_code_name(ErrorCode code);
+
+// How messages show a list of integers (e.g. layer indices): "[0, 2, 5]".
+std::string list_text(const std::vector<int64_t>& values);
 
 class Error : public std::runtime_error {
  public:

@@ -26,10 +26,17 @@ struct HiddenTap {
   }
 };
 
-class LlamaBlockImpl : public torch::nn::Module {
+// A block of either family as CausalLmImpl::run_blocks sees it: (B, T, D) -> (B, T, D), `layer` naming
+// its KV-cache slot.
+class DecoderBlock : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer) = 0;
+};
+
+class LlamaBlockImpl : public DecoderBlock {
  public:
   explicit LlamaBlockImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer);  // (B, T, D)
+  torch::Tensor forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer) override;  // (B, T, D)
 
  private:
   RmsNorm input_layernorm_{nullptr}, post_attention_layernorm_{nullptr};
@@ -38,10 +45,10 @@ class LlamaBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaBlock);
 
-class Gpt2BlockImpl : public torch::nn::Module {
+class Gpt2BlockImpl : public DecoderBlock {
  public:
   explicit Gpt2BlockImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer);  // (B, T, D)
+  torch::Tensor forward(const torch::Tensor& x, ForwardContext& ctx, int64_t layer) override;  // (B, T, D)
 
  private:
   torch::nn::LayerNorm ln_1_{nullptr}, ln_2_{nullptr};

@@ -88,6 +88,18 @@ torch::Tensor CausalLmImpl::hidden_states(const torch::Tensor& ids, const torch:
   return final_norm(x);
 }
 
+torch::Tensor CausalLmImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) {
+  const auto list = blocks();
+  int64_t i = 0;
+  for (const auto& block : *list) {
+    if (tap != nullptr && tap->reached(i, x)) return x;
+    x = block->as<DecoderBlock>()->forward(x, ctx, i);
+    ++i;
+  }
+  if (tap != nullptr) tap->reached(i, x);
+  return x;
+}
+
 torch::Tensor CausalLmImpl::logits(const torch::Tensor& hidden) {
   return torch::nn::functional::linear(hidden, lm_head_weight());  // (..., D) -> (..., V)
 }
@@ -135,16 +147,7 @@ torch::Tensor LlamaForCausalLmImpl::embed(const torch::Tensor& ids, const torch:
   return model_->embed_tokens(ids);
 }
 
-torch::Tensor LlamaForCausalLmImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) {
-  int64_t i = 0;
-  for (auto& layer : *model_->layers) {
-    if (tap != nullptr && tap->reached(i, x)) return x;
-    x = layer->as<LlamaBlockImpl>()->forward(x, ctx, i);
-    ++i;
-  }
-  if (tap != nullptr) tap->reached(i, x);
-  return x;
-}
+torch::nn::ModuleList LlamaForCausalLmImpl::blocks() { return model_->layers; }
 
 torch::Tensor LlamaForCausalLmImpl::final_norm(const torch::Tensor& x) { return model_->norm(x); }
 
@@ -168,16 +171,7 @@ torch::Tensor Gpt2LmHeadModelImpl::embed(const torch::Tensor& ids, const torch::
   return transformer_->wte(ids) + transformer_->wpe(positions);  // (B, T, D)
 }
 
-torch::Tensor Gpt2LmHeadModelImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) {
-  int64_t i = 0;
-  for (auto& block : *transformer_->h) {
-    if (tap != nullptr && tap->reached(i, x)) return x;
-    x = block->as<Gpt2BlockImpl>()->forward(x, ctx, i);
-    ++i;
-  }
-  if (tap != nullptr) tap->reached(i, x);
-  return x;
-}
+torch::nn::ModuleList Gpt2LmHeadModelImpl::blocks() { return transformer_->h; }
 
 torch::Tensor Gpt2LmHeadModelImpl::final_norm(const torch::Tensor& x) { return transformer_->ln_f(x); }
 

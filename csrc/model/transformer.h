@@ -41,13 +41,17 @@ class CausalLmImpl : public torch::nn::Module {
  protected:
   // (B, T) ids and (B, T) positions -> (B, T, D) before the final norm.
   virtual torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) = 0;
-  // Runs the blocks in order; `tap` (may be null) is offered every intermediate state (HiddenTap::reached).
-  virtual torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) = 0;
+  // The family's blocks in order, each a DecoderBlock.
+  virtual torch::nn::ModuleList blocks() = 0;
   virtual torch::Tensor final_norm(const torch::Tensor& x) = 0;
 
   ModelConfig config_;
   Rope rope_;
   int64_t adapter_version_ = 0;
+
+ private:
+  // Runs the blocks in order; `tap` (may be null) is offered every intermediate state (HiddenTap::reached).
+  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap);
 };
 
 class LlamaModelImpl : public torch::nn::Module {
@@ -66,7 +70,7 @@ class LlamaForCausalLmImpl : public CausalLmImpl {
 
  protected:
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) override;
-  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) override;
+  torch::nn::ModuleList blocks() override;
   torch::Tensor final_norm(const torch::Tensor& x) override;
 
  private:
@@ -90,7 +94,7 @@ class Gpt2LmHeadModelImpl : public CausalLmImpl {
 
  protected:
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) override;
-  torch::Tensor run_blocks(torch::Tensor x, ForwardContext& ctx, HiddenTap* tap) override;
+  torch::nn::ModuleList blocks() override;
   torch::Tensor final_norm(const torch::Tensor& x) override;
 
  private:

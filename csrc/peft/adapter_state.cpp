@@ -36,12 +36,6 @@ bool is_lora(const std::string& param_name) {
   return param_name.find(".lora_A.") != std::string::npos || param_name.find(".lora_B.") != std::string::npos;
 }
 
-std::string join(const std::vector<int64_t>& values) {
-  std::string out;
-  for (auto v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
-  return "[" + out + "]";
-}
-
 // Trainable base weights holding a folded LoRA delta, by tensor identity, with the delta (out, in) to take
 // out. Frozen bases are skipped: they are not exported, and the product costs out * in per module.
 std::unordered_map<const c10::TensorImpl*, torch::Tensor> merged_deltas(model::CausalLmImpl& model) {
@@ -62,7 +56,7 @@ int64_t set_layers_trainable(model::CausalLmImpl& model, const std::vector<int64
   FSLLM_CHECK(!layers.empty(), ErrorCode::kInvalidArg, expected + " but received []; name the blocks to train, e.g. [" +
                                                            std::to_string(L - 1) + "]");
   for (auto layer : layers) {
-    FSLLM_CHECK(layer >= 0 && layer < L, ErrorCode::kInvalidArg, expected + " but received " + join(layers));
+    FSLLM_CHECK(layer >= 0 && layer < L, ErrorCode::kInvalidArg, expected + " but received " + list_text(layers));
   }
   FSLLM_CHECK(!any_merged(model), ErrorCode::kInvalidArg,
               "The adapter is merged into the base weights; call unmergeLora() before setLayersTrainable()");

@@ -16,48 +16,6 @@ namespace fsllm::train {
 
 namespace {
 
-using torch::autograd::AutogradContext;
-using torch::autograd::variable_list;
-
-// Sum over rows of KL(softmax(h_T W_T^T) || softmax(h_S W_S^T)) as a custom autograd function, built like
-// model/loss.cpp's chunked CE: logits exist one (chunk_rows, V) block at a time and the gradient is made in
-// the same pass. d KL / d logits_S = softmax(logits_S) - softmax(logits_T) (the teacher's rows sum to 1).
-// h_T and W_T are constants (the teacher runs without grad).
-class ChunkedTokenKl : public torch::autograd::Function<ChunkedTokenKl> {
- public:
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& hs, const torch::Tensor& ws,
-                               const torch::Tensor& ht, const torch::Tensor& wt, int64_t chunk_rows) {
-    const bool need_h = hs.requires_grad();
-    const bool need_w = ws.requires_grad();
-    const auto M = hs.size(0);
-    auto total = torch::zeros({}, hs.options().dtype(torch::kFloat32));
-    torch::Tensor grad_h = need_h ? torch::empty_like(hs) : torch::Tensor();
-    torch::Tensor grad_w = need_w ? torch::zeros(ws.sizes(), ws.options().dtype(torch::kFloat32)) : torch::Tensor();
-    for (int64_t start = 0; start < M; start += chunk_rows) {
-      const auto rows = std::min(chunk_rows, M - start);
-      auto h = hs.narrow(0, start, rows);                                                             // (C, D)
-      auto log_t = torch::log_softmax(torch::matmul(ht.narrow(0, start, rows), wt.t()).to(torch::kFloat32), /*dim=*/1);  // (C, V)
-      auto log_s = torch::log_softmax(torch::matmul(h, ws.t()).to(torch::kFloat32), /*dim=*/1);      // (C, V)
-      auto p_t = log_t.exp();
-      total += (p_t * (log_t - log_s)).sum();
-      if (!need_h && !need_w) continue;
-      auto d = log_s.exp_().sub_(p_t).to(ws.scalar_type());                                          // (C, V), in place
-      if (need_h) grad_h.narrow(0, start, rows).copy_(torch::matmul(d, ws));                          // (C, V) @ (V, D)
-      if (need_w) grad_w.add_(torch::matmul(d.t(), h).to(torch::kFloat32));                          // (V, C) @ (C, D)
-    }
-    ctx->save_for_backward({grad_h, grad_w});
-    return total;
-  }
-
-  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
-    auto saved = ctx->get_saved_variables();
-    auto g = grad_outputs[0];
-    torch::Tensor grad_h = saved[0].defined() ? saved[0] * g.to(saved[0].scalar_type()) : torch::Tensor();
-    torch::Tensor grad_w = saved[1].defined() ? saved[1] * g : torch::Tensor();
-    return {grad_h, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor()};
-  }
-};
-
 // Rows of `hidden` (B, T, D) at the flat token indices `keep` (N) -> (N, D) fp32.
 torch::Tensor rows_of(const torch::Tensor& hidden, const torch::Tensor& keep) {
   return hidden.reshape({-1, hidden.size(-1)}).index_select(/*dim=*/0, keep).to(torch::kFloat32);
@@ -91,12 +49,8 @@ MicroTerms micro_terms(model::CausalLmImpl& student, model::CausalLmImpl& teache
   t.repr = (t_tap - s_tap).square().mean() / mean_square * static_cast<double>(keep.size(0));
   // FedBiOT's raw KL sums over every position, padding included, and divides by B*T; here only real tokens
   // count (padding logits are meaningless) and the sum is divided by their number in align_step.
-  if (kl) t.kl = ChunkedTokenKl::apply(rows_of(s_final, keep), student.lm_head_weight(), t_final,
-                                       teacher.lm_head_weight(), model::default_chunk_rows(student.config().vocab_size));
-  if (lm) {
-    auto [rows, targets] = model::select_targets(s_final, b.labels);  // (M, D), (M)
-    t.lm = model::lm_head_cross_entropy_sum(rows, student.lm_head_weight(), targets);
-  }
+  if (kl) t.kl = model::token_kl_sum(rows_of(s_final, keep), student.lm_head_weight(), t_final, teacher.lm_head_weight());
+  if (lm) t.lm = model::causal_lm_loss_sum(s_final, student.lm_head_weight(), b.labels);
   return t;
 }
 

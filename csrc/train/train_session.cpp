@@ -19,12 +19,6 @@ namespace fsllm::train {
 
 namespace {
 
-std::string join(const std::vector<int64_t>& values) {
-  std::string out;
-  for (auto v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
-  return "[" + out + "]";
-}
-
 std::unordered_map<const c10::TensorImpl*, size_t> index_of(const std::vector<torch::Tensor>& params) {
   std::unordered_map<const c10::TensorImpl*, size_t> index;
   for (size_t i = 0; i < params.size(); ++i) index.emplace(params[i].unsafeGetTensorImpl(), i);
@@ -34,8 +28,7 @@ std::unordered_map<const c10::TensorImpl*, size_t> index_of(const std::vector<to
 // Sum of token losses of one micro-batch (differentiable).
 torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
   auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr, b.segments);  // (B, T, D)
-  auto [rows, targets] = model::select_targets(hidden, b.labels);       // (M, D), (M)
-  return model::lm_head_cross_entropy_sum(rows, model.lm_head_weight(), targets);
+  return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), b.labels);
 }
 
 }  // namespace
@@ -54,7 +47,7 @@ TrainSession::TrainSession(std::shared_ptr<model::CausalLmImpl> model, const opt
   const auto L = model_->config().num_layers;
   for (auto layer : layers) {
     FSLLM_CHECK(layer >= 0 && layer < L, ErrorCode::kInvalidArg,
-                "Expected layer indices in [0, " + std::to_string(L) + ") for layers but received " + join(layers));
+                "Expected layer indices in [0, " + std::to_string(L) + ") for layers but received " + list_text(layers));
   }
   std::vector<torch::Tensor> params;
   for (auto& [name, p] : peft::trainable_parameters(*model_)) {
@@ -64,7 +57,7 @@ TrainSession::TrainSession(std::shared_ptr<model::CausalLmImpl> model, const opt
   FSLLM_CHECK(!params.empty() || !layers.empty(), ErrorCode::kInvalidArg,
               "The model has no trainable parameters; attach an adapter (model.attachLora) before creating a session");
   FSLLM_CHECK(!params.empty(), ErrorCode::kInvalidArg,
-              "layers " + join(layers) + " select no trainable (LoRA) tensor of this model; attach LoRA to those layers or choose others");
+              "layers " + list_text(layers) + " select no trainable (LoRA) tensor of this model; attach LoRA to those layers or choose others");
   const auto index = index_of(params);
   for (auto& [name, linear] : model_->projections()) {
     if (!linear->has_lora()) continue;

@@ -16,6 +16,19 @@ Napi::Value field(Napi::Object obj, const char* key) { return obj.Has(key) ? obj
   throw_invalid_arg(env, std::string("Expected ") + expected + " for " + path + "." + key);
 }
 
+// The integers of a JS array, each checked (no unchecked As<Number>, STYLE 2.4).
+std::vector<int64_t> int_array(Napi::Env env, Napi::Array arr, const std::string& what) {
+  std::vector<int64_t> out;
+  out.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    auto v = arr.Get(i);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
+    if (d != static_cast<double>(static_cast<int64_t>(d))) throw_invalid_arg(env, "Expected an array of integers for " + what);
+    out.push_back(static_cast<int64_t>(d));
+  }
+  return out;
+}
+
 }  // namespace
 
 Napi::Object expect_object(Napi::Env env, Napi::Value value, const std::string& path) {
@@ -107,8 +120,7 @@ peft::LoraConfig parse_lora_config(Napi::Object o) {
   }
   auto layers = field(o, "layers");
   if (layers.IsArray()) {
-    auto la = layers.As<Napi::Array>();
-    for (uint32_t i = 0; i < la.Length(); ++i) c.layers.push_back(la.Get(i).As<Napi::Number>().Int64Value());
+    c.layers = int_array(o.Env(), layers.As<Napi::Array>(), p + ".layers");
   }
   if (c.r < 1) bad(o.Env(), p, "r", "a positive integer");
   if (c.dropout < 0.0 || c.dropout >= 1.0) bad(o.Env(), p, "dropout", "a number in [0, 1)");
@@ -210,8 +222,7 @@ train::GenerateOptions parse_generate_options(Napi::Object o) {
   g.precision = parse_precision(o, p);
   auto eos = field(o, "eosIds");
   if (eos.IsArray()) {
-    auto arr = eos.As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); ++i) g.eos_ids.push_back(arr.Get(i).As<Napi::Number>().Int64Value());
+    g.eos_ids = int_array(o.Env(), eos.As<Napi::Array>(), p + ".eosIds");
   }
   if (g.max_new_tokens < 0) bad(o.Env(), p, "maxNewTokens", "a non-negative integer");
   if (g.top_p <= 0.0 || g.top_p > 1.0) bad(o.Env(), p, "topP", "a number in (0, 1]");
@@ -233,8 +244,7 @@ std::vector<io::TensorSourceSpec> parse_tensor_sources(Napi::Env env, Napi::Valu
     s.dtype = io::parse_stored_dtype(get_string(o, "dtype", p, "f32"));
     auto shape = o.Get("shape");
     if (!shape.IsArray()) throw_invalid_arg(env, "Expected an array of integers for " + p + ".shape");
-    auto sa = shape.As<Napi::Array>();
-    for (uint32_t j = 0; j < sa.Length(); ++j) s.shape.push_back(sa.Get(j).As<Napi::Number>().Int64Value());
+    s.shape = int_array(env, shape.As<Napi::Array>(), p + ".shape");
     auto transform = o.Get("transform");
     if (transform.IsObject()) {
       auto t = transform.As<Napi::Object>();

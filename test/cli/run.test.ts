@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { chromiumForTests, CHROMIUM_MISSING, dumpDom } from '../helpers/chromium.js';
+import { chromiumRequirement, CHROMIUM_MISSING, dumpDom, findChromium } from '../helpers/chromium.js';
+import { when } from '../helpers/requirements.js';
 import { STORIES_BIN } from '../helpers/paths.js';
 import { SAMPLE_DATASETS } from '../fl/_support.js';
 
@@ -61,15 +62,12 @@ run('runs an FS-LLM YAML with overrides and writes the whole output folder', asy
   assert.is(peft.lora_alpha, 16);
 });
 
-run('report.html of that run renders its charts in headless Chromium', async () => {
-  const binary = chromiumForTests('fsllm run report');
-  if (!binary) {
-    if (process.env.CI) assert.unreachable(CHROMIUM_MISSING);
-    return;
-  }
+when(chromiumRequirement(), run)('report.html of that run renders its charts in headless Chromium', async () => {
+  const binary = findChromium();
+  if (!binary) assert.unreachable(CHROMIUM_MISSING); // only under CI, which must have installed it
   const report = path.join(runDir, 'report.html');
   assert.ok(existsSync(report), 'the run of the first test wrote a report');
-  const dom = await dumpDom(binary, report);
+  const dom = await dumpDom(binary!, report);
   assert.ok((dom.match(/<svg/g) ?? []).length >= 3, 'training, eval and bytes charts');
   assert.match(dom, /client 1/);
   assert.match(dom, /mean \(sample-weighted\)/);

@@ -53,4 +53,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 // Manifest entries as JS objects [{name, shape, offset}].
 Napi::Value manifest_to_js(Napi::Env env, model::CausalLmImpl& model);
 
+// A JS array of strings.
+Napi::Value strings_to_js(Napi::Env env, const std::vector<std::string>& items);
+
 }  // namespace fsllm::bindings

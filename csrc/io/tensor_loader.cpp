@@ -1,29 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Maps checkpoint files and decodes tensors (IEEE floats by memcpy + torch cast, ggml Q8_0/Q4_0/Q4_1 by
+// Decodes the tensors of mapped checkpoint files (IEEE floats by memcpy + torch cast, ggml Q8_0/Q4_0/Q4_1 by
 // block loops) into owned CPU tensors, then applies the layout transform. Header parsing and every
 // decision about which bytes to read live in lib/formats/; this file trusts nothing it is given and
 // checks bounds and sizes before reading a byte.
 #include "io/tensor_loader.h"
 
-#include <ATen/Parallel.h>
-#include <c10/util/Half.h>
-
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <unordered_set>
 
-#ifdef _WIN32
-#include <fstream>
-#else
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
-
 #include "core/error.h"
+#include "io/ggml_blocks.h"
+#include "io/mapped_file.h"
 
 // Every encoding is read by reinterpreting little-endian bytes.
 #if defined(__BYTE_ORDER__) && (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
@@ -32,8 +21,6 @@
 
 namespace fsllm::io {
 namespace {
-
-constexpr int64_t kBlockValues = 32;  // values per ggml Q8_0 / Q4_0 / Q4_1 block (QK8_0, QK4_0, QK4_1)
 
 struct DTypeInfo {
   StoredDType dtype;
@@ -51,9 +38,9 @@ constexpr DTypeInfo kDTypes[] = {
     {StoredDType::kF64, "f64", 1, 8},
     {StoredDType::kI32, "i32", 1, 4},
     {StoredDType::kI64, "i64", 1, 8},
-    {StoredDType::kQ8_0, "q8_0", kBlockValues, 2 + 32},
-    {StoredDType::kQ4_0, "q4_0", kBlockValues, 2 + 16},
-    {StoredDType::kQ4_1, "q4_1", kBlockValues, 2 + 2 + 16},
+    {StoredDType::kQ8_0, "q8_0", kGgmlBlockValues, 2 + 32},
+    {StoredDType::kQ4_0, "q4_0", kGgmlBlockValues, 2 + 16},
+    {StoredDType::kQ4_1, "q4_1", kGgmlBlockValues, 2 + 2 + 16},
 };
 constexpr size_t kDTypeCount = sizeof(kDTypes) / sizeof(kDTypes[0]);
 static_assert(kDTypeCount == static_cast<size_t>(StoredDType::kQ4_1) + 1, "one kDTypes row per StoredDType");
@@ -93,123 +80,17 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 
 std::string where(const TensorSourceSpec& spec) { return "tensor " + spec.name + " in " + spec.file; }
 
-// ---------------------------------------------------------------------------------------------------
-// Read-only file mapping (RAII). On POSIX the file is mmap'ed and the descriptor closed at once; on
-// Windows the bytes are read into memory, which costs RAM but keeps one code path above this class.
-
-class MappedFile {
- public:
-  explicit MappedFile(const std::string& path);
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-
-  const uint8_t* data() const { return data_; }
-  int64_t size() const { return size_; }
-
- private:
-  const uint8_t* data_ = nullptr;
-  int64_t size_ = 0;
-#ifdef _WIN32
-  std::vector<uint8_t> bytes_;
-#endif
-};
-
-#ifdef _WIN32
-MappedFile::MappedFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  FSLLM_CHECK(in, ErrorCode::kCheckpoint, "cannot open " + path);
-  size_ = static_cast<int64_t>(in.tellg());
-  bytes_.resize(static_cast<size_t>(size_));
-  in.seekg(0);
-  FSLLM_CHECK(in.read(reinterpret_cast<char*>(bytes_.data()), size_), ErrorCode::kCheckpoint,
-              "cannot read " + path);
-  data_ = bytes_.data();
-}
-MappedFile::~MappedFile() = default;
-#else
-MappedFile::MappedFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  FSLLM_CHECK(fd >= 0, ErrorCode::kCheckpoint, "cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw Error(ErrorCode::kCheckpoint, "cannot stat " + path + ": " + std::strerror(err));
-  }
-  size_ = static_cast<int64_t>(st.st_size);
-  if (size_ > 0) {  // mmap of length 0 fails; an empty file simply has no bytes to hand out
-    void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, fd, 0);
-    const int err = errno;
-    ::close(fd);  // the mapping keeps the file referenced
-    FSLLM_CHECK(p != MAP_FAILED, ErrorCode::kCheckpoint, "cannot map " + path + ": " + std::strerror(err));
-    data_ = static_cast<const uint8_t*>(p);
-  } else {
-    ::close(fd);
-  }
-}
-MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
-}
-#endif
-
-// ---------------------------------------------------------------------------------------------------
-// ggml block decoders. reference: ggml/src/ggml-quants.c dequantize_row_q8_0 / _q4_0 / _q4_1 (block
-// layouts in ggml-common.h); scales are IEEE fp16.
-
-float half_at(const uint8_t* p) {
-  uint16_t bits;
-  std::memcpy(&bits, p, sizeof bits);
-  return c10::detail::fp16_ieee_to_fp32_value(bits);
-}
-
-// Q8_0: {fp16 d; int8 q[32]} -> x[i] = d * q[i].
-void decode_q8_0(const uint8_t* block, float* out) {
-  const float d = half_at(block);
-  const auto* q = reinterpret_cast<const int8_t*>(block + 2);
-  for (int i = 0; i < 32; ++i) out[i] = d * static_cast<float>(q[i]);
-}
-
-// Q4_0: {fp16 d; uint8 qs[16]}; x[i] is the low nibble of qs[i] and x[i + 16] its high nibble, each
-// stored with an offset of 8: x = d * (q - 8).
-void decode_q4_0(const uint8_t* block, float* out) {
-  const float d = half_at(block);
-  const uint8_t* qs = block + 2;
-  for (int i = 0; i < 16; ++i) {
-    out[i] = d * static_cast<float>((qs[i] & 0x0F) - 8);
-    out[i + 16] = d * static_cast<float>((qs[i] >> 4) - 8);
-  }
-}
-
-// Q4_1: {fp16 d; fp16 m; uint8 qs[16]}, nibbles as in Q4_0 without the offset: x = d * q + m.
-void decode_q4_1(const uint8_t* block, float* out) {
-  const float d = half_at(block);
-  const float m = half_at(block + 2);
-  const uint8_t* qs = block + 4;
-  for (int i = 0; i < 16; ++i) {
-    out[i] = d * static_cast<float>(qs[i] & 0x0F) + m;
-    out[i + 16] = d * static_cast<float>(qs[i] >> 4) + m;
-  }
-}
-
-template <void (*DecodeBlock)(const uint8_t*, float*)>
-void decode_blocks(const uint8_t* src, int64_t n_blocks, int64_t block_bytes, float* dst) {
-  at::parallel_for(0, n_blocks, /*grain_size=*/2048, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) DecodeBlock(src + b * block_bytes, dst + b * kBlockValues);
-  });
-}
-
 torch::Tensor dequantize(const uint8_t* bytes, const TensorSourceSpec& spec) {
   auto out = torch::empty(spec.shape, torch::kFloat32);
-  const int64_t block_bytes = info(spec.dtype).block_bytes;
-  const int64_t n_blocks = out.numel() / kBlockValues;
-  float* dst = out.data_ptr<float>();
+  const int64_t n_blocks = out.numel() / kGgmlBlockValues;
+  GgmlBlock kind;
   switch (spec.dtype) {
-    case StoredDType::kQ8_0: decode_blocks<decode_q8_0>(bytes, n_blocks, block_bytes, dst); break;
-    case StoredDType::kQ4_0: decode_blocks<decode_q4_0>(bytes, n_blocks, block_bytes, dst); break;
-    case StoredDType::kQ4_1: decode_blocks<decode_q4_1>(bytes, n_blocks, block_bytes, dst); break;
+    case StoredDType::kQ8_0: kind = GgmlBlock::kQ8_0; break;
+    case StoredDType::kQ4_0: kind = GgmlBlock::kQ4_0; break;
+    case StoredDType::kQ4_1: kind = GgmlBlock::kQ4_1; break;
     default: throw Error(ErrorCode::kNative, "dequantize: not a block type: " + where(spec));
   }
+  decode_ggml_blocks(kind, bytes, n_blocks, info(spec.dtype).block_bytes, out.data_ptr<float>());
   return out;
 }
 

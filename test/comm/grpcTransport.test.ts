@@ -1,7 +1,6 @@
 // The gRPC transport over real sockets on 127.0.0.1: every message type both ways, large messages in
 // chunks, refused chunks, authentication, TLS, replacement and reconnects.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,7 +13,7 @@ import { encodeMessage } from '../../lib/comm/messageFrame.js';
 import type { Address, AnyMessage } from '../../lib/comm/messages.js';
 import { FsllmError, InvalidArgumentError } from '../../lib/errors/index.js';
 import { expectError } from '../native/_support.js';
-import { adapter, clientMessages, memoryLog, sameMessage, serverMessages, waitFor } from './_support.js';
+import { adapter, clientMessages, makeCert, memoryLog, sameMessage, serverMessages, waitFor } from './_support.js';
 
 const HOST = '127.0.0.1';
 const TOKENS = { 1: 'alpha-token', 2: 'beta-token' };
@@ -173,15 +172,10 @@ type TlsCtx = { dir: string; cert: Buffer; key: Buffer; otherCa: Buffer; server:
 const tls = suite<TlsCtx>('GrpcTransport TLS');
 tls.before(async (ctx) => {
   ctx.dir = mkdtempSync(path.join(tmpdir(), 'fsllm-grpc-tls-'));
-  const make = (name: string) => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(ctx.dir, `${name}.key`), '-out', path.join(ctx.dir, `${name}.crt`)], { stdio: 'ignore' });
-    return { cert: readFileSync(path.join(ctx.dir, `${name}.crt`)), key: readFileSync(path.join(ctx.dir, `${name}.key`)) };
-  };
-  const { cert, key } = make('server');
+  const { cert, key } = makeCert(ctx.dir, 'server');
   ctx.cert = cert;
   ctx.key = key;
-  ctx.otherCa = make('other').cert;
+  ctx.otherCa = makeCert(ctx.dir, 'other').cert;
   ctx.server = await GrpcServerTransport.listen({ host: HOST, port: 0, tls: { cert, key }, tokens: TOKENS, log: quiet });
 });
 tls.after(async (ctx) => {

@@ -1,6 +1,7 @@
-// A client with a valid token that speaks the chunk protocol badly: each malformed message is refused, the
-// refusal is logged with the client's id, the client's stream is closed (the layer above hears it as lost),
-// nothing reaches onError, and an honest client on the same server carries on.
+// A client with a valid token that speaks the chunk protocol badly, or sends messages without the shape of
+// their type: each malformed message is refused, the refusal is logged with the client's id, the client's
+// stream is closed (the layer above hears it as lost), nothing reaches onError, and an honest client on the
+// same server carries on.
 import * as grpc from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,6 +37,9 @@ const CASES: Array<[name: string, chunks: () => Buffer[], why: RegExp]> = [
   ['a payload that is not a message frame', () => [wholeChunk(Buffer.from('hello, server'))], /Malformed message: it does not start with FSMG/],
   ['a frame with no type', () => [wholeChunk(frameOf('{"round":1}'))], /Malformed message: it has no type/],
   ['a frame whose header is not JSON', () => [wholeChunk(frameOf('{round'))], /Malformed message: the header is not JSON/],
+  ['a frame of an unknown type', () => [wholeChunk(frameOf('{"type":"shutdown","hasAdapter":false}'))], /Malformed message: type: Invalid discriminator value/],
+  ['metrics whose results are not a list', () => [wholeChunk(frameOf('{"type":"metrics","round":1,"results":5,"hasAdapter":false}'))], /Malformed message: results: Invalid input: expected array/],
+  ['an update without its adapter', () => [wholeChunk(frameOf('{"type":"modelPara","round":1,"sampleSize":1,"train":{"loss":1,"steps":1,"targetTokens":1,"msPerStep":1},"hasAdapter":false}'))], /Malformed message: adapter: Invalid input: expected Uint8Array/],
 ];
 
 // ---

@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { fsllmError, invalidArg } from '../../errors/index.js';
 import { decodeMessage } from '../messageFrame.js';
+import { messageShapeProblem } from '../messageShape.js';
 import type { Address } from '../messages.js';
 import type { Endpoint, Transport } from '../transport.js';
 import { checkChunkBytes, checkMaxMessageBytes, type ChunkHook } from './chunking.js';
@@ -207,7 +208,10 @@ export class GrpcClientTransport implements Transport {
       chunkHook: this.#opts.chunkHook,
       onBytes: (bytes) => {
         try {
-          this.#endpoint.deliver('server', decodeMessage(bytes), bytes.byteLength);
+          const message = decodeMessage(bytes);
+          const problem = messageShapeProblem(message, 'server');
+          if (problem) throw fsllmError('ERR_FSLLM_PROTOCOL', `Malformed message: ${problem}`);
+          this.#endpoint.deliver('server', message, bytes.byteLength);
         } catch (error) {
           this.#log('error', `From the server: ${(error as Error).message}`);
           this.#onError(error);

@@ -7,9 +7,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { fsllmError, invalidArg, type FsllmError } from '../../errors/index.js';
 import { decodeMessage } from '../messageFrame.js';
+import { messageShapeProblem } from '../messageShape.js';
 import type { Address, AnyMessage } from '../messages.js';
 import type { Endpoint, Transport } from '../transport.js';
 import { authenticate, tokenTable, type TokenTable } from './auth.js';
+import { clipForLog } from './clipForLog.js';
 import { checkChunkBytes, checkMaxMessageBytes, type ChunkHook } from './chunking.js';
 import { ChunkLink } from './ChunkLink.js';
 import type { GrpcServerTlsOptions } from './credentials.js';
@@ -133,9 +135,11 @@ export class GrpcServerTransport implements Transport {
   /**
    * Adds a listener told when a message from client `id` is refused (`error.code` is `ERR_FSLLM_PROTOCOL`,
    * the message says why): a malformed chunk stream (short, wrong version, out of order, too large, failed
-   * digest) or bytes that are not a message. The refusal is logged first, and the client's stream is then
-   * already closed, so `onConnection` listeners hear `(id, false)` too: the layer above drops the client for
-   * the round as it does any lost client; an honest client reconnects by itself. Returns a remover.
+   * digest), bytes that are not a message frame, or a message without the shape of its type
+   * (messageShape.ts). The refusal is logged first; right after the listeners return, the client's stream is
+   * closed (status INVALID_ARGUMENT with the reason), so `onConnection` listeners hear `(id, false)`: the
+   * layer above drops the client for the round as it does any lost client, and an honest client reconnects
+   * by itself. Returns a function that removes the listener.
    */
   onRefused(listener: (id: number, error: FsllmError) => void): () => void {
     this.#refusedListeners.add(listener);
@@ -200,6 +204,11 @@ export class GrpcServerTransport implements Transport {
       this.#refuse(id, link, error as FsllmError);
       return;
     }
+    const problem = messageShapeProblem(message, 'client');
+    if (problem) {
+      this.#refuse(id, link, fsllmError('ERR_FSLLM_PROTOCOL', `Malformed message: ${clipForLog(problem, 200)}`));
+      return;
+    }
     this.#endpoint.deliver(id, message, bytes.byteLength);
   }
 
@@ -211,7 +220,6 @@ export class GrpcServerTransport implements Transport {
    */
   #refuse(id: number, link: ChunkLink, error: FsllmError): void {
     this.#log('warn', `Refused client ${id}: ${error.message}; its stream is closed`);
-    link.abort({ code: grpc.status.INVALID_ARGUMENT, details: `the server refused a message: ${error.message}` });
     for (const listener of this.#refusedListeners) {
       try {
         listener(id, error);
@@ -219,6 +227,7 @@ export class GrpcServerTransport implements Transport {
         this.#onError(thrown);
       }
     }
+    link.abort({ code: grpc.status.INVALID_ARGUMENT, details: `the server refused a message: ${error.message}` });
   }
 
   #emitConnection(id: number, connected: boolean): void {

@@ -1,7 +1,7 @@
 // The size of a client's message is checked as its chunks arrive: the size the first chunk declares before
 // anything is buffered, and the bytes that follow against that declaration. A peer announcing 768 MiB is
 // refused at its first chunk and the server's memory stays flat.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -49,6 +49,19 @@ announced('should be refused at its first chunk, the server RSS growing far less
     assert.ok(log.lines.some(([level, line]) => level === 'warn' && /^Refused client 7: .*over the limit/.test(line)));
   } finally {
     await server.shutdown();
+  }
+});
+
+announced('control: with the limit above the announcement, the same chunks are buffered and the RSS shows it', async () => {
+  const server = await GrpcServerTransport.listen({ host: '127.0.0.1', port: 0, tokens: TOKENS, maxMessageBytes: 1024 * MiB, log: () => {} });
+  const before = process.memoryUsage().rss;
+  const args = ['--import', 'tsx', path.join(here, 'rogueAnnouncer.ts'), String(server.port), '7', TOKENS[7], '768', '64'];
+  const rogue = spawn(process.execPath, args, { cwd: path.resolve(here, '..', '..'), stdio: 'ignore' });
+  try {
+    await waitFor(() => process.memoryUsage().rss - before > 48 * MiB, 15_000, 'the server to buffer 48 MiB of the 64 MiB sent');
+  } finally {
+    rogue.kill('SIGKILL');
+    await server.shutdown({ force: true });
   }
 });
 

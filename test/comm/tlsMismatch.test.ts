@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { GrpcClientTransport, GrpcServerTransport, type GrpcClientTlsOptions } from '../../lib/comm/grpc/index.js';
-import { FsllmError } from '../../lib/errors/index.js';
+import { FsllmError, InvalidArgumentError } from '../../lib/errors/index.js';
 import { expectError } from '../native/_support.js';
 import { makeCert, memoryLog, waitFor } from './_support.js';
 
@@ -87,6 +87,15 @@ for (const [name, serverOf, tlsOf, client, logged] of CASES) {
     assert.equal(server.transport.connectedClients(), []);
   });
 }
+
+mismatch('should refuse to start with a key that does not belong to the certificate :: ERR_FSLLM_INVALID_ARG', async ({ server, other }) => {
+  await expectError(
+    () => GrpcServerTransport.listen({ host: '127.0.0.1', port: 0, tls: { cert: server.cert, key: other.key }, log: () => {} }),
+    InvalidArgumentError,
+    'ERR_FSLLM_INVALID_ARG',
+    /^tls: the certificate, key or CA cannot be used \(.*\); give PEM data/,
+  );
+});
 
 mismatch('a client with the right settings still gets in over mutual TLS', async ({ mutual, server }) => {
   const client = await GrpcClientTransport.connect({

@@ -89,8 +89,8 @@ export class GrpcServerTransport implements Transport {
 
   /**
    * Starts a server on `host:port`.
-   * @throws `ERR_FSLLM_INVALID_ARG` (synchronously) for bad options;
-   *   `ERR_FSLLM_PROTOCOL` when the port cannot be bound.
+   * @throws `ERR_FSLLM_INVALID_ARG` (synchronously) for bad options, (rejects) for a TLS certificate, key
+   *   or CA that cannot be used; `ERR_FSLLM_PROTOCOL` (rejects) when the port cannot be bound.
    */
   static listen(opts: GrpcServerTransportOptions): Promise<GrpcServerTransport> {
     // Validate

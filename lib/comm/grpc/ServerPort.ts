@@ -40,6 +40,11 @@ function handshakeReason(error: Error & { code?: string }): string {
   return raw;
 }
 
+/**
+ * The gRPC server's listening socket: sorts, refuses (logged) or hands over each connection.
+ * @example
+ * const port = await ServerPort.listen(grpcServer, '0.0.0.0', 50051, { cert, key }, log);
+ */
 export class ServerPort {
   readonly #net: net.Server;
   readonly #tls: GrpcServerTlsOptions | null;
@@ -57,9 +62,18 @@ export class ServerPort {
 
   /**
    * Listens on `host:port` (port 0 picks a free one) and serves `server`'s services there.
-   * @throws `ERR_FSLLM_PROTOCOL` (rejects) when the port cannot be bound.
+   * @throws `ERR_FSLLM_INVALID_ARG` (rejects) for TLS options that cannot make a TLS context;
+   *   `ERR_FSLLM_PROTOCOL` (rejects) when the port cannot be bound.
    */
   static async listen(server: grpc.Server, host: string, port: number, tlsOptions: GrpcServerTlsOptions | undefined, log: Log): Promise<ServerPort> {
+    // Checked here, once: a certificate that cannot be used must stop the start, not each connection later.
+    if (tlsOptions) {
+      try {
+        tls.createSecureContext({ cert: tlsOptions.cert, key: tlsOptions.key, ...(tlsOptions.ca ? { ca: tlsOptions.ca } : {}) });
+      } catch (error) {
+        throw fsllmError('ERR_FSLLM_INVALID_ARG', `tls: the certificate, key or CA cannot be used (${(error as Error).message}); give PEM data, with the key that belongs to the certificate`, { cause: error });
+      }
+    }
     const gate = new ServerPort(server, tlsOptions, log);
     await new Promise<void>((resolve, reject) => {
       gate.#net.once('error', (error) => reject(fsllmError('ERR_FSLLM_PROTOCOL', `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error })));

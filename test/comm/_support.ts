@@ -1,5 +1,8 @@
 // Shared helpers of the gRPC transport tests (no suites here).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AnyMessage } from '../../lib/comm/messages.js';
 import type { GrpcLog, GrpcLogLevel } from '../../lib/comm/grpc/index.js';
 
@@ -44,4 +47,13 @@ export function sameMessage(a: AnyMessage, b: AnyMessage): boolean {
   if (JSON.stringify(ra) !== JSON.stringify(rb)) return false;
   if (!aa || !ab) return aa === ab;
   return Buffer.compare(Buffer.from(aa.buffer, aa.byteOffset, aa.byteLength), Buffer.from(ab.buffer, ab.byteOffset, ab.byteLength)) === 0;
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1 (openssl), written to `dir` as `<name>.crt/.key`. */
+export function makeCert(dir: string, name: string): { cert: Buffer; key: Buffer; certPath: string } {
+  const certPath = path.join(dir, `${name}.crt`);
+  const keyPath = path.join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+  return { cert: readFileSync(certPath), key: readFileSync(keyPath), certPath };
 }

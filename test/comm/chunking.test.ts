@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { CHUNK_HEADER_BYTES, checkChunkBytes, chunkMessage, Reassembler } from '../../lib/comm/grpc/chunking.js';
+import { CHUNK_HEADER_BYTES, checkChunkBytes, checkMaxMessageBytes, chunkMessage, Reassembler } from '../../lib/comm/grpc/chunking.js';
 import { InvalidArgumentError, FsllmError } from '../../lib/errors/index.js';
 import { expectError } from '../native/_support.js';
 import { adapter } from './_support.js';
@@ -47,6 +47,21 @@ chunks('should refuse a chunk out of order and skip the rest of its message', as
   await expectError(() => r.push(parts[2]!), FsllmError, 'ERR_FSLLM_PROTOCOL', /chunk 2\/4 of message 5 does not follow chunk 0\/4/);
   assert.is(r.push(parts[3]!), null);
   await expectError(() => r.push(Buffer.alloc(5)), FsllmError, 'ERR_FSLLM_PROTOCOL', /shorter than its header/);
+});
+
+chunks('should refuse a first chunk that declares more than maxMessageBytes, and take the next message', async () => {
+  const r = new Reassembler(100);
+  const parts = [...chunkMessage(adapter(101), 3, 40)];
+  await expectError(() => r.push(parts[0]!), FsllmError, 'ERR_FSLLM_PROTOCOL', /message 3 declares 101 bytes, over the limit of 100 \(maxMessageBytes\)/);
+  assert.is(r.push(parts[1]!), null, 'the rest of the refused message is skipped');
+  const good = adapter(100);
+  const out = [...chunkMessage(good, 4, 40)].map((p) => r.push(p)).at(-1);
+  assert.ok(out && Buffer.from(out).equals(Buffer.from(good)));
+});
+
+chunks('should validate maxMessageBytes :: ERR_FSLLM_INVALID_ARG', async () => {
+  assert.is(checkMaxMessageBytes(undefined), 512 << 20);
+  await expectError(() => checkMaxMessageBytes(-1), InvalidArgumentError, 'ERR_FSLLM_INVALID_ARG', /^Expected integer between 1 and \d+ for maxMessageBytes but received -1/);
 });
 
 chunks('should validate chunkBytes :: ERR_FSLLM_INVALID_ARG', async () => {

@@ -1,7 +1,6 @@
 // The gRPC transport over real sockets on 127.0.0.1: every message type both ways, large messages in
 // chunks, refused chunks, authentication, TLS, replacement and reconnects.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,7 +13,7 @@ import { encodeMessage } from '../../lib/comm/messageFrame.js';
 import type { Address, AnyMessage } from '../../lib/comm/messages.js';
 import { FsllmError, InvalidArgumentError } from '../../lib/errors/index.js';
 import { expectError } from '../native/_support.js';
-import { adapter, clientMessages, memoryLog, sameMessage, serverMessages, waitFor } from './_support.js';
+import { adapter, clientMessages, makeCert, memoryLog, sameMessage, serverMessages, waitFor } from './_support.js';
 
 const HOST = '127.0.0.1';
 const TOKENS = { 1: 'alpha-token', 2: 'beta-token' };
@@ -73,10 +72,12 @@ roundTrip.run();
 
 const big = suite('GrpcTransport large messages');
 
-big('should move a 50 MB message in 1 MiB chunks and refuse a corrupted one', async () => {
+big('should move a 50 MB message in 1 MiB chunks, and refuse a corrupted one by closing that stream', async () => {
   const errors: unknown[] = [];
+  const refused: Array<[number, FsllmError]> = [];
   const server = await GrpcServerTransport.listen({ host: HOST, port: 0, chunkBytes: 1 << 20, log: quiet });
   server.onError((e) => void errors.push(e));
+  server.onRefused((id, e) => void refused.push([id, e]));
   let corrupt = false;
   let chunksSent = 0;
   const client = await GrpcClientTransport.connect({
@@ -84,6 +85,7 @@ big('should move a 50 MB message in 1 MiB chunks and refuse a corrupted one', as
     clientId: 3,
     chunkBytes: 1 << 20,
     log: quiet,
+    reconnect: { retries: 20, delayMs: 50 },
     chunkHook: (chunk, index) => {
       chunksSent++;
       if (corrupt && index === 7) chunk[CHUNK_HEADER_BYTES + 100] ^= 0x01;
@@ -97,15 +99,19 @@ big('should move a 50 MB message in 1 MiB chunks and refuse a corrupted one', as
     await waitFor(() => got.length === 1, 15000, 'the 50 MB message');
     assert.ok(sameMessage(got[0]![1], huge));
 
+    // The server closes the stream of a corrupted message; the client reconnects and is heard again.
     corrupt = true;
-    await client.endpoint(3).send('server', { ...huge, round: 10 });
+    await client.endpoint(3).send('server', { ...huge, round: 10 }).catch(() => {});
     corrupt = false;
+    await waitFor(() => refused.length === 1, 15000, 'the refusal');
+    await waitFor(() => client.state === 'connected' && server.connectedClients().includes(3), 5000, 'the reconnect');
     await client.endpoint(3).send('server', clientMessages(3)[0]!);
     await waitFor(() => got.length === 2, 15000, 'the message after the corrupted one');
     assert.is(got[1]![1].type, 'join');
-    assert.is(errors.length, 1);
-    assert.match((errors[0] as FsllmError).message, /fails its sha256 check/);
-    assert.is((errors[0] as FsllmError).code, 'ERR_FSLLM_PROTOCOL');
+    assert.is(refused[0]![0], 3);
+    assert.match(refused[0]![1].message, /fails its sha256 check/);
+    assert.is(refused[0]![1].code, 'ERR_FSLLM_PROTOCOL');
+    assert.equal(errors, []);
   } finally {
     await client.shutdown();
     await server.shutdown();
@@ -166,15 +172,10 @@ type TlsCtx = { dir: string; cert: Buffer; key: Buffer; otherCa: Buffer; server:
 const tls = suite<TlsCtx>('GrpcTransport TLS');
 tls.before(async (ctx) => {
   ctx.dir = mkdtempSync(path.join(tmpdir(), 'fsllm-grpc-tls-'));
-  const make = (name: string) => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(ctx.dir, `${name}.key`), '-out', path.join(ctx.dir, `${name}.crt`)], { stdio: 'ignore' });
-    return { cert: readFileSync(path.join(ctx.dir, `${name}.crt`)), key: readFileSync(path.join(ctx.dir, `${name}.key`)) };
-  };
-  const { cert, key } = make('server');
+  const { cert, key } = makeCert(ctx.dir, 'server');
   ctx.cert = cert;
   ctx.key = key;
-  ctx.otherCa = make('other').cert;
+  ctx.otherCa = makeCert(ctx.dir, 'other').cert;
   ctx.server = await GrpcServerTransport.listen({ host: HOST, port: 0, tls: { cert, key }, tokens: TOKENS, log: quiet });
 });
 tls.after(async (ctx) => {

@@ -7,15 +7,17 @@ import type { Readable, Writable } from 'node:stream';
 
 /** A gRPC call stream of either side (grpc-js types them as object streams, not as a `Duplex`). */
 export type ChunkStream = Readable & Writable;
-import { fsllmError } from '../../errors/index.js';
+import { fsllmError, type FsllmError } from '../../errors/index.js';
 import { chunkMessage, Reassembler, type ChunkHook } from './chunking.js';
 
 export interface ChunkLinkOptions {
   chunkBytes: number;
+  /** The largest whole message accepted from the peer. */
+  maxMessageBytes: number;
   /** Called with each whole, checked message. */
   onBytes: (bytes: Uint8Array) => void;
-  /** Called when an incoming message is refused (ERR_FSLLM_PROTOCOL); the stream stays usable. */
-  onRefused: (error: Error) => void;
+  /** Called when an incoming message is refused (ERR_FSLLM_PROTOCOL); the stream stays usable unless `abort`ed. */
+  onRefused: (error: FsllmError) => void;
   /** Called once when the stream ends, errors or is cancelled (with the error, if any). */
   onClosed: (error: unknown) => void;
   /** Names the peer in errors (e.g. `client 3`, `the server`). */
@@ -27,7 +29,7 @@ export interface ChunkLinkOptions {
 export class ChunkLink {
   readonly #stream: ChunkStream;
   readonly #opts: ChunkLinkOptions;
-  readonly #reassembler = new Reassembler();
+  readonly #reassembler: Reassembler;
   #nextId = 1;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
@@ -36,6 +38,7 @@ export class ChunkLink {
   constructor(stream: ChunkStream, opts: ChunkLinkOptions) {
     this.#stream = stream;
     this.#opts = opts;
+    this.#reassembler = new Reassembler(opts.maxMessageBytes);
     stream.on('data', (chunk: Buffer) => this.#onChunk(chunk));
     stream.on('error', (error: unknown) => this.#close(error));
     // The peer finished its side: finish ours too (after queued messages), so the call completes.
@@ -94,11 +97,12 @@ export class ChunkLink {
   }
 
   #onChunk(chunk: Buffer): void {
+    if (this.#closed) return; // after abort(): nothing more from this peer is read
     let bytes: Uint8Array | null;
     try {
       bytes = this.#reassembler.push(chunk);
     } catch (error) {
-      this.#opts.onRefused(error as Error);
+      this.#opts.onRefused(error as FsllmError);
       return;
     }
     if (bytes) this.#opts.onBytes(bytes);
@@ -109,6 +113,16 @@ export class ChunkLink {
     this.#closed = true;
     for (const waiter of [...this.#closeWaiters]) waiter();
     this.#opts.onClosed(error);
+  }
+
+  /**
+   * Ends a server call at once with an error `status`, dropping queued messages and ignoring chunks still
+   * arriving; `onClosed` is called with the status before this returns.
+   */
+  abort(status: { code: number; details: string }): void {
+    if (this.#closed) return;
+    this.#stream.emit('error', status);
+    this.#close(status);
   }
 
   /** Ends our side after the queued messages are written; `status` ends a server call with an error status. */

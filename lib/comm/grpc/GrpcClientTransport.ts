@@ -7,14 +7,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { fsllmError, invalidArg } from '../../errors/index.js';
 import { decodeMessage } from '../messageFrame.js';
+import { messageShapeProblem } from '../messageShape.js';
 import type { Address } from '../messages.js';
 import type { Endpoint, Transport } from '../transport.js';
-import { checkChunkBytes, type ChunkHook } from './chunking.js';
+import { checkChunkBytes, checkMaxMessageBytes, type ChunkHook } from './chunking.js';
 import { ChunkLink } from './ChunkLink.js';
-import { clientCredentials, hostOf, type GrpcClientTlsOptions } from './credentials.js';
+import { clientChannel, hostOf, type ClientChannel, type GrpcClientTlsOptions } from './credentials.js';
 import { GrpcEndpoint } from './GrpcEndpoint.js';
 import { stderrLog, type GrpcLog } from './GrpcServerTransport.js';
 import { CLIENT_ID_KEY, channelOptions, EXCHANGE_PATH, REPLACED_DETAILS, TOKEN_KEY } from './service.js';
+import { diagnoseTls } from './tlsProbe.js';
 
 export interface GrpcClientTransportOptions {
   /** The server, `host:port` (IPv6 as `[::1]:port`). */
@@ -29,6 +31,8 @@ export interface GrpcClientTransportOptions {
   insecure?: boolean;
   /** Largest chunk payload in bytes; default 1 MiB, at most 16 MiB. */
   chunkBytes?: number;
+  /** Largest whole message accepted from the server, in bytes; default 512 MiB. */
+  maxMessageBytes?: number;
   /** Attempts after a drop (and after a first failed connect), `delayMs` apart; default 5 × 1000 ms. */
   reconnect?: { retries: number; delayMs: number };
   /** How long one connection attempt may take; default 10 000 ms. */
@@ -43,10 +47,11 @@ export type GrpcClientState = 'connecting' | 'connected' | 'reconnecting' | 'end
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A gRPC error status is final for these: retrying cannot help. */
+/** A gRPC error status is final for these, and so is a TLS mismatch (`tlsMismatch`): retrying cannot help. */
 const isFinal = (e: unknown) => {
-  const code = (e as { code?: number } | null)?.code;
-  return code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNIMPLEMENTED;
+  const error = e as { code?: number; tlsMismatch?: string } | null;
+  const code = error?.code;
+  return error?.tlsMismatch !== undefined || code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNIMPLEMENTED;
 };
 
 /**
@@ -57,6 +62,7 @@ const isFinal = (e: unknown) => {
 export class GrpcClientTransport implements Transport {
   readonly #opts: GrpcClientTransportOptions;
   readonly #chunkBytes: number;
+  readonly #maxMessageBytes: number;
   readonly #retry: { retries: number; delayMs: number };
   readonly #log: GrpcLog;
   readonly #client: grpc.Client;
@@ -67,13 +73,14 @@ export class GrpcClientTransport implements Transport {
   #state: GrpcClientState = 'connecting';
   #onError: (error: unknown) => void;
 
-  private constructor(opts: GrpcClientTransportOptions, creds: grpc.ChannelCredentials) {
+  private constructor(opts: GrpcClientTransportOptions, channel: ClientChannel) {
     this.#opts = opts;
     this.#chunkBytes = checkChunkBytes(opts.chunkBytes);
+    this.#maxMessageBytes = checkMaxMessageBytes(opts.maxMessageBytes);
     this.#retry = opts.reconnect ?? { retries: 5, delayMs: 1000 };
     this.#log = opts.log ?? stderrLog;
     this.#onError = (error) => this.#log('error', String((error as Error)?.message ?? error));
-    this.#client = new grpc.Client(opts.address, creds, channelOptions);
+    this.#client = new grpc.Client(opts.address, channel.creds, { ...channelOptions, ...channel.options });
     this.#endpoint = new GrpcEndpoint(opts.clientId, { sendBytes: (to, bytes) => this.#sendBytes(to, bytes), fail: (error) => this.#onError(error) });
   }
 
@@ -81,7 +88,8 @@ export class GrpcClientTransport implements Transport {
    * Connects to the server (retrying while it is unreachable, as `reconnect` says).
    * @throws `ERR_FSLLM_INVALID_ARG` (synchronously) for bad options, e.g. plaintext to a non-loopback host;
    *   `ERR_FSLLM_PROTOCOL` (rejects) when the server refuses the client (`cause.code` is the gRPC status,
-   *   e.g. 16 UNAUTHENTICATED) or cannot be reached.
+   *   e.g. 16 UNAUTHENTICATED), cannot be reached, or the two sides disagree on TLS (the message starts
+   *   `TLS mismatch` and says which side and what to set; this fails at the first attempt, not after retries).
    */
   static connect(opts: GrpcClientTransportOptions): Promise<GrpcClientTransport> {
     // Validate
@@ -92,9 +100,9 @@ export class GrpcClientTransport implements Transport {
     const r = opts.reconnect;
     if (r !== undefined && (!Number.isInteger(r.retries) || r.retries < 0 || !(r.delayMs >= 0))) throw invalidArg('reconnect', '{ retries: integer >= 0, delayMs: number >= 0 }', r);
 
-    // Interpret (clientCredentials also checks the TLS options)
-    const creds = clientCredentials(host, opts.tls, opts.insecure);
-    return new GrpcClientTransport(opts, creds).#start();
+    // Interpret (clientChannel also checks the TLS options)
+    const channel = clientChannel(host, opts.tls, opts.insecure);
+    return new GrpcClientTransport(opts, channel).#start();
   }
 
   get state(): GrpcClientState {
@@ -123,7 +131,7 @@ export class GrpcClientTransport implements Transport {
     for (let attempt = 0; attempt <= this.#retry.retries; attempt++) {
       if (attempt > 0) await sleep(this.#retry.delayMs);
       try {
-        await this.#open();
+        await this.#attempt();
         return this;
       } catch (error) {
         last = error;
@@ -136,9 +144,30 @@ export class GrpcClientTransport implements Transport {
   }
 
   #refused(error: unknown) {
-    const e = error as { code?: number; details?: string; message?: string };
+    const e = error as { code?: number; details?: string; message?: string; tlsMismatch?: string };
+    if (e.tlsMismatch) return fsllmError('ERR_FSLLM_PROTOCOL', `Client ${this.#opts.clientId} could not connect to ${this.#opts.address}: ${e.tlsMismatch}`, { cause: error });
     const name = e.code !== undefined ? `${grpc.status[e.code] ?? e.code}: ${e.details ?? e.message}` : String(e?.message ?? error);
     return fsllmError('ERR_FSLLM_PROTOCOL', `Client ${this.#opts.clientId} could not connect to ${this.#opts.address} (${name})`, { cause: error });
+  }
+
+  /**
+   * One connection attempt. A failure to reach the server is probed for a TLS mismatch; one found is
+   * marked (`tlsMismatch`), which makes the failure final.
+   */
+  async #attempt(): Promise<void> {
+    try {
+      await this.#open();
+    } catch (error) {
+      const code = (error as { code?: number } | null)?.code;
+      if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw error;
+      const [host, port] = [hostOf(this.#opts.address)!, Number(/(\d+)$/.exec(this.#opts.address)![1])];
+      const mismatch = await diagnoseTls(host, port, this.#opts.tls);
+      if (mismatch) {
+        this.#log('error', `Client ${this.#opts.clientId}: ${mismatch}`);
+        throw Object.assign(error as object, { tlsMismatch: mismatch });
+      }
+      throw error;
+    }
   }
 
   /** Opens one stream and waits for the server's headers (its acceptance) or its refusal. */
@@ -174,11 +203,15 @@ export class GrpcClientTransport implements Transport {
   #attach(call: grpc.ClientDuplexStream<Buffer, Buffer>): void {
     const link: ChunkLink = new ChunkLink(call, {
       chunkBytes: this.#chunkBytes,
+      maxMessageBytes: this.#maxMessageBytes,
       peer: 'the server',
       chunkHook: this.#opts.chunkHook,
       onBytes: (bytes) => {
         try {
-          this.#endpoint.deliver('server', decodeMessage(bytes), bytes.byteLength);
+          const message = decodeMessage(bytes);
+          const problem = messageShapeProblem(message, 'server');
+          if (problem) throw fsllmError('ERR_FSLLM_PROTOCOL', `Malformed message: ${problem}`);
+          this.#endpoint.deliver('server', message, bytes.byteLength);
         } catch (error) {
           this.#log('error', `From the server: ${(error as Error).message}`);
           this.#onError(error);
@@ -223,7 +256,7 @@ export class GrpcClientTransport implements Transport {
       await sleep(this.#retry.delayMs);
       if (this.#state !== 'reconnecting') return;
       try {
-        await this.#open();
+        await this.#attempt();
         return;
       } catch (error) {
         last = error;

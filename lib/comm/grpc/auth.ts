@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { invalidArg } from '../../errors/index.js';
+import { clipForLog } from './clipForLog.js';
 import { CLIENT_ID_KEY, TOKEN_KEY } from './service.js';
 
 /** Client id → token. `null` means no tokens are configured: any positive integer id is accepted. */
@@ -24,6 +25,7 @@ export function tokenTable(tokens: ReadonlyMap<number, string> | Record<string, 
   return table;
 }
 
+/** A refusal's `id` and `reason` are clipped (clipForLog): the peer chose the id, and they end up in logs. */
 export type AuthResult = { ok: true; id: number } | { ok: false; id: string; reason: string };
 
 function sameToken(a: string, b: string): boolean {
@@ -37,10 +39,11 @@ export function authenticate(metadata: grpc.Metadata, table: TokenTable): AuthRe
   const rawId = String(metadata.get(CLIENT_ID_KEY)[0] ?? '');
   const token = String(metadata.get(TOKEN_KEY)[0] ?? '');
   const id = Number(rawId);
-  if (!/^[1-9][0-9]*$/.test(rawId) || !Number.isSafeInteger(id)) return { ok: false, id: rawId, reason: `client id ${JSON.stringify(rawId)} is not a positive integer` };
+  const shown = clipForLog(rawId);
+  if (!/^[1-9][0-9]*$/.test(rawId) || !Number.isSafeInteger(id)) return { ok: false, id: shown, reason: `client id ${JSON.stringify(shown)} is not a positive integer` };
   if (table === null) return { ok: true, id };
   const expected = table.get(id);
-  if (expected === undefined) return { ok: false, id: rawId, reason: `client ${id} is unknown` };
-  if (!sameToken(token, expected)) return { ok: false, id: rawId, reason: `client ${id} sent a wrong token` };
+  if (expected === undefined) return { ok: false, id: shown, reason: `client ${shown} is unknown` };
+  if (!sameToken(token, expected)) return { ok: false, id: shown, reason: `client ${id} sent a wrong token` };
   return { ok: true, id };
 }

@@ -7,8 +7,10 @@
  *   [32-byte sha256 of the whole message, last chunk only] | payload
  *
  * Chunks of one message travel in order on one stream and are never interleaved with another message's,
- * so the receiver holds at most one message being assembled (plus the chunk in hand). There is no ceiling
- * on a message's size; gRPC's own size limit only bounds a chunk.
+ * so the receiver holds at most one message being assembled (plus the chunk in hand). A message may be no
+ * larger than the receiver's `maxMessageBytes`: the size a first chunk declares is checked before anything
+ * is buffered, and the bytes that really arrive are held to that declared size (gRPC's own limit only
+ * bounds one chunk).
  */
 import { constants } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
@@ -22,6 +24,11 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
 export const MAX_CHUNK_BYTES = 16 << 20;
 /** The gRPC message-size limit on both sides: one chunk, with room for its header and digest. */
 export const GRPC_MAX_MESSAGE_BYTES = MAX_CHUNK_BYTES + 4096;
+/**
+ * The default ceiling on one whole message: 512 MiB, above the encoded LoRA adapters of the models this
+ * library trains; a run with larger updates raises it (`maxMessageBytes`).
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 512 << 20;
 
 const VERSION = 1;
 const MAX_LENGTH = constants.MAX_LENGTH;
@@ -35,6 +42,15 @@ export function checkChunkBytes(value: unknown, name = 'chunkBytes'): number {
   if (value === undefined) return DEFAULT_CHUNK_BYTES;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_CHUNK_BYTES) {
     throw invalidArg(name, `integer between 1 and ${MAX_CHUNK_BYTES}`, value);
+  }
+  return value;
+}
+
+/** Checks a `maxMessageBytes` option; returns the value to use. @throws `ERR_FSLLM_INVALID_ARG`. */
+export function checkMaxMessageBytes(value: unknown, name = 'maxMessageBytes'): number {
+  if (value === undefined) return DEFAULT_MAX_MESSAGE_BYTES;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_LENGTH) {
+    throw invalidArg(name, `integer between 1 and ${MAX_LENGTH}`, value);
   }
   return value;
 }
@@ -72,13 +88,19 @@ interface Assembly {
 
 /**
  * Reassembles the chunks of one stream. `push` returns the whole message when its last chunk arrives and
- * `null` before; it throws `ERR_FSLLM_PROTOCOL` when a chunk is malformed, out of order or the digest does
- * not match. After a throw the partial message is dropped, and so are its remaining chunks.
+ * `null` before; it throws `ERR_FSLLM_PROTOCOL` when a chunk is malformed, out of order, too large or the
+ * digest does not match. After a throw the partial message is dropped, and so are its remaining chunks.
  */
 export class Reassembler {
+  readonly #maxMessageBytes: number;
   #current: Assembly | null = null;
   /** A message refused part-way: its later chunks are skipped quietly. */
   #dropping: number | null = null;
+
+  /** @param maxMessageBytes the largest whole message accepted (see `checkMaxMessageBytes`). */
+  constructor(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {
+    this.#maxMessageBytes = maxMessageBytes;
+  }
 
   push(chunk: Buffer): Uint8Array | null {
     if (chunk.byteLength < CHUNK_HEADER_BYTES) throw this.#fail(`a chunk of ${chunk.byteLength} bytes is shorter than its header`);
@@ -95,7 +117,11 @@ export class Reassembler {
     // Start, or continue, the message being assembled
     if (index === 0) {
       if (this.#current) throw this.#fail(`message ${id} started before message ${this.#current.id} was complete`, id);
-      if (count < 1 || total > MAX_LENGTH) throw this.#fail(`message ${id} declares ${count} chunks of ${total} bytes`, id);
+      // Checked before a byte is buffered: a peer cannot make us hold more than the limit by announcing it.
+      if (total > this.#maxMessageBytes) throw this.#fail(`message ${id} declares ${total} bytes, over the limit of ${this.#maxMessageBytes} (maxMessageBytes)`, id);
+      // Every chunk but the last carries at least one byte, so a count above the size is a lie.
+      if (count < 1 || count > Math.max(1, total)) throw this.#fail(`message ${id} declares ${count} chunks of ${total} bytes`, id);
+      // Pages of an unsafe allocation become resident only as the payload fills them.
       this.#current = { id, count, next: 0, filled: 0, bytes: Buffer.allocUnsafe(total), hash: createHash('sha256') };
     }
     const m = this.#current;

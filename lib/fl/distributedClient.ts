@@ -3,7 +3,6 @@
  * the data (the same seeded split every participant computes), connects to the server over gRPC, and
  * trains and evaluates as the server asks until it sends `finish`. It rejoins by itself after a reconnect.
  */
-import { readFile } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { GrpcClientTransport } from '../comm/grpc/index.js';
 import type { ResolvedOptions } from '../config/index.js';
@@ -12,6 +11,7 @@ import { buildClient } from './buildClient.js';
 import { openClientModel } from './clientModel.js';
 import type { FedEmitter } from './events.js';
 import { prepareClients } from './prepareClients.js';
+import { readTlsFile } from './tlsFiles.js';
 
 export interface DistributedClientOptions {
   /** Events of this client's work (clientStart, step, warning). */
@@ -25,9 +25,9 @@ export interface DistributedClientOptions {
 async function connect(o: ResolvedOptions, clientId: number, options: DistributedClientOptions, events: FedEmitter): Promise<GrpcClientTransport> {
   const d = o.distribute;
   const tls = d.tls?.ca ? {
-    ca: await readFile(d.tls.ca),
-    ...(d.tls.cert ? { cert: await readFile(d.tls.cert) } : {}),
-    ...(d.tls.key ? { key: await readFile(d.tls.key) } : {}),
+    ca: await readTlsFile('ca', d.tls.ca),
+    ...(d.tls.cert ? { cert: await readTlsFile('cert', d.tls.cert) } : {}),
+    ...(d.tls.key ? { key: await readTlsFile('key', d.tls.key) } : {}),
   } : false as const;
   return GrpcClientTransport.connect({
     address: `${d.host}:${d.port}`,

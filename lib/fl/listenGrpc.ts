@@ -3,10 +3,10 @@
  * `fsllm client` processes over gRPC, with their tokens from `distribute.tokens`. Plain text is allowed
  * only on loopback, or when `distribute.insecure` says so.
  */
-import { readFile } from 'node:fs/promises';
 import { GrpcServerTransport } from '../comm/grpc/index.js';
 import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError } from '../errors/index.js';
+import { readTlsFile } from './tlsFiles.js';
 
 function missingPem(which: string): never {
   throw fsllmError('ERR_FSLLM_CONFIG', `distribute.tls.${which}: the server needs a PEM ${which} file for TLS (set its path)`);
@@ -20,9 +20,9 @@ export async function listenGrpc(o: ResolvedOptions, warn: (message: string) => 
     throw fsllmError('ERR_FSLLM_CONFIG', `distribute.tls: the server listens on ${d.host}, beyond loopback, so TLS is required (set distribute.tls.cert and .key, or distribute.insecure: true)`);
   }
   const tls = d.tls ? {
-    cert: await readFile(d.tls.cert ?? missingPem('cert')),
-    key: await readFile(d.tls.key ?? missingPem('key')),
-    ...(d.tls.ca ? { ca: await readFile(d.tls.ca) } : {}),
+    cert: await readTlsFile('cert', d.tls.cert ?? missingPem('cert')),
+    key: await readTlsFile('key', d.tls.key ?? missingPem('key')),
+    ...(d.tls.ca ? { ca: await readTlsFile('ca', d.tls.ca) } : {}),
     ...(d.tls.requireClientCert ? { requireClientCert: true } : {}),
   } : undefined;
   return GrpcServerTransport.listen({

@@ -253,7 +253,7 @@ export class Server {
       if (this.#waiter.current !== w) return;
       if (refused) this.#drop(from, msg, refused);
     } else {
-      const metrics = checkMetrics(msg);
+      const metrics = checkMetrics(msg, this.#options.evalSplits);
       if ('refused' in metrics) this.#drop(from, msg, metrics.refused);
       else this.#answers.set(from, metrics.value);
     }

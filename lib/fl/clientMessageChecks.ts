@@ -4,7 +4,7 @@
  * `refusalWarning` (naming the client and the reason) and drops the client for the phase.
  */
 import { decodeAdapterFrame } from '../comm/codecFrame.js';
-import type { Address, ClientMessage, SplitLoss } from '../comm/messages.js';
+import type { Address, ClientMessage, EvalSplit, SplitLoss } from '../comm/messages.js';
 import type { AdapterState } from '../native/index.js';
 import { isPartOf } from './adapterParts.js';
 
@@ -37,6 +37,8 @@ export async function checkUpdate(msg: UpdateMessage, global: AdapterState): Pro
   if (!Number.isInteger(msg.sampleSize) || msg.sampleSize < 1 || msg.sampleSize > 1e9) {
     return { refused: `its sample size ${String(msg.sampleSize)} is not a positive integer` };
   }
+  const train = trainRecordProblem(msg.train);
+  if (train) return { refused: train };
   let state: AdapterState;
   try {
     state = await decodeAdapterFrame(msg.adapter);
@@ -51,7 +53,36 @@ export async function checkUpdate(msg: UpdateMessage, global: AdapterState): Pro
   return { value: state };
 }
 
-/** Evaluation metrics (`metrics`): a list of split losses. */
-export function checkMetrics(msg: MetricsMessage): Checked<SplitLoss[]> {
-  return Array.isArray(msg.results) ? { value: msg.results } : { refused: 'its results are not a list of split losses' };
+/**
+ * Evaluation metrics (`metrics`): one entry per split the server asked for, each a loss sum over a token
+ * count that a cross-entropy can produce (finite, never negative; nothing summed over no tokens). These
+ * numbers drive the best round and early stopping, so a client's wild value must not reach them.
+ */
+export function checkMetrics(msg: MetricsMessage, asked: readonly EvalSplit[]): Checked<SplitLoss[]> {
+  if (!Array.isArray(msg.results)) return { refused: 'its results are not a list of split losses' };
+  const seen = new Set<unknown>();
+  for (const r of msg.results as unknown[]) {
+    if (typeof r !== 'object' || r === null) return { refused: `a result is ${String(r)}, not a split loss` };
+    const { split, lossSum, tokens } = r as Partial<SplitLoss>;
+    if (!asked.includes(split as EvalSplit)) return { refused: `it reports split ${String(split)}, which was not asked for (${asked.join(', ')})` };
+    if (seen.has(split)) return { refused: `it reports the ${split} split twice` };
+    seen.add(split);
+    if (!Number.isInteger(tokens) || tokens! < 0) return { refused: `its ${split} token count ${String(tokens)} is not a non-negative integer` };
+    if (typeof lossSum !== 'number' || !Number.isFinite(lossSum) || lossSum < 0) return { refused: `its ${split} loss sum ${String(lossSum)} is not a finite non-negative number` };
+    if (tokens === 0 && lossSum !== 0) return { refused: `its ${split} loss sum is ${lossSum} over no tokens` };
+  }
+  return { value: msg.results };
+}
+
+/**
+ * The training record an update carries (`train`): counts, and a loss that is non-negative when measured
+ * (null or NaN say "not measured", e.g. every step skipped; JSON carries NaN as null).
+ */
+function trainRecordProblem(train: unknown): string | null {
+  if (typeof train !== 'object' || train === null) return 'it carries no training record';
+  const { loss, steps } = train as Partial<UpdateMessage['train']>;
+  if (!Number.isInteger(steps) || steps! < 0) return `its training record's step count ${String(steps)} is not a non-negative integer`;
+  const unmeasured = loss === null || Number.isNaN(loss);
+  if (!unmeasured && (typeof loss !== 'number' || !Number.isFinite(loss) || loss < 0)) return `its training loss ${String(loss)} is not a finite non-negative number`;
+  return null;
 }

@@ -120,8 +120,8 @@ test('a client killed mid-run and started again rejoins: the round is retried wi
   for (const c of clients.slice(0, 2)) assert.is(await c.exited, 0, c.out());
 });
 
-test('bad updates from a separate client process over gRPC are refused and logged; the run finishes', async () => {
-  for (const mode of ['nan', 'shape', 'oversize'] as const) {
+test('bad updates and metrics from a separate client process over gRPC are refused and logged; the run finishes', async () => {
+  for (const mode of ['nan', 'shape', 'oversize', 'train', 'metrics'] as const) {
     const dir = tempDir('fsllm-dist-');
     dirs.push(dir);
     const port = await freePort();
@@ -132,10 +132,17 @@ test('bad updates from a separate client process over gRPC are refused and logge
     children.push(rogue);
     const clients = [1, 2].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`]));
     assert.is(await server.exited, 0, server.out());
-    const reason = { nan: /value 3 is NaN/, shape: /not the global adapter's tensors and shapes/, oversize: /over the limit/ }[mode];
-    assert.match(server.out(), /Dropped a modelPara message from client 3/);
+    const reason = {
+      nan: /value 3 is NaN/, shape: /not the global adapter's tensors and shapes/, oversize: /over the limit/,
+      train: /training record|train: /, metrics: /loss sum -1000000000000 is not a finite non-negative number/,
+    }[mode];
+    assert.match(server.out(), mode === 'metrics' ? /Dropped a metrics message from client 3/ : /client 3/);
     assert.match(server.out(), reason);
     assert.equal(rounds(dir).map((r) => r.round), [1, 2, 3]);
+    // The refused losses never reach the merged evaluation that picks the best round.
+    const evals = readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; value?: number })
+      .filter((r) => r.kind === 'eval');
+    assert.ok(evals.length > 0 && evals.every((r) => r.value === undefined || (Number.isFinite(r.value) && r.value >= 0)), JSON.stringify(evals.slice(0, 3)));
     for (const c of clients) assert.is(await c.exited, 0, c.out());
   }
 });

@@ -47,10 +47,44 @@ for (const [name, message, reason] of [
 }
 
 checks('should refuse metrics that are not a list, and a sender that is not a client', () => {
-  assert.ok('refused' in checkMetrics({ type: 'metrics', round: 1, results: 'none' as never }));
-  assert.equal(checkMetrics({ type: 'metrics', round: 1, results: [] }), { value: [] });
+  assert.ok('refused' in checkMetrics({ type: 'metrics', round: 1, results: 'none' as never }, ['val']));
+  assert.equal(checkMetrics({ type: 'metrics', round: 1, results: [] }, ['val']), { value: [] });
   assert.equal(checkSender('server'), { refused: 'it does not come from a client' });
   assert.equal(checkSender(3), { value: 3 });
+});
+
+checks('should accept split losses a cross-entropy can produce and refuse the rest, naming why', () => {
+  const metrics = (results: unknown[]) => checkMetrics({ type: 'metrics', round: 1, results: results as never }, ['val', 'test']);
+  const honest = [{ split: 'val', lossSum: 12.5, tokens: 5 }, { split: 'test', lossSum: 0, tokens: 0 }];
+  assert.equal(metrics(honest), { value: honest });
+  for (const [results, reason] of [
+    [[{ split: 'val', lossSum: -1e12, tokens: 100 }], /val loss sum -1000000000000 is not a finite non-negative number/],
+    [[{ split: 'val', lossSum: Infinity, tokens: 1 }], /loss sum Infinity/],
+    [[{ split: 'val', lossSum: null, tokens: 1 }], /loss sum null/],
+    [[{ split: 'val', lossSum: 1, tokens: 1.5 }], /token count 1\.5 is not a non-negative integer/],
+    [[{ split: 'val', lossSum: 3, tokens: 0 }], /loss sum is 3 over no tokens/],
+    [[{ split: 'train', lossSum: 1, tokens: 1 }], /split train, which was not asked for \(val, test\)/],
+    [[{ split: 'val', lossSum: 1, tokens: 1 }, { split: 'val', lossSum: 1, tokens: 1 }], /reports the val split twice/],
+    [[null], /a result is null/],
+  ] as const) {
+    const checked = metrics([...results]);
+    assert.ok('refused' in checked && reason.test(checked.refused), JSON.stringify(checked));
+  }
+});
+
+checks('should refuse an update without a sound training record, and take an unmeasured loss', async () => {
+  const frame = encodeAdapter(global);
+  const withTrain = (train: unknown): UpdateMessage => ({ ...update(frame), train: train as UpdateMessage['train'] });
+  for (const [train, reason] of [
+    [undefined, /carries no training record/], [null, /carries no training record/],
+    [{ loss: -2, steps: 1, targetTokens: 1, msPerStep: 1 }, /training loss -2/],
+    [{ loss: 1, steps: -1, targetTokens: 1, msPerStep: 1 }, /step count -1/],
+  ] as const) {
+    const checked = await checkUpdate(withTrain(train), global);
+    assert.ok('refused' in checked && reason.test(checked.refused), JSON.stringify(checked));
+  }
+  assert.ok('value' in (await checkUpdate(withTrain({ loss: null, steps: 0, targetTokens: 0, msPerStep: 0 }), global)));
+  assert.ok('value' in (await checkUpdate(withTrain({ loss: Number.NaN, steps: 2, targetTokens: 9, msPerStep: 3 }), global)));
 });
 
 checks('should word a refusal with the message type, the client and the reason', () => {

@@ -25,9 +25,10 @@ async function watchLoop(work: () => Promise<unknown>): Promise<{ ms: number; ti
   return { ms: performance.now() - start, ticks, maxGap };
 }
 
-// The gap bound is loose because CI machines are shared; a call that blocked the loop would show one gap
-// as long as the whole call (hundreds of ms) and almost no ticks.
-const MAX_GAP_MS = 100;
+// A call that blocked the loop would show one gap as long as the whole call and almost no ticks, so the
+// bound is a fifth of the call (never under 100 ms): always below a blocked call's gap, and above the
+// ~100 ms pauses a loaded, shared 2-core machine gives a healthy loop (seen in CI-like runs).
+const maxGap = (callMs: number) => Math.max(100, callMs / 5);
 
 // ---
 
@@ -48,7 +49,7 @@ loop('should keep ticking while trainStep runs', async ({ session }) => {
   const r = await watchLoop(() => session.trainStep(batches, { lr: 1e-3 }));
   assert.ok(r.ms > 150, `trainStep took only ${r.ms} ms; make it longer`);
   assert.ok(r.ticks >= Math.min(50, r.ms / 10), `${r.ticks} ticks in ${r.ms} ms`);
-  assert.ok(r.maxGap < MAX_GAP_MS, `longest gap ${r.maxGap} ms in ${r.ms} ms`);
+  assert.ok(r.maxGap < maxGap(r.ms), `longest gap ${r.maxGap} ms in ${r.ms} ms`);
 });
 
 loop('should keep ticking while generate streams 300 tokens', async ({ model }) => {
@@ -56,7 +57,7 @@ loop('should keep ticking while generate streams 300 tokens', async ({ model }) 
   const r = await watchLoop(() => model.generate([1], { maxNewTokens: 300, stopAtEos: false, onText: () => pieces++ }));
   assert.ok(pieces > 100, `${pieces} pieces`);
   assert.ok(r.ticks >= Math.min(50, r.ms / 10), `${r.ticks} ticks in ${r.ms} ms`);
-  assert.ok(r.maxGap < MAX_GAP_MS, `longest gap ${r.maxGap} ms in ${r.ms} ms`);
+  assert.ok(r.maxGap < maxGap(r.ms), `longest gap ${r.maxGap} ms in ${r.ms} ms`);
 });
 
 loop.run();

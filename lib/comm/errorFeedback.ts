@@ -29,6 +29,14 @@ export class ErrorFeedbackEncoder {
     return frame;
   }
 
+  /**
+   * Continues from a checkpointed residual (undefined: start empty). One of another length is dropped at the
+   * next `encode`, as any length change is.
+   */
+  restore(residual: Float32Array | undefined): void {
+    this.#residual = residual;
+  }
+
   /** Drops the residual (e.g. when the adapter is re-initialised). */
   reset(): void {
     this.#residual = undefined;

@@ -55,6 +55,8 @@ export interface ClientOptions {
 export interface ClientSnapshot {
   cursor: BatchCursor;
   optimizer: Float32Array | null;
+  /** The upload's error-feedback residual (absent without errorFeedback, before the first upload, or in old checkpoints). */
+  residual?: Float32Array;
 }
 
 export class Client {
@@ -88,12 +90,14 @@ export class Client {
   }
 
   get snapshot(): ClientSnapshot {
-    return { cursor: { ...this.#options.data.cursor }, optimizer: this.#optimizer };
+    const residual = this.#feedback?.residual;
+    return { cursor: { ...this.#options.data.cursor }, optimizer: this.#optimizer, ...(residual ? { residual } : {}) };
   }
 
   restore(snapshot: ClientSnapshot): void {
     this.#options.data.cursor = { ...snapshot.cursor };
     this.#optimizer = snapshot.optimizer;
+    this.#feedback?.restore(snapshot.residual);
   }
 
   /** Resolves when the server sends `finish`. */

@@ -104,9 +104,18 @@ export class Server {
     return { round: this.#round, ...this.#best.state };
   }
 
-  /** Continues from a checkpoint: state, global adapter and (local scenario) each client's adapter. */
-  restore(snapshot: ServerSnapshot, global: Float32Array, personal: Map<number, Float32Array>): void {
+  /** The broadcast's error-feedback residual (undefined without errorFeedback or before the first broadcast). */
+  get broadcastResidual(): Float32Array | undefined {
+    return this.#broadcastFeedback?.residual;
+  }
+
+  /**
+   * Continues from a checkpoint: state, global adapter, (local scenario) each client's adapter and the
+   * broadcast residual (absent in checkpoints written before it was saved: it starts empty).
+   */
+  restore(snapshot: ServerSnapshot, global: Float32Array, personal: Map<number, Float32Array>, broadcastResidual?: Float32Array): void {
     this.#round = snapshot.round;
+    this.#broadcastFeedback?.restore(broadcastResidual);
     this.#best.restore(snapshot);
     this.#global = { data: global, manifest: this.#global.manifest };
     for (const [id, data] of personal) this.#personal.set(id, data);

@@ -1,7 +1,10 @@
 /**
  * Run checkpoints: `<out>/checkpoints/round-NNNNN/` holds the global adapter (PEFT format), `state.json`
  * (server state, client cursors) and `clients.safetensors` (client optimizer moments, per-client adapters
- * of the local scenario). `<out>/checkpoint.json` names the newest complete one and is replaced
+ * of the local scenario, error-feedback residuals: `residual.server` for the broadcast, `residual.<id>` for
+ * each in-process client's uploads). Clients in child processes or on other machines keep their upload
+ * residuals to themselves, so a resumed run starts theirs empty (bit-identical resume there holds only
+ * without errorFeedback); the server's is saved in every mode. `<out>/checkpoint.json` names the newest complete one and is replaced
  * atomically after the folder is fully written, so a crash at any moment leaves a loadable checkpoint.
  */
 import { readFile, rm } from 'node:fs/promises';
@@ -27,6 +30,8 @@ export interface RunCheckpoint {
   adapterDir: string;
   clients: Map<number, ClientSnapshot>;
   personal: Map<number, Float32Array>;
+  /** The server's broadcast residual (undefined without errorFeedback and in older checkpoints). */
+  serverResidual: Float32Array | undefined;
   /** The options fingerprint of the run that wrote it (resuming with other options is refused). */
   fingerprint: string;
 }
@@ -35,6 +40,7 @@ export interface CheckpointInput {
   server: ServerSnapshot;
   global: AdapterState;
   personal: ReadonlyMap<number, Float32Array>;
+  serverResidual: Float32Array | undefined;
   clients: ReadonlyMap<number, ClientSnapshot>;
   lora: ReturnType<typeof normalizeLora>;
   family: ModelFamily;
@@ -50,12 +56,17 @@ export async function writeCheckpoint(outDir: string, input: CheckpointInput): P
   await rm(dir, { recursive: true, force: true });
   await writeAdapterFiles(path.join(dir, 'adapter'), input.global, input.lora, input.family, input.baseModel);
   const tensors: { name: string; dtype: 'f32'; shape: number[]; data: Float32Array }[] = [];
+  const add = (name: string, data: Float32Array | null | undefined) => {
+    if (data) tensors.push({ name, dtype: 'f32', shape: [data.length], data });
+  };
   const clients: Record<string, { cursor: ClientSnapshot['cursor'] }> = {};
   for (const [id, snap] of input.clients) {
     clients[id] = { cursor: snap.cursor };
-    if (snap.optimizer) tensors.push({ name: `optimizer.${id}`, dtype: 'f32', shape: [snap.optimizer.length], data: snap.optimizer });
+    add(`optimizer.${id}`, snap.optimizer);
+    add(`residual.${id}`, snap.residual);
   }
-  for (const [id, data] of input.personal) tensors.push({ name: `personal.${id}`, dtype: 'f32', shape: [data.length], data });
+  for (const [id, data] of input.personal) add(`personal.${id}`, data);
+  add('residual.server', input.serverResidual);
   await writeSafetensors(path.join(dir, 'clients.safetensors'), tensors, { format: 'pt' });
   const state = { round, server: input.server, clients, fingerprint: input.fingerprint };
   await atomicWrite(path.join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
@@ -80,10 +91,14 @@ export async function readCheckpoint(outDir: string): Promise<RunCheckpoint | nu
   const stored = await readSafetensorsF32(path.join(dir, 'clients.safetensors'));
   const decoded = Object.fromEntries(stored.map((t) => [t.name, t.data]));
   const clients = new Map<number, ClientSnapshot>();
-  for (const [id, c] of Object.entries(state.clients)) clients.set(Number(id), { cursor: c.cursor, optimizer: decoded[`optimizer.${id}`] ?? null });
+  for (const [id, c] of Object.entries(state.clients)) {
+    const residual = decoded[`residual.${id}`];
+    clients.set(Number(id), { cursor: c.cursor, optimizer: decoded[`optimizer.${id}`] ?? null, ...(residual ? { residual } : {}) });
+  }
   const personal = new Map<number, Float32Array>();
   for (const [name, data] of Object.entries(decoded)) if (name.startsWith('personal.')) personal.set(Number(name.slice(9)), data);
-  return { round: state.round, server: state.server, adapterDir: path.join(dir, 'adapter'), clients, personal, fingerprint: state.fingerprint };
+  const serverResidual = decoded['residual.server'];
+  return { round: state.round, server: state.server, adapterDir: path.join(dir, 'adapter'), clients, personal, serverResidual, fingerprint: state.fingerprint };
 }
 
 async function currentPointer(outDir: string): Promise<{ round: number; dir: string } | null> {

@@ -52,6 +52,7 @@ export class RunCheckpoints {
       server: server.snapshot,
       global: server.global,
       personal: server.personal,
+      serverResidual: server.broadcastResidual,
       clients: clients.snapshots(),
       lora: model.lora,
       family: model.model.config.family,
@@ -72,7 +73,7 @@ export class RunCheckpoints {
       throw fsllmError('ERR_FSLLM_CONFIG', `${output.dir}: the checkpoint was written by a run with other options; resume with the same options (only federate.totalRounds may change) or use another output.dir`);
     }
     await loadAdapter(model.model, checkpoint.adapterDir);
-    server.restore(checkpoint.server, (await model.model.exportAdapter()).data, checkpoint.personal);
+    server.restore(checkpoint.server, (await model.model.exportAdapter()).data, checkpoint.personal, checkpoint.serverResidual);
     clients.restore(checkpoint.clients);
   }
 }

@@ -40,6 +40,7 @@ test('the server SIGKILLed while clients train, then resumed: the run finishes a
   await server.exited;
   const second = fsllm(['server', '--cfg', cfg, '--resume']);
   assert.is(await exitWithin(second, 240_000), 0, second.out());
+  assert.match(second.out(), /waiting for clients 1, 2, 3 to join \(resuming/);
   assert.match(second.out(), /done after 3 rounds/);
   assert.equal(rounds(dir).map((r) => r.round), [1, 2, 3]);
   for (const c of clients) assert.is(await exitWithin(c, 30_000), 0, c.out());

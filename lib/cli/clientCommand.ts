@@ -9,7 +9,9 @@ export const CLIENT_USAGE = `fsllm client --cfg FILE --id K [key=value ...]
   Client K of a distributed run: loads model.path and its own share of the data (the seeded split every
   participant computes from the same config), connects to distribute.host:port (TLS CA in
   distribute.tls.ca, its token in distribute.token), trains and evaluates until the server finishes.
-  It reconnects and rejoins by itself if the connection or the server drops.`;
+  It reconnects and rejoins by itself if the connection or the server drops (e.g. a server restarted with
+  --resume), for up to distribute.reconnectSeconds (default 60); then it exits 1. It also exits 1 when
+  the server ends its session without finishing the run.`;
 
 export async function clientCommand(argv: string[]): Promise<void> {
   const { cfg, overrides, id } = parseRunArgs(argv, true);

@@ -27,7 +27,18 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
+// A command whose work waits on a promise nothing can settle any more would end with code 0 and no word
+// (the event loop runs dry); a command that has not settled by then failed, and says so.
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  console.error(`fsllm: '${process.argv[2]}' stopped before finishing (nothing left to wait for); this is a bug, please report it with the log above`);
+  process.exitCode = 1;
+});
+
+main(process.argv.slice(2)).finally(() => {
+  settled = true;
+}).then(
   (code) => {
     process.exitCode = code;
   },

@@ -16,7 +16,11 @@ export async function serverCommand(argv: string[]): Promise<void> {
   for (const note of ignored) console.log(`  note: ${note}`);
   const run = new FedTrainer(options);
   run.on('listening', (e) => {
-    console.log(`fsllm server: listening on ${e.host}:${e.port}, waiting for ${options.federate.clientNum ?? 'the'} clients`);
+    // Says whom it waits for (a resumed server too): with no client, nothing else would be printed.
+    const n = options.federate.clientNum;
+    const who = n ? `clients ${Array.from({ length: n }, (_, i) => i + 1).join(', ')}` : 'the clients';
+    const resumed = options.output.resume ? ' (resuming from the checkpoint in output.dir; clients reconnect by themselves)' : '';
+    console.log(`fsllm server: listening on ${e.host}:${e.port}, waiting for ${who} to join${resumed}`);
     // Closed-model tuning: clients get this folder (never the full model) and run with model.path set to it.
     if (e.emulatorDir) console.log(`fsllm server: emulator for the clients: ${e.emulatorDir}`);
   });

@@ -216,6 +216,8 @@ const distribute = section({
   tokens: z.record(z.string(), str('set a token string')).optional(),
   token: str('set this client\'s token').optional(),
   insecure: bool().default(false),
+  // Client: how long it keeps trying to reach a server that went away (e.g. restarting with --resume).
+  reconnectSeconds: int(1, 60).default(60),
 });
 
 const comm = section({

@@ -263,6 +263,11 @@ export interface DistributeOptions {
   token?: string;
   /** Allow plaintext outside loopback (TLS is the default there). */
   insecure?: boolean;
+  /**
+   * Client: seconds it keeps reconnecting (one attempt a second) after losing the server, e.g. while the
+   * server restarts with --resume; then it exits non-zero. An integer ≥ 1, default 60.
+   */
+  reconnectSeconds?: number;
 }
 
 /** How adapters are encoded on the wire, both directions (server broadcast and client upload). */
@@ -312,7 +317,7 @@ export interface ResolvedOptions {
   eval: Required<Omit<EvalOptions, 'earlyStop'>> & { earlyStop: { patience: number; delta: number } };
   output: Required<OutputOptions>;
   offsite?: ResolvedOffsite;
-  distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure'>;
+  distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds'>;
   comm: Required<CommOptions>;
 }
 

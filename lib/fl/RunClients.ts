@@ -111,8 +111,20 @@ export class RunClients {
       finished = Promise.all(this.#local.map((c) => c.finished()));
       await Promise.all(this.#local.map((c) => c.join()));
     }
-    const reason = await Promise.race([server.run(signal), failed]);
-    await Promise.race([finished, failed]);
-    return reason;
+    // A transport failure ends the run: the server's waits, deadlines and retries are aborted with it, or
+    // they would go on against a closed endpoint and keep the process alive for minutes.
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    if (signal?.aborted) abort();
+    failed.catch(abort);
+    try {
+      const reason = await Promise.race([server.run(stop.signal), failed]);
+      await Promise.race([finished, failed]);
+      return reason;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      stop.abort();
+    }
   }
 }

@@ -2,6 +2,8 @@
  * One client of a distributed run (`fsllm client --cfg ... --id k`): loads the model and its own share of
  * the data (the same seeded split every participant computes), connects to the server over gRPC, and
  * trains and evaluates as the server asks until it sends `finish`. It rejoins by itself after a reconnect.
+ * Its end is always explicit: `finish` resolves; the server ending the session without `finish`, or staying
+ * unreachable past `distribute.reconnectSeconds`, rejects (a process whose loop runs dry would exit 0 unheard).
  */
 import { EventEmitter } from 'node:events';
 import { GrpcClientTransport } from '../comm/grpc/index.js';
@@ -17,7 +19,7 @@ export interface DistributedClientOptions {
   /** Events of this client's work (clientStart, step, warning). */
   events?: FedEmitter;
   signal?: AbortSignal;
-  /** Reconnect attempts after a drop (or before the server is up), `delayMs` apart. Default 60 × 1000 ms. */
+  /** Reconnect attempts after a drop (or before the server is up), `delayMs` apart. Default `distribute.reconnectSeconds` × 1000 ms. */
   reconnect?: { retries: number; delayMs: number };
 }
 
@@ -35,7 +37,7 @@ async function connect(o: ResolvedOptions, clientId: number, options: Distribute
     ...(d.token ? { token: d.token } : {}),
     tls,
     insecure: d.insecure,
-    reconnect: options.reconnect ?? { retries: 60, delayMs: 1000 },
+    reconnect: options.reconnect ?? { retries: d.reconnectSeconds, delayMs: 1000 },
     log: (level, message) => {
       if (level !== 'info') events.emit('warning', message);
     },
@@ -53,7 +55,8 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
     const prepared = (await prepareClients(o, clientModel.model.tokenizer!, (m) => events.emit('warning', m))).find((p) => p.id === clientId);
     if (!prepared) throw invalidArg('--id', `a client of this data split (1..${o.federate.clientNum ?? 'the number of categories'})`, clientId);
     transport = await connect(o, clientId, options, events);
-    const failed = new Promise<never>((_, reject) => transport!.onError(reject));
+    const failed = endOfSession(transport, o, clientId, events);
+    failed.catch(() => {}); // raced below; it may reject while join() is still awaited
     const client = buildClient(o, prepared, {
       endpoint: transport.endpoint(clientId),
       model: clientModel,
@@ -72,4 +75,28 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
     await transport?.shutdown();
     await clientModel.dispose();
   }
+}
+
+/**
+ * Rejects when the session ends other than by `finish`. A message that could not be sent while the client is
+ * reconnecting is not an end: the server (retrying the round, or resumed from its checkpoint) sends the work
+ * again after the client rejoins, so only a warning is given.
+ */
+function endOfSession(transport: GrpcClientTransport, o: ResolvedOptions, clientId: number, events: FedEmitter): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    transport.onError((error) => {
+      if (transport.state === 'reconnecting') {
+        events.emit('warning', `${(error as Error).message}; the server will send the work again after this client rejoins`);
+      } else if (transport.state === 'failed' && (error as { code?: string }).code === 'ERR_FSLLM_PROTOCOL' && /could not connect/.test((error as Error).message)) {
+        reject(fsllmError('ERR_FSLLM_PROTOCOL', `Client ${clientId} gave up: the server was unreachable for ${o.distribute.reconnectSeconds} s (distribute.reconnectSeconds); start or restart the server (fsllm server --resume), or raise distribute.reconnectSeconds. ${(error as Error).message}`, { cause: error }));
+      } else {
+        reject(error);
+      }
+    });
+    transport.onConnection((connected) => {
+      if (!connected && transport.state === 'ended') {
+        reject(fsllmError('ERR_FSLLM_PROTOCOL', `The server ended client ${clientId}'s session before finishing the run (no 'finish' arrived); the server's log says why (e.g. the run failed, or it stopped waiting for this client)`));
+      }
+    });
+  });
 }

@@ -1,83 +1,20 @@
 // Distributed mode as users run it: `fsllm server` and `fsllm client` as real processes over gRPC on
 // 127.0.0.1. A client killed with SIGKILL mid-run, a client with a wrong token, and a server killed and
 // restarted from its checkpoint: each run still finishes with every round recorded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { STORIES_BIN } from '../helpers/paths.js';
 import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { children, config, freePort, fsllm, killAll, root, rounds } from './_processes.js';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 test.after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-  waitFor: (pattern: RegExp, ms?: number) => Promise<void>;
-}
-
-function fsllm(args: string[]): Proc {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let text = '';
-  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-  const onData = (b: Buffer) => {
-    text += b.toString();
-    for (const w of [...waiters]) if (w.pattern.test(text)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (pattern: RegExp, ms = 120_000) => new Promise<void>((resolve, reject) => {
-    if (pattern.test(text)) return resolve();
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${text.slice(-3000)}`)), ms);
-    waiters.push({ pattern, resolve: () => {
-      clearTimeout(timer);
-      resolve();
-    } });
-  });
-  return { child, out: () => text, exited, waitFor };
-}
-
-function config(dir: string, port: number, minClients = 2): string {
-  const file = path.join(dir, 'run.yaml');
-  writeFileSync(file, `model: { path: ${STORIES_BIN} }
-data: { type: gsm8k, root: ${SAMPLE_DATASETS}, subsample: 0.55, splits: [0.8, 0.1, 0.1], tokLen: 256 }
-federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: ${minClients} }
-adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }
-train: { localSteps: 3, batchSize: 2, optimizer: { type: adamw, lr: 0.003 } }
-eval: { every: 1, splits: [test] }
-output: { dir: ${path.join(dir, 'out')}, checkpointEvery: 1, report: false }
-distribute: { host: 127.0.0.1, port: ${port}, tokens: { "1": tok-1, "2": tok-2, "3": tok-3 } }
-`);
-  return file;
-}
-
-const rounds = (dir: string) => readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n')
-  .map((l) => JSON.parse(l) as { kind: string; round: number; clients?: number[] }).filter((r) => r.kind === 'round');
 
 test('a client killed with SIGKILL is dropped and the run finishes with the others; a wrong token is refused', async () => {
   const dir = tempDir('fsllm-dist-');

@@ -1,0 +1,82 @@
+// Helpers for tests that run `fsllm server` / `fsllm client` as real processes on 127.0.0.1
+// (distributed.test.ts, restart.test.ts): spawn with output capture, free ports, a small run config.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+import { STORIES_BIN } from '../helpers/paths.js';
+import { SAMPLE_DATASETS } from './_support.js';
+
+export const root = path.resolve(import.meta.dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+/** Every process spawned here; a test file's `after` ends those still running (killAll). */
+export const children: ChildProcess[] = [];
+
+/** SIGKILLs the spawned processes that are still running. */
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+  waitFor: (pattern: RegExp, ms?: number) => Promise<void>;
+}
+
+/** Runs `node dist/cli/main.js ...args`; `waitFor` resolves once stdout+stderr match. */
+export function fsllm(args: string[]): Proc {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let text = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const onData = (b: Buffer) => {
+    text += b.toString();
+    for (const w of [...waiters]) if (w.pattern.test(text)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = (pattern: RegExp, ms = 120_000) => new Promise<void>((resolve, reject) => {
+    if (pattern.test(text)) return resolve();
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${text.slice(-3000)}`)), ms);
+    waiters.push({ pattern, resolve: () => {
+      clearTimeout(timer);
+      resolve();
+    } });
+  });
+  return { child, out: () => text, exited, waitFor };
+}
+
+/** A 3-client, 3-round distributed run on 127.0.0.1:`port`, written to `dir`/run.yaml. */
+export function config(dir: string, port: number, minClients = 2): string {
+  const file = path.join(dir, 'run.yaml');
+  writeFileSync(file, `model: { path: ${STORIES_BIN} }
+data: { type: gsm8k, root: ${SAMPLE_DATASETS}, subsample: 0.55, splits: [0.8, 0.1, 0.1], tokLen: 256 }
+federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: ${minClients} }
+adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }
+train: { localSteps: 3, batchSize: 2, optimizer: { type: adamw, lr: 0.003 } }
+eval: { every: 1, splits: [test] }
+output: { dir: ${path.join(dir, 'out')}, checkpointEvery: 1, report: false }
+distribute: { host: 127.0.0.1, port: ${port}, tokens: { "1": tok-1, "2": tok-2, "3": tok-3 } }
+`);
+  return file;
+}
+
+/** The round records of `dir`/out/metrics.jsonl. */
+export const rounds = (dir: string) => readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n')
+  .map((l) => JSON.parse(l) as { kind: string; round: number; clients?: number[] }).filter((r) => r.kind === 'round');

@@ -6,6 +6,7 @@
  */
 import { checkpointError } from './errors.js';
 import type { GgufArray, GgufValue } from './gguf.js';
+import { GGUF_TYPE as T, GGUF_TYPED_ARRAYS } from './ggufTypes.js';
 
 /**
  * The largest header read. Real headers are a few MiB (a 262k-token vocabulary with scores and
@@ -22,12 +23,9 @@ export const MAX_LIST_ITEMS = 1 << 24;
 export const NEED_MORE = Symbol('need more bytes');
 
 /** Fewest bytes one element of a string/bool/array array takes: u64 length, a byte, u32 type + u64 length. */
-const MIN_ITEM_BYTES: Readonly<Record<number, number>> = { 8: 8, 7: 1, 9: 12 };
+const MIN_ITEM_BYTES: ReadonlyMap<number, number> = new Map([[T.string, 8], [T.bool, 1], [T.array, 12]]);
 
-const TYPED_ARRAYS: Readonly<Record<number, { new (buffer: ArrayBuffer): GgufArray; readonly BYTES_PER_ELEMENT: number }>> = {
-  0: Uint8Array, 1: Int8Array, 2: Uint16Array, 3: Int16Array, 4: Uint32Array, 5: Int32Array, 6: Float32Array,
-  10: BigUint64Array, 11: BigInt64Array, 12: Float64Array,
-};
+const TYPED_ARRAYS = new Map(GGUF_TYPED_ARRAYS);
 
 /** A key or name from the file, quoted and cut short: a corrupt header can hold anything there. */
 export function quoted(text: string): string {
@@ -94,19 +92,19 @@ export class GgufCursor {
   value(type: number, depth = 0): GgufValue {
     const v = this.#view;
     switch (type) {
-      case 0: return v.getUint8(this.#take(1));
-      case 1: return v.getInt8(this.#take(1));
-      case 2: return v.getUint16(this.#take(2), true);
-      case 3: return v.getInt16(this.#take(2), true);
-      case 4: return v.getUint32(this.#take(4), true);
-      case 5: return v.getInt32(this.#take(4), true);
-      case 6: return shortestFloat32(v.getFloat32(this.#take(4), true));
-      case 7: return v.getUint8(this.#take(1)) !== 0;
-      case 8: return this.string();
-      case 9: return this.#array(depth + 1);
-      case 10: return safe(v.getBigUint64(this.#take(8), true));
-      case 11: return safe(v.getBigInt64(this.#take(8), true));
-      case 12: return v.getFloat64(this.#take(8), true);
+      case T.u8: return v.getUint8(this.#take(1));
+      case T.i8: return v.getInt8(this.#take(1));
+      case T.u16: return v.getUint16(this.#take(2), true);
+      case T.i16: return v.getInt16(this.#take(2), true);
+      case T.u32: return v.getUint32(this.#take(4), true);
+      case T.i32: return v.getInt32(this.#take(4), true);
+      case T.f32: return shortestFloat32(v.getFloat32(this.#take(4), true));
+      case T.bool: return v.getUint8(this.#take(1)) !== 0;
+      case T.string: return this.string();
+      case T.array: return this.#array(depth + 1);
+      case T.u64: return safe(v.getBigUint64(this.#take(8), true));
+      case T.i64: return safe(v.getBigInt64(this.#take(8), true));
+      case T.f64: return v.getFloat64(this.#take(8), true);
       default: throw this.#fail(`unknown metadata value type ${type} (byte ${this.pos})`);
     }
   }
@@ -115,12 +113,12 @@ export class GgufCursor {
     if (depth > MAX_ARRAY_DEPTH) throw this.#fail(`arrays nest more than ${MAX_ARRAY_DEPTH} deep (real files nest 1 or 2)`);
     const type = this.u32();
     const length = this.count('array length');
-    const typed = TYPED_ARRAYS[type];
+    const typed = TYPED_ARRAYS.get(type);
     if (typed !== undefined) {
       const at = this.#take(length * typed.BYTES_PER_ELEMENT);
       return new typed(this.bytes.slice(at, at + length * typed.BYTES_PER_ELEMENT).buffer);
     }
-    const itemBytes = MIN_ITEM_BYTES[type];
+    const itemBytes = MIN_ITEM_BYTES.get(type);
     if (itemBytes === undefined) throw this.#fail(`unknown array element type ${type}`);
     // The elements must fit in the bytes that exist before the list grows for them.
     this.#need(length * itemBytes);

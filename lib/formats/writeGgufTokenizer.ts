@@ -4,15 +4,9 @@
  * `loadTokenizer` reads it as it reads the tokenizer of any GGUF file (header only).
  */
 import type { GgufFile, GgufValue } from './gguf.js';
+import { GGUF_TYPE as TYPE, GGUF_TYPED_ARRAYS } from './ggufTypes.js';
 
-const TYPE = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
 const ALIGNMENT = 32;
-
-const TYPED: readonly [abstract new (...args: never[]) => ArrayBufferView, number][] = [
-  [Uint8Array, TYPE.u8], [Int8Array, TYPE.i8], [Uint16Array, TYPE.u16], [Int16Array, TYPE.i16],
-  [Uint32Array, TYPE.u32], [Int32Array, TYPE.i32], [Float32Array, TYPE.f32],
-  [BigUint64Array, TYPE.u64], [BigInt64Array, TYPE.i64], [Float64Array, TYPE.f64],
-];
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -61,7 +55,7 @@ function scalarBytes(type: number, value: GgufValue): Buffer[] {
 
 function arrayBytes(value: Exclude<GgufValue, string | number | bigint | boolean>): Buffer[] {
   if (ArrayBuffer.isView(value)) {
-    const type = TYPED.find(([cls]) => value instanceof cls)![1];
+    const type = GGUF_TYPED_ARRAYS.find(([, cls]) => value instanceof cls)![0];
     return [u32(type), u64(value.length), Buffer.from(value.buffer, value.byteOffset, value.byteLength)];
   }
   const list = value as GgufValue[];

@@ -10,8 +10,7 @@ import * as assert from 'uvu/assert';
 
 import { chromiumRequirement, CHROMIUM_MISSING, dumpDom, findChromium } from '../helpers/chromium.js';
 import { when } from '../helpers/requirements.js';
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS } from '../fl/_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..');

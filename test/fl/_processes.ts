@@ -5,8 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS } from './_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');

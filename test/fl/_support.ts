@@ -7,9 +7,6 @@ import { readInstructions, tokenizeInstruction, type TokenizedExample } from '..
 import { Model } from '../../lib/native/Model.js';
 import { SAMPLE_DATA, STORIES_BIN } from '../helpers/paths.js';
 
-// The embedded GSM8K and Dolly samples laid out as a data root, so every federated test runs on a fresh clone.
-export { SAMPLE_DATASETS } from '../helpers/paths.js';
-
 export const DOLLY_SAMPLE = path.join(SAMPLE_DATA, 'dolly-sample.jsonl');
 export const TOK_LEN = 256;
 

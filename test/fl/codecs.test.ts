@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions, type FedResults } from '../../lib/index.js';
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
+import { tempDir } from './_support.js';
 
 const dirs: string[] = [];
 test.after(() => {

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { tempDir } from './_support.js';
 import { children, config, freePort, fsllm, killAll, root, rounds } from './_processes.js';
+import { SAMPLE_DATASETS } from '../helpers/paths.js';
 
 const dirs: string[] = [];
 test.after(() => {

@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { binding, FedTrainer, type FedTrainerOptions, type EvalRecord, type RunRecord } from '../../lib/index.js';
 import { expectError } from '../native/_support.js';
 import { FsllmError } from '../../lib/errors/index.js';
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
+import { tempDir } from './_support.js';
 
 const dirs: string[] = [];
 function outDir(): string {

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 
 import { FedTrainer, resolveOptions, type EvalRecord, type FedTrainerOptions } from '../../lib/index.js';
 import { OffsiteSetup } from '../../lib/fl/offsite/offsiteSetup.js';
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
+import { tempDir } from './_support.js';
 
 const dirs: string[] = [];
 function outDir(): string {

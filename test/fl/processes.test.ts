@@ -6,8 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions } from '../../lib/index.js';
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
+import { tempDir } from './_support.js';
 
 const dirs: string[] = [];
 function outDir(): string {

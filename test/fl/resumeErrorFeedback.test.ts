@@ -5,8 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { FedTrainer, type FedTrainerOptions, type RunRecord } from '../../lib/index.js';
-import { STORIES_BIN } from '../helpers/paths.js';
-import { SAMPLE_DATASETS, tempDir } from './_support.js';
+import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
+import { tempDir } from './_support.js';
 
 /** Three GSM8K clients, int4 uploads and broadcasts with error feedback; the round budget varies. */
 function options(out: string, totalRounds: number, resume: boolean, compression: 'none' | 'deflate'): FedTrainerOptions {

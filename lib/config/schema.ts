@@ -218,6 +218,8 @@ const distribute = section({
   insecure: bool().default(false),
   // Client: how long it keeps trying to reach a server that went away (e.g. restarting with --resume).
   reconnectSeconds: int(1, 60).default(60),
+  // Both sides: the largest message accepted, checked against the size a message declares before it is buffered.
+  maxMessageMiB: int(1, 512).default(512),
 });
 
 const comm = section({

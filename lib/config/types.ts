@@ -268,6 +268,12 @@ export interface DistributeOptions {
    * server restarts with --resume; then it exits non-zero. An integer ≥ 1, default 60.
    */
   reconnectSeconds?: number;
+  /**
+   * Both sides: the largest message accepted, in MiB (default 512). A peer announcing more is refused before
+   * anything is buffered, so this bounds what one client can make the server hold. The run refuses to start
+   * when its adapter, sent in fp32, would not fit.
+   */
+  maxMessageMiB?: number;
 }
 
 /** How adapters are encoded on the wire, both directions (server broadcast and client upload). */
@@ -317,7 +323,7 @@ export interface ResolvedOptions {
   eval: Required<Omit<EvalOptions, 'earlyStop'>> & { earlyStop: { patience: number; delta: number } };
   output: Required<OutputOptions>;
   offsite?: ResolvedOffsite;
-  distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds'>;
+  distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds' | 'maxMessageMiB'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds' | 'maxMessageMiB'>;
   comm: Required<CommOptions>;
 }
 

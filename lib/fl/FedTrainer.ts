@@ -11,6 +11,7 @@ import { setNumThreads } from '../native/index.js';
 import { readCheckpoint } from './checkpoint.js';
 import { codecOf } from './buildClient.js';
 import { openClientModel, type ClientModel } from './clientModel.js';
+import { checkAdapterFitsMessages } from './messageLimit.js';
 import type { FedEmitter } from './events.js';
 import { offsiteServerOptions } from './offsite/offsiteServer.js';
 import { OffsiteSetup } from './offsite/offsiteSetup.js';
@@ -65,6 +66,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
     let clients: RunClients | null = null;
     try {
       model = await openClientModel(o, offsite?.emulatorDir ?? null);
+      if (o.federate.mode === 'distributed') checkAdapterFitsMessages(o, model.initial);
       // Distributed: this process is the server; clients are `fsllm client` processes that connect over gRPC.
       clients = await RunClients.open(o, warn);
       const prepared = await this.#prepare(model, offsite !== null, warn);

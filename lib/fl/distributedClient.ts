@@ -12,6 +12,7 @@ import { fsllmError, invalidArg } from '../errors/index.js';
 import { buildClient } from './buildClient.js';
 import { openClientModel } from './clientModel.js';
 import type { FedEmitter } from './events.js';
+import { checkAdapterFitsMessages, maxMessageBytes } from './messageLimit.js';
 import { prepareClients } from './prepareClients.js';
 import { readTlsFile } from './tlsFiles.js';
 
@@ -38,6 +39,7 @@ async function connect(o: ResolvedOptions, clientId: number, options: Distribute
     tls,
     insecure: d.insecure,
     reconnect: options.reconnect ?? { retries: d.reconnectSeconds, delayMs: 1000 },
+    maxMessageBytes: maxMessageBytes(o),
     log: (level, message) => {
       if (level !== 'info') events.emit('warning', message);
     },
@@ -52,6 +54,7 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
   const clientModel = await openClientModel(o, o.offsite ? o.model.path : null);
   let transport: GrpcClientTransport | null = null;
   try {
+    checkAdapterFitsMessages(o, clientModel.initial);
     const prepared = (await prepareClients(o, clientModel.model.tokenizer!, (m) => events.emit('warning', m))).find((p) => p.id === clientId);
     if (!prepared) throw invalidArg('--id', `a client of this data split (1..${o.federate.clientNum ?? 'the number of categories'})`, clientId);
     transport = await connect(o, clientId, options, events);

@@ -6,6 +6,7 @@
 import { GrpcServerTransport } from '../comm/grpc/index.js';
 import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError } from '../errors/index.js';
+import { maxMessageBytes } from './messageLimit.js';
 import { readTlsFile } from './tlsFiles.js';
 
 function missingPem(which: string): never {
@@ -30,6 +31,7 @@ export async function listenGrpc(o: ResolvedOptions, warn: (message: string) => 
     port: d.port,
     ...(tls ? { tls } : {}),
     ...(d.tokens ? { tokens: d.tokens } : {}),
+    maxMessageBytes: maxMessageBytes(o),
     log: (level, message) => {
       if (level !== 'info') warn(message);
     },

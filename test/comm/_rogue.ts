@@ -1,8 +1,10 @@
 // A rogue peer for the gRPC transport tests: it holds a valid id and token but speaks the chunk protocol
 // by hand on a real `Exchange` stream, so it can send what GrpcClientTransport never would.
 import * as grpc from '@grpc/grpc-js';
-import { CHUNK_HEADER_BYTES, DIGEST_BYTES } from '../../lib/comm/grpc/chunking.js';
+import { CHUNK_HEADER_BYTES, DIGEST_BYTES, Reassembler } from '../../lib/comm/grpc/chunking.js';
 import { CLIENT_ID_KEY, EXCHANGE_PATH, TOKEN_KEY } from '../../lib/comm/grpc/service.js';
+import { decodeMessage, encodeMessage } from '../../lib/comm/messageFrame.js';
+import type { AnyMessage } from '../../lib/comm/messages.js';
 import { createHash } from 'node:crypto';
 
 export interface Rogue {
@@ -10,6 +12,12 @@ export interface Rogue {
   write(chunk: Buffer): void;
   /** Resolves with the call's final status (code and details) once the server ends the stream. */
   status: Promise<{ code: number; details: string }>;
+  /**
+   * Resolves with the first whole message the server sends on this stream (in a run: a training or
+   * evaluation request, or `finish`); rejects if the server's chunks do not reassemble. Never settles when
+   * the server sends nothing.
+   */
+  firstMessage: Promise<AnyMessage>;
   close(): void;
 }
 
@@ -24,7 +32,18 @@ export async function connectRogue(port: number, id: string, token: string): Pro
     call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details }));
   });
   call.on('error', () => {}); // the status above is what the tests read
-  call.on('data', () => {});
+  const incoming = new Reassembler();
+  const firstMessage = new Promise<AnyMessage>((resolve, reject) => {
+    call.on('data', (chunk: Buffer) => {
+      try {
+        const bytes = incoming.push(chunk);
+        if (bytes) resolve(decodeMessage(bytes));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+  firstMessage.catch(() => {}); // read only by callers that wait for the server
   await new Promise<void>((resolve, reject) => {
     call.once('metadata', () => resolve());
     void status.then((s) => reject(new Error(`rogue refused at connect: ${s.details}`)));
@@ -32,6 +51,7 @@ export async function connectRogue(port: number, id: string, token: string): Pro
   return {
     write: (chunk) => void call.write(chunk),
     status,
+    firstMessage,
     close: () => {
       call.cancel();
       client.close();
@@ -57,4 +77,9 @@ export function rawChunk(h: { version?: number; flags?: number; id?: number; ind
 /** One whole message in a single, well-formed chunk (its payload need not be a valid message frame). */
 export function wholeChunk(payload: Uint8Array, id = 1): Buffer {
   return rawChunk({ id }, payload, createHash('sha256').update(payload).digest());
+}
+
+/** A well-formed `message` (messageFrame.ts) in a single chunk, as GrpcClientTransport would send it. */
+export function messageChunk(message: AnyMessage, id = 1): Buffer {
+  return wholeChunk(encodeMessage(message), id);
 }

@@ -1,5 +1,6 @@
 // Helpers for tests that run `fsllm server` / `fsllm client` as real processes on 127.0.0.1
-// (distributed.test.ts, restart.test.ts): spawn with output capture, free ports, a small run config.
+// (distributed.test.ts, restart.test.ts, hostileRun.test.ts): spawn with output capture, free ports, a small
+// run config.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -36,7 +37,16 @@ export interface Proc {
 
 /** Runs `node dist/cli/main.js ...args`; `waitFor` resolves once stdout+stderr match. */
 export function fsllm(args: string[]): Proc {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watched(spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Runs the TypeScript file `script` (relative to the package root) with tsx, e.g. a rogue client; as `fsllm`. */
+export function tsScript(script: string, args: string[]): Proc {
+  return watched(spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Captures `child`'s stdout+stderr and registers it for killAll. */
+function watched(child: ChildProcess): Proc {
   children.push(child);
   let text = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
@@ -59,6 +69,11 @@ export function fsllm(args: string[]): Proc {
     } });
   });
   return { child, out: () => text, exited, waitFor };
+}
+
+/** Resolves with the exit code, or rejects after `ms`, so a test's waits are bounded. */
+export function exitWithin(p: Proc, ms: number): Promise<number | null> {
+  return Promise.race([p.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${p.out().slice(-3000)}`)), ms).unref())]);
 }
 
 /** A 3-client, 3-round distributed run on 127.0.0.1:`port`, written to `dir`/run.yaml. */

@@ -89,9 +89,15 @@ export interface FederateOptions {
    * Each process loads its own copy of the model. Checkpoints then hold the server's state only. Default false.
    */
   clientProcesses?: boolean;
-  /** Seconds a round waits for updates (and evaluations); late clients are dropped for the round. Default 0 (wait for all). */
+  /**
+   * Seconds a round waits for updates (and evaluations); late clients are dropped for the round. The server's
+   * first wait for clients to join (fresh or resumed) has the same deadline. Default 0 (wait for all).
+   */
   deadlineSeconds?: number;
-  /** Updates a round needs; fewer by the deadline → the round is retried. Default: every sampled client. */
+  /**
+   * Updates a round needs; fewer by the deadline → the round is retried. Default: every sampled client. Also the
+   * clients that must join by the deadline for the run to start (default: all); fewer → the run fails.
+   */
   minClients?: number;
   /** Retries of a round that got fewer than minClients updates before the run fails. Default 2. */
   maxRetries?: number;

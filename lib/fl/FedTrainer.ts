@@ -87,7 +87,10 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       clients.attach(server, { prepared, model, events: recorder, ...(signal ? { signal } : {}) });
       if (checkpoint) await checkpoints.resume(checkpoint, server);
       await output.start(o, checkpoint?.round ?? null);
-      if (clients.port !== null) recorder.emit('listening', { host: o.distribute.host, port: clients.port, ...(offsite ? { emulatorDir: offsite.emulatorDir } : {}) });
+      if (clients.port !== null) {
+        const ids = prepared.map((p) => p.id);
+        recorder.emit('listening', { host: o.distribute.host, port: clients.port, clients: ids, ...(offsite ? { emulatorDir: offsite.emulatorDir } : {}) });
+      }
       const reason = await clients.run(server, signal);
       return await finishRun(o, { output, server, model, reason, startedAt, reports: clients.reports });
     } finally {

@@ -17,6 +17,7 @@ import { BestRound, type BestRoundOptions, type BestRoundState } from './BestRou
 import { checkMetrics, checkSender, checkUpdate, refusalWarning, type UpdateMessage } from './clientMessageChecks.js';
 import { ClientWaiter } from './ClientWaiter.js';
 import type { FedReporter } from './events.js';
+import { startingWithout, tooFewJoined } from './joinNotes.js';
 import { dropEmptySplits, mergeEvaluation } from './mergeEvaluation.js';
 import { RoundUpdates } from './RoundUpdates.js';
 import { sampleClients, type SamplingOptions } from './sampling.js';
@@ -40,9 +41,15 @@ export interface ServerOptions extends BestRoundOptions {
   variant?: string;
   /** More evaluations the server runs itself after the clients' (e.g. AdapFu on the full model). */
   serverEval?: (round: number, global: AdapterState) => Promise<EvalRecord[]>;
-  /** Per phase (training, evaluation): clients that have not answered by then are dropped for the round. */
+  /**
+   * Per phase (training, evaluation): clients that have not answered by then are dropped for the round. Also
+   * bounds the first join (see minClients). Absent or 0: no deadline.
+   */
   deadlineMs?: number;
-  /** Updates a round needs to be aggregated; fewer → the round is retried. Default: every sampled client. */
+  /**
+   * Updates a round needs to be aggregated; fewer → the round is retried. Default: every sampled client. Also
+   * the clients that must have joined by the first join's deadline for the run to start (default: all).
+   */
   minClients?: number;
   /** Retries of a round that got fewer than minClients updates, before the run fails. Default 2. */
   maxRetries?: number;
@@ -124,7 +131,7 @@ export class Server {
   /** Runs rounds `snapshot.round + 1 …` to the end. Resolves with why it ended. */
   async run(signal?: AbortSignal): Promise<'completed' | 'earlyStop'> {
     const { clientIds, totalRounds } = this.#options;
-    await this.#waiter.wait('join', 0, clientIds.filter((id) => !this.#joined.has(id)), 0, signal);
+    await this.#awaitJoins(signal);
     // Round 0 evaluates the starting adapter, so curves show where training began.
     if (this.#round === 0 && this.#options.evalEvery > 0) await this.#evaluate(0, signal);
     let reason: 'completed' | 'earlyStop' = 'completed';
@@ -141,6 +148,22 @@ export class Server {
     await Promise.all(clientIds.map((id) => this.#send(id, { type: 'finish', round: this.#round, adapter: final })));
     this.#events.emit('done', { rounds: this.#round, reason });
     return reason;
+  }
+
+  /**
+   * The run's first wait, the same for a fresh and a resumed server: every client, until the deadline (none: as
+   * long as it takes). Then the run starts if at least minClients joined, or fails naming who is missing.
+   * @throws `ERR_FSLLM_PROTOCOL` when fewer than minClients (default: all) joined by the deadline.
+   */
+  async #awaitJoins(signal: AbortSignal | undefined): Promise<void> {
+    const { clientIds, deadlineMs = 0 } = this.#options;
+    await this.#waiter.wait('join', this.#round, clientIds.filter((id) => !this.#joined.has(id)), deadlineMs, signal);
+    const missing = clientIds.filter((id) => !this.#joined.has(id));
+    if (missing.length === 0) return;
+    const joined = clientIds.filter((id) => this.#joined.has(id));
+    const needed = Math.min(clientIds.length, this.#options.minClients ?? clientIds.length);
+    if (joined.length < needed) throw fsllmError('ERR_FSLLM_PROTOCOL', tooFewJoined(joined.length, clientIds.length, needed, missing, deadlineMs));
+    this.#events.emit('warning', startingWithout(missing, joined, needed, deadlineMs));
   }
 
   /** A client's connection was lost: stop waiting for it in the current phase (it may rejoin later). */
@@ -200,7 +223,7 @@ export class Server {
       this.#events.emit('warning', `Round ${round}: ${taken.length} of ${needed} needed updates arrived (missing: clients ${missing.join(', ')}); retrying the round`);
       // Clients that dropped out get until the deadline to reconnect and rejoin before the retry.
       for (const id of missing) this.#joined.delete(id);
-      await this.#waiter.wait('join', round, missing, this.#options.deadlineMs ?? 0, signal);
+      await this.#waiter.wait('rejoin', round, missing, this.#options.deadlineMs ?? 0, signal);
     }
   }
 
@@ -249,7 +272,8 @@ export class Server {
     const from = checked.value;
     if (msg.type === 'join') {
       this.#joined.add(from);
-      if (this.#waiter.current?.phase === 'join') this.#waiter.settle(from);
+      const phase = this.#waiter.current?.phase;
+      if (phase === 'join' || phase === 'rejoin') this.#waiter.settle(from);
       return;
     }
     const w = this.#waiter.current;

@@ -24,8 +24,8 @@ export type FedEvents = {
   checkpoint: (e: { round: number; dir: string }) => void;
   /** The run ended; `reason` says why (all rounds done, or early stop). */
   done: (e: { rounds: number; reason: 'completed' | 'earlyStop' }) => void;
-  /** Distributed mode: the server listens (port 0 in the options picks a free one). */
-  listening: (e: { host: string; port: number; emulatorDir?: string }) => void;
+  /** Distributed mode: the server listens (port 0 in the options picks a free one) and waits for `clients` to join. */
+  listening: (e: { host: string; port: number; clients: number[]; emulatorDir?: string }) => void;
   /** A non-fatal note (e.g. examples dropped by truncation, a rejected update). */
   warning: (message: string) => void;
 };

@@ -1,6 +1,6 @@
 // Helpers for tests that run `fsllm server` / `fsllm client` as real processes on 127.0.0.1
-// (distributed.test.ts, restart.test.ts, hostileRun.test.ts): spawn with output capture, free ports, a small
-// run config.
+// (distributed.test.ts, restart.test.ts, joinDeadline.test.ts, hostileRun.test.ts): spawn with output capture,
+// free ports, a small run config, bounded waits for an exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -71,17 +71,23 @@ function watched(child: ChildProcess): Proc {
   return { child, out: () => text, exited, waitFor };
 }
 
-/** Resolves with the exit code, or rejects after `ms`, so a test's waits are bounded. */
-export function exitWithin(p: Proc, ms: number): Promise<number | null> {
-  return Promise.race([p.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${p.out().slice(-3000)}`)), ms).unref())]);
+/** What a test changes in the run config of `config`. */
+export interface RunConfigOptions {
+  /** federate.minClients; null leaves it unset (every client). Default 2. */
+  minClients?: number | null;
+  /** federate.deadlineSeconds. Default 30. */
+  deadlineSeconds?: number;
+  /** federate.totalRounds. Default 3. */
+  totalRounds?: number;
 }
 
-/** A 3-client, 3-round distributed run on 127.0.0.1:`port`, written to `dir`/run.yaml. */
-export function config(dir: string, port: number, minClients = 2): string {
+/** A 3-client distributed run (3 rounds unless told) on 127.0.0.1:`port`, written to `dir`/run.yaml. */
+export function config(dir: string, port: number, { minClients = 2, deadlineSeconds = 30, totalRounds = 3 }: RunConfigOptions = {}): string {
   const file = path.join(dir, 'run.yaml');
+  const min = minClients === null ? '' : `, minClients: ${minClients}`;
   writeFileSync(file, `model: { path: ${STORIES_BIN} }
 data: { type: gsm8k, root: ${SAMPLE_DATASETS}, subsample: 0.55, splits: [0.8, 0.1, 0.1], tokLen: 256 }
-federate: { clientNum: 3, totalRounds: 3, seed: 2, deadlineSeconds: 30, minClients: ${minClients} }
+federate: { clientNum: 3, totalRounds: ${totalRounds}, seed: 2, deadlineSeconds: ${deadlineSeconds}${min} }
 adapter: { r: 4, alpha: 8, dropout: 0, targets: [q_proj, v_proj] }
 train: { localSteps: 3, batchSize: 2, optimizer: { type: adamw, lr: 0.003 } }
 eval: { every: 1, splits: [test] }
@@ -89,6 +95,15 @@ output: { dir: ${path.join(dir, 'out')}, checkpointEvery: 1, report: false }
 distribute: { host: 127.0.0.1, port: ${port}, tokens: { "1": tok-1, "2": tok-2, "3": tok-3 } }
 `);
   return file;
+}
+
+/** `fsllm client --id K` for each of `ids`, with its token from `config`'s distribute.tokens. */
+export const startClients = (cfg: string, ids: number[], ...overrides: string[]): Proc[] =>
+  ids.map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`, ...overrides]));
+
+/** Resolves with the exit code, or rejects after `ms` (every wait on a process should be bounded). */
+export function exitWithin(p: Proc, ms: number): Promise<number | null> {
+  return Promise.race([p.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${p.out().slice(-3000)}`)), ms).unref())]);
 }
 
 /** The round records of `dir`/out/metrics.jsonl. */

@@ -42,7 +42,7 @@ test('a client killed mid-run and started again rejoins: the round is retried wi
   const dir = tempDir('fsllm-dist-');
   dirs.push(dir);
   const port = await freePort();
-  const cfg = config(dir, port, 3);
+  const cfg = config(dir, port, { minClients: 3 });
   const server = fsllm(['server', '--cfg', cfg]);
   await server.waitFor(/listening on/);
   const clients = [1, 2, 3].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`]));

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 
 import { MALFORMED_CASES } from '../comm/_hostileCases.js';
 import { tempDir } from './_support.js';
-import { config, exitWithin, freePort, fsllm, killAll, rounds, tsScript } from './_processes.js';
+import { config, exitWithin, freePort, fsllm, killAll, rounds, startClients, tsScript } from './_processes.js';
 
 // The rogue sends a case only in answer to a request, so each one lands mid-run. It gets up to two requests
 // a round (training, evaluation) plus round 0's evaluation, and misses one only when it is still reconnecting
@@ -34,7 +34,7 @@ test('each malformed message from client 3 mid-run drops client 3 alone; honest 
   const overrides = [`federate.totalRounds=${ROUNDS}`, `federate.deadlineSeconds=${DEADLINE_SECONDS}`, 'train.localSteps=1', 'output.checkpointEvery=0'];
   const server = fsllm(['server', '--cfg', cfg, ...overrides]);
   // Honest clients retry until the server is up, so they load the model while it does; the rogue cannot.
-  const honest = [1, 2].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`, ...overrides]));
+  const honest = startClients(cfg, [1, 2], ...overrides);
   await server.waitFor(/listening on/);
   const rogue = tsScript('test/fl/rogueChunks.ts', [String(port), '3', 'tok-3', String(3 * DEADLINE_SECONDS)]);
 

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { tempDir } from './_support.js';
-import { config, exitWithin, freePort, fsllm, killAll, rounds, type Proc } from './_processes.js';
+import { config, exitWithin, freePort, fsllm, killAll, rounds, startClients, type Proc } from './_processes.js';
 
 const dirs: string[] = [];
 test.after(() => {
@@ -18,14 +18,13 @@ test.after(() => {
 async function start(minClients = 2, ...overrides: string[]): Promise<{ dir: string; cfg: string; server: Proc }> {
   const dir = tempDir('fsllm-restart-');
   dirs.push(dir);
-  const cfg = config(dir, await freePort(), minClients);
+  const cfg = config(dir, await freePort(), { minClients });
   const server = fsllm(['server', '--cfg', cfg, ...overrides]);
   await server.waitFor(/listening on/);
   return { dir, cfg, server };
 }
 
-const clientsOf = (cfg: string, ...overrides: string[]) =>
-  [1, 2, 3].map((id) => fsllm(['client', '--cfg', cfg, '--id', String(id), `distribute.token=tok-${id}`, ...overrides]));
+const clientsOf = (cfg: string, ...overrides: string[]) => startClients(cfg, [1, 2, 3], ...overrides);
 
 test('the server SIGKILLed while clients train, then resumed: the run finishes and every client exits 0', async () => {
   const { dir, cfg, server } = await start();

@@ -103,11 +103,13 @@ export class ClientWaiter {
    * Client `id` lost its connection: no longer awaited in the current phase (it may rejoin later). In the first
    * join a client that has not joined is still awaited until the deadline: it may reconnect, and the deadline
    * alone decides whether the run starts without it.
+   * @returns whether the client was awaited (and the loss said).
    */
-  lose(id: number): void {
+  lose(id: number, why = 'disconnected'): boolean {
     const wait = this.#current;
-    if (!wait || !wait.pending.has(id) || wait.phase === 'join') return;
-    this.#warn(`Client ${id} disconnected in round ${wait.round}; dropped for this round`);
+    if (!wait || !wait.pending.has(id) || wait.phase === 'join') return false;
+    this.#warn(`Client ${id} ${why} in round ${wait.round}; dropped for this round`);
     this.settle(id);
+    return true;
   }
 }

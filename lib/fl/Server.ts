@@ -255,8 +255,9 @@ export class Server {
     try {
       await this.#endpoint.send(id, message);
     } catch (error) {
-      this.#events.emit('warning', `Could not send ${message.type} to client ${id}: ${(error as Error).message}`);
-      this.clientLost(id);
+      // One line per client and phase: the loss, with the reason when the client was awaited.
+      const why = `could not be sent ${message.type} (${(error as Error).message})`;
+      if (!this.#waiter.lose(id, why)) this.#events.emit('warning', `Client ${id} ${why}`);
     }
   }
 

@@ -16,10 +16,13 @@ import type { RunOutput } from './runOutput.js';
 import type { RunRecorder } from './RunRecorder.js';
 import type { Server } from './Server.js';
 
-/** Options that change results (everything but the output switches and the round budget). */
+/**
+ * Options that change results: everything but the output switches, the round budget and the phase deadline
+ * (a resumed server may be given more time to wait for its clients).
+ */
 function fingerprintOf(o: ResolvedOptions): string {
   const { output: _output, ...rest } = o;
-  const { totalRounds: _rounds, ...federate } = rest.federate;
+  const { totalRounds: _rounds, deadlineSeconds: _deadline, ...federate } = rest.federate;
   return createHash('sha256').update(JSON.stringify({ ...rest, federate })).digest('hex').slice(0, 16);
 }
 

@@ -40,10 +40,22 @@ async function main(init: ClientProcessInit): Promise<void> {
   const { model } = clientModel;
   const prepared = (await prepareClients(o, model.tokenizer!, () => undefined)).find((p) => p.id === init.clientId);
   if (!prepared) throw new Error(`the data has no client ${init.clientId}`);
+  // The parent closing the channel first means the run ended without this client (it failed or was
+  // cancelled): nobody will read its work, so the local fit is aborted and the process ends once the model
+  // is released. Not process.exit() at once: that tears the addon down under a running train step.
+  const orphaned = new AbortController();
+  let reporting = false;
+  process.once('disconnect', () => {
+    if (reporting) return;
+    orphaned.abort();
+    clientModel.dispose().finally(() => process.exit(0));
+  });
   const client = buildClient(o, prepared, {
-    endpoint: new ChildEndpoint(init.clientId, fail),
+    // Once orphaned, the aborted fit and the sends to a closed channel are expected; they are no failure.
+    endpoint: new ChildEndpoint(init.clientId, (error) => orphaned.signal.aborted || fail(error)),
     model: clientModel,
     events: new EventEmitter() as FedEmitter,
+    signal: orphaned.signal,
     // Sent on the channel the update follows on, so the parent has it before the update counts in a round.
     beforeUpload: (snapshot) => sendControl(init.clientId, { kind: 'snapshot', snapshot }),
   });
@@ -51,6 +63,7 @@ async function main(init: ClientProcessInit): Promise<void> {
   const finished = client.finished();
   await client.join();
   await finished;
+  reporting = true;
   // Paths of what the parent sent, not of the restored state (a snapshot holds only numbers).
   const { snapshot: _state, ...given } = init;
   await sendControl(init.clientId, { kind: 'report', report: { modelPath: model.source, numLayers: model.config.numLayers, givenPaths: pathsIn(given) } });

@@ -59,7 +59,7 @@ export class ProcessTransport implements Transport {
     this.#onError = handler;
   }
 
-  /** Receives the control messages children send (e.g. their final report). */
+  /** Receives the control messages children send (e.g. their final report); a throw is a transport error. */
   onControl(handler: (from: Address, body: unknown) => void): void {
     this.#onControl = handler;
   }
@@ -84,7 +84,14 @@ export class ProcessTransport implements Transport {
   }
 
   #fromChild(id: number, message: IpcMessage): void {
-    if (message.kind === 'control') return this.#onControl(id, message.body);
+    if (message.kind === 'control') {
+      try {
+        this.#onControl(id, message.body);
+      } catch (error) {
+        this.#onError(error);
+      }
+      return;
+    }
     if (message.from !== id || message.to !== 'server') {
       this.#onError(fsllmError('ERR_FSLLM_PROTOCOL', `Client ${id}'s process sent a frame as ${String(message.from)} to ${String(message.to)}`));
       return;

@@ -49,6 +49,11 @@ export interface ClientOptions {
   uploadNames?: ReadonlySet<string>;
   /** How uploads are encoded (absent: plain fp32 frames); with errorFeedback the residual stays here. */
   codec?: CodecOptions;
+  /**
+   * Awaited with the client's state once an update is encoded and before it is sent (a client process hands
+   * it to the parent here, so the checkpoint of the round the update counts in holds it).
+   */
+  beforeUpload?: (snapshot: ClientSnapshot) => Promise<void>;
 }
 
 /** A client's state between rounds (checkpointed so a resumed run draws the same batches). */
@@ -135,11 +140,14 @@ export class Client {
       return { fit, adapter: offloaded.adapter };
     });
     const { fit } = result;
+    const adapter = await this.#encode(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter);
+    // After encoding: error feedback has just moved the residual on to what the next upload carries.
+    await o.beforeUpload?.(this.snapshot);
     await this.#endpoint.send('server', {
       type: 'modelPara',
       round,
       sampleSize: fit.samples,
-      adapter: await this.#encode(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter),
+      adapter,
       train: { loss: fit.lossSum / fit.steps, steps: fit.steps, targetTokens: fit.targetTokens, msPerStep: fit.ms / fit.steps },
     });
   }

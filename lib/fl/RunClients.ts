@@ -2,7 +2,7 @@
  * The clients of a FedTrainer run and the transport that reaches them, as the options choose: clients in this
  * process (in-process transport), in child processes (IPC), or remote `fsllm client` processes (gRPC,
  * distributed mode). The trainer drives the three alike: attach them to the server, run, and wait until
- * they have finished.
+ * they have finished. Client states are checkpointed for the first two; remote clients keep their own.
  */
 import type { GrpcServerTransport } from '../comm/grpc/index.js';
 import { InProcessTransport } from '../comm/inProcess.js';
@@ -12,7 +12,7 @@ import type { ResolvedOptions } from '../config/index.js';
 import { buildClient } from './buildClient.js';
 import type { Client, ClientSnapshot } from './Client.js';
 import type { ClientModel } from './clientModel.js';
-import type { ClientProcessReport } from './clientProcess.js';
+import type { ClientProcessReport } from './clientProcessControl.js';
 import { spawnClientProcesses } from './clientProcesses.js';
 import type { FedReporter } from './events.js';
 import { listenGrpc } from './listenGrpc.js';
@@ -39,6 +39,8 @@ export class RunClients {
   #context: ClientsContext | null = null;
   #local: Client[] = [];
   #reports = new Map<number, ClientProcessReport>();
+  /** Client processes: the newest state each sent (or was restored to, until it sends one). */
+  readonly #processStates = new Map<number, ClientSnapshot>();
 
   private constructor(o: ResolvedOptions, transport: Transport, mode: Mode) {
     this.#o = o;
@@ -84,15 +86,25 @@ export class RunClients {
     }
   }
 
-  /** States of the clients that live in this process (checkpointed with the run); other clients keep their own. */
+  /**
+   * States of the clients in this process and in child processes (checkpointed with the run). A child sends
+   * its state before each update, so once a round's updates are in, its state is here. Remote clients keep
+   * their own: they outlive a server restart.
+   */
   snapshots(): Map<number, ClientSnapshot> {
-    return new Map(this.#local.map((c) => [c.id, c.snapshot]));
+    return new Map([...this.#processStates, ...this.#local.map((c): [number, ClientSnapshot] => [c.id, c.snapshot])]);
   }
 
+  /** Gives the clients their checkpointed states; after `attach`, before `run` (child processes get theirs when forked). */
   restore(snapshots: ReadonlyMap<number, ClientSnapshot>): void {
     for (const c of this.#local) {
       const snapshot = snapshots.get(c.id);
       if (snapshot) c.restore(snapshot);
+    }
+    if (this.#mode.kind !== 'processes') return;
+    for (const { id } of this.#context!.prepared) {
+      const snapshot = snapshots.get(id);
+      if (snapshot) this.#processStates.set(id, snapshot);
     }
   }
 
@@ -105,7 +117,8 @@ export class RunClients {
     const failed = new Promise<never>((_, reject) => this.transport.onError(reject));
     let finished: Promise<unknown> = Promise.resolve();
     if (this.#mode.kind === 'processes') {
-      finished = spawnClientProcesses(this.#mode.transport, this.#o, prepared.map((p) => p.id), model.model.source)
+      const states = { restored: new Map(this.#processStates), onSnapshot: (id: number, s: ClientSnapshot) => void this.#processStates.set(id, s) };
+      finished = spawnClientProcesses(this.#mode.transport, this.#o, prepared.map((p) => p.id), model.model.source, states)
         .then((reports) => void (this.#reports = reports));
     } else if (this.#mode.kind === 'inProcess') {
       finished = Promise.all(this.#local.map((c) => c.finished()));

@@ -11,7 +11,7 @@ import { BatchSource } from '../trainer/batchSource.js';
 import { addFedProx } from '../trainer/hooks/fedProx.js';
 import { lrScheduleHook } from '../trainer/hooks/lrSchedule.js';
 import { Trainer } from '../trainer/Trainer.js';
-import { Client } from './Client.js';
+import { Client, type ClientOptions } from './Client.js';
 import type { ClientModel } from './clientModel.js';
 import type { FedReporter } from './events.js';
 import { offsiteClientTerm } from './offsite/clientTerm.js';
@@ -23,6 +23,8 @@ export interface ClientWiring {
   model: ClientModel;
   events: FedReporter;
   signal?: AbortSignal;
+  /** See ClientOptions.beforeUpload (client processes send their state to the parent with it). */
+  beforeUpload?: ClientOptions['beforeUpload'];
 }
 
 /** The wire codec of a run, or undefined for plain fp32 frames (the default, byte for byte as before). */
@@ -70,6 +72,7 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     evalBatchSize: o.eval.batchSize,
     seed: o.federate.seed,
     ...(w.signal ? { signal: w.signal } : {}),
+    ...(w.beforeUpload ? { beforeUpload: w.beforeUpload } : {}),
     ...(w.model.uploadNames ? { uploadNames: w.model.uploadNames } : {}),
     ...(codecOf(o) ? { codec: codecOf(o)! } : {}),
   }, w.events);

@@ -2,10 +2,12 @@
  * Run checkpoints: `<out>/checkpoints/round-NNNNN/` holds the global adapter (PEFT format), `state.json`
  * (server state, client cursors) and `clients.safetensors` (client optimizer moments, per-client adapters
  * of the local scenario, error-feedback residuals: `residual.server` for the broadcast, `residual.<id>` for
- * each in-process client's uploads). Clients in child processes or on other machines keep their upload
- * residuals to themselves, so a resumed run starts theirs empty (bit-identical resume there holds only
- * without errorFeedback); the server's is saved in every mode. `<out>/checkpoint.json` names the newest complete one and is replaced
- * atomically after the folder is fully written, so a crash at any moment leaves a loadable checkpoint.
+ * each client's uploads). Client states are saved for clients in this process and in child processes (a
+ * child sends its state to the parent with every update), so resume is bit-identical there, errorFeedback
+ * included. Clients on other machines (distributed mode) keep theirs in memory, since they outlive a server
+ * restart; the server's residual is saved in every mode. `<out>/checkpoint.json` names the newest complete
+ * one and is replaced atomically after the folder is fully written, so a crash at any moment leaves a
+ * loadable checkpoint.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

@@ -67,7 +67,7 @@ export class RunCheckpoints {
 
   /**
    * Continues from `checkpoint`: the global adapter goes through the model (so it is read as the model holds
-   * it), the server and in-process clients get their states back.
+   * it), the server and the clients in this process or in child processes get their states back.
    * @throws `ERR_FSLLM_CONFIG` when the checkpoint was written with other options.
    */
   async resume(checkpoint: RunCheckpoint, server: Server): Promise<void> {

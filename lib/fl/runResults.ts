@@ -10,7 +10,7 @@ import { writeAdapterFiles } from '../native/peftAdapter.js';
 import { writeReport } from '../report/index.js';
 import type { CostSummary, EvalRecord, RunRecord, TrainRecord } from '../report/records.js';
 import type { ClientModel } from './clientModel.js';
-import type { ClientProcessReport } from './clientProcess.js';
+import type { ClientProcessReport } from './clientProcessControl.js';
 import type { RunOutput } from './runOutput.js';
 import type { Server } from './Server.js';
 

@@ -48,10 +48,10 @@ export async function readMmlu(file: string): Promise<MmluItem[]> {
 
 /**
  * Each item's exemplars, by item index. The reference takes the first 5 rows of the subject's dev split for
- * every question; the shared file has only the test split, so each subject gets a seeded order of its own
- * items (seeded by `seed` and the subject's name, so independent of other subjects and of file order), and a
- * question's exemplars are the first `shots` of that order other than itself: the same for nearly every
- * question of a subject, as a dev split would be, and never the question asked.
+ * every question; the shared file has only the test split, so each subject gets a seeded shuffle of its own
+ * items by index (seeded by `seed` and the subject's name: independent of other subjects and of the order
+ * `items` come in), and a question's exemplars are the first `shots` of that order other than itself: the
+ * same for nearly every question of a subject, as a dev split would be, and never the question asked.
  * @param items The whole file (exemplars may come from items outside a `limit`).
  * @param shots Exemplars per question (the reference's 5); fewer when the subject has fewer other items.
  * @returns Item index → its exemplars, in prompt order.
@@ -59,7 +59,7 @@ export async function readMmlu(file: string): Promise<MmluItem[]> {
 export function mmluShots(items: readonly MmluItem[], shots = 5, seed = 0): Map<number, MmluItem[]> {
   const out = new Map<number, MmluItem[]>();
   for (const [subject, members] of bySubject(items)) {
-    const order = shuffled(members, mixSeed(seed, stringHash(subject)));
+    const order = shuffled([...members].sort((a, b) => a.index - b.index), mixSeed(seed, stringHash(subject)));
     const head = order.slice(0, shots + 1);
     for (const item of members) out.set(item.index, head.filter((other) => other !== item).slice(0, shots));
   }

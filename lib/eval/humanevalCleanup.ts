@@ -42,6 +42,24 @@ export function cleanCompletion(task: Pick<HumanEvalTask, 'suite' | 'language'>,
   }
 }
 
+/**
+ * `raw` up to the `}` that closes the function the prompt opened, for the brace languages: the point where
+ * CodeGeeX stops generating (`is_code_generation_finished`: one more `}` than `{`; braces inside strings and
+ * comments count too, as there). FS-LLM does not stop there: it generates 128 tokens and keeps everything up
+ * to the *last* `}`, so a `main` the model writes after the function stays in the program and fails to
+ * compile (a duplicate `main`). Not applied by default; apply it before {@link cleanCompletion} to score as
+ * CodeGeeX would. Python and text that never closes the function are returned unchanged.
+ */
+export function cutAtFunctionEnd(language: HumanEvalTask['language'], raw: string): string {
+  if (language === 'python') return raw;
+  let depth = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '{') depth++;
+    else if (raw[i] === '}' && --depth < 0) return raw.slice(0, i + 1);
+  }
+  return raw;
+}
+
 /** `code` before the earliest occurrence of any of `stops` (Python's repeated `split(stop)[0]`). */
 function cutAtFirst(code: string, stops: readonly string[]): string {
   let out = code;

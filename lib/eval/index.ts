@@ -24,7 +24,7 @@ export {
   type HumanEvalSample,
   type HumanEvalTask,
 } from './humaneval.js';
-export { cleanCompletion } from './humanevalCleanup.js';
+export { cleanCompletion, cutAtFunctionEnd } from './humanevalCleanup.js';
 export { humanEvalProgram, type HumanEvalProgramOptions } from './humanevalPrograms.js';
 export type { CodeProgram, HumanEvalLanguage, ProgramOutcome, ProgramRunner, RunProgramOptions } from './programRunner.js';
 export { runHumanEval, summarizeHumanEval, type HumanEvalResultRow, type HumanEvalTaskSummary, type RunHumanEvalOptions } from './runHumanEval.js';

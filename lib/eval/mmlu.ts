@@ -12,6 +12,7 @@ import { readJsonRows } from './readJsonRows.js';
 
 /** The answer letters, in the order of the logits a scorer returns. */
 export const MMLU_CHOICES = Object.freeze(['A', 'B', 'C', 'D'] as const);
+/** One answer letter. */
 export type MmluChoice = (typeof MMLU_CHOICES)[number];
 
 /** One question; `index` is its 0-based row in the file. */

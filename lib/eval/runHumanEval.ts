@@ -31,6 +31,7 @@ export interface RunHumanEvalOptions {
   signal?: AbortSignal;
   /** Called as each sample finishes (in completion order), e.g. to append it to a results file for resuming. */
   onResult?: (row: HumanEvalResultRow, index: number) => void;
+  /** How programs are assembled (see `humanEvalProgram`). */
   program?: HumanEvalProgramOptions;
 }
 

@@ -15,8 +15,12 @@ export interface RunMmluOptions {
   shots?: number;
   /** Seeds exemplar choice (see `mmluShots`). Default 0. */
   seed?: number;
-  /** Token budget of a prompt. Default 1024. */
+  /**
+   * Token budget of a prompt. Default 1024 (the reference's); keep it within the model's context
+   * (`config.maxPositions`), since a prompt longer than that cannot be scored.
+   */
   maxPromptTokens?: number;
+  /** The reference header with its stray spaces (default) or a clean one (see `MmluHeader`). */
   header?: MmluHeader;
   /** Which ids stand for A-D (see `mmluChoiceIds`). Default 'reference'. */
   choiceIds?: 'reference' | 'spaced';

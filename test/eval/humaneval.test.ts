@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 
 import {
   cleanCompletion,
+  cutAtFunctionEnd,
   humanEvalProgram,
   humanEvalPrompt,
   readCompletions,
@@ -139,6 +140,18 @@ cleanup('cpp, js, rust :: up to the last brace; no brace keeps all; U+00A0 dropp
     assert.is(cleanCompletion(x(language), '  return 1;\n}\nint main(){ }\n// end'), '  return 1;\n}\nint main(){ }');
     assert.is(cleanCompletion(x(language), '  return\u00a01;'), '  return1;');
   }
+});
+cleanup('cutAtFunctionEnd :: drops what follows the function, so a written main no longer breaks the program', async () => {
+  const trailer = '\n\nint main() { return helper({1, 2}); }\n// done\n';
+  for (const language of LANGUAGES.filter((l) => l !== 'python')) {
+    for (const task of await readHumanEval(xFile(language))) {
+      const expected = cleanCompletion(task, task.canonicalSolution);
+      assert.is(cleanCompletion(task, cutAtFunctionEnd(language, task.canonicalSolution + trailer)), expected, task.taskId);
+      assert.is.not(cleanCompletion(task, task.canonicalSolution + trailer), expected, `${task.taskId}: the reference keeps the trailer`);
+    }
+  }
+  assert.is(cutAtFunctionEnd('python', '    return 1\n}'), '    return 1\n}');
+  assert.is(cutAtFunctionEnd('cpp', '    if (x) { return 1;'), '    if (x) { return 1;');
 });
 cleanup.run();
 

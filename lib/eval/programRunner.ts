@@ -19,8 +19,14 @@ export type HumanEvalLanguage = 'python' | 'cpp' | 'go' | 'java' | 'js' | 'rust'
  * - go: `go test <fileName>` (the file is `package main` with a `Test...` function) in a module where
  *   `github.com/stretchr/testify` resolves; passes iff it exits 0.
  * - java: `javac Main.java`, then `java -cp <dir> Main`; passes iff both exit 0.
- * - rust: a Cargo binary target whose crate depends on `rand`, `regex` and `md5` (every task's declaration
- *   has `use` lines for them), run with `cargo test`; passes iff it exits 0.
+ * - rust: the file as a Cargo binary target (edition 2021) whose crate depends on `rand = "0.4"`,
+ *   `regex = "1"` and `md5 = "0.7"`, as CodeGeeX's `benchmark/rust/Cargo.toml` (every task's declaration
+ *   `use`s them; Rust/50 needs rand 0.4's `gen_range(a, b)`), run with `cargo test`; passes iff it exits 0.
+ *
+ * Checked by running every task's canonical solution through `humanEvalProgram` with the toolchains above:
+ * all pass except where the data or the environment says otherwise: JavaScript/112 and /155 and Go/95 fail
+ * their own tests (upstream data), JavaScript/162 needs the npm package `js-md5`, CPP/22 and /137 need the
+ * Boost headers (`boost/any.hpp`).
  */
 export interface CodeProgram {
   /** The task, e.g. `HumanEval/0`, `CPP/12`. */

@@ -16,7 +16,7 @@ import { generateCompletions, type EvalModel } from '../generateCompletions.js';
 import { readIndexedCompletions } from '../readIndexedCompletions.js';
 import type { ResolvedRouge } from '../resolveTaskSpec.js';
 import { meanRougeL } from '../rougeL.js';
-import { generatedFields, journalNumber, journalString, type TaskContext, type TaskOutcome } from './taskContext.js';
+import { generatedDetail, generatedFields, type TaskContext, type TaskOutcome } from './taskContext.js';
 
 /**
  * Where a response ends if the model goes on to write the template's next section (a model trained with
@@ -49,10 +49,7 @@ export async function runRougeTask(model: EvalModel, spec: ResolvedRouge, ctx: T
       },
     },
   );
-  const done = chosen.map((index) => {
-    const fields = journal.get(index)!;
-    return { index, completion: journalString(fields['completion']), tokens: journalNumber(fields['tokens']) };
-  });
+  const done = chosen.map((index) => generatedDetail(index, journal.get(index)!));
   return { ...rougeOutcome(records, done), resumed: chosen.length - todo.length };
 }
 

@@ -52,6 +52,27 @@ export function journalNumber(value: unknown): number {
   return typeof value === 'number' ? value : 0;
 }
 
+/** What a detail row shows of a generated item: its completion and {@link generatedFields}. */
+export interface GeneratedDetail {
+  index: number;
+  completion: string;
+  tokens: number;
+  finishReason: string;
+  cutTokens?: number;
+}
+
+/** The {@link GeneratedDetail} of item `index` from its journal fields. */
+export function generatedDetail(index: number, fields: JournalFields): GeneratedDetail {
+  const cut = journalNumber(fields['cutTokens']);
+  return {
+    index,
+    completion: journalString(fields['completion']),
+    tokens: journalNumber(fields['tokens']),
+    finishReason: journalString(fields['finishReason']),
+    ...(cut > 0 ? { cutTokens: cut } : {}),
+  };
+}
+
 /** A string read back from a journal line. */
 export function journalString(value: unknown): string {
   return typeof value === 'string' ? value : '';

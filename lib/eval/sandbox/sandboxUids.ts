@@ -1,0 +1,23 @@
+/**
+ * The uids samples run under when the harness is root: one per sample running at the same time, so that
+ * RLIMIT_NPROC (counted per uid) bounds each sample alone and no two samples can signal or write each
+ * other's files. They are taken from a range no account uses (systemd's "unused" 1879048192-2147483647,
+ * above every container range); they need no passwd entry.
+ */
+
+/** First uid handed out; gid is the same number. */
+export const SANDBOX_UID_BASE = 1_900_000_000;
+
+const inUse = new Set<number>();
+
+/** The lowest free sandbox uid, reserved until `releaseSandboxUid`. */
+export function acquireSandboxUid(): number {
+  let uid = SANDBOX_UID_BASE;
+  while (inUse.has(uid)) uid += 1;
+  inUse.add(uid);
+  return uid;
+}
+
+export function releaseSandboxUid(uid: number): void {
+  inUse.delete(uid);
+}

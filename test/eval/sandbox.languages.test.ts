@@ -1,0 +1,67 @@
+// Each language's toolchain in the sandbox: canonical HumanEval / HumanEval-X solutions pass, a wrong
+// completion fails, a compile error fails in the compile phase. Real processes; each language skips
+// visibly where its toolchain (or the namespaces the sandbox needs) is missing.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { runProgram, type RunProgramResult } from '../../lib/eval/sandbox/index.js';
+import { namespaces, onPath, when, type Requirement } from '../helpers/requirements.js';
+import { program, sampleTasks, WRONG_TASK0, type SampleSuite } from './_humanevalSample.js';
+
+/** Asserts `status`, showing the sample's output when it is not. */
+function expectStatus(result: RunProgramResult, status: RunProgramResult['status'], what: string): void {
+  assert.is(result.status, status, `${what}: ${result.status} (${result.phase}, exit ${result.exitCode ?? result.signal})\n${result.stderr.slice(-1500)}\n${result.stdout.slice(-500)}`);
+}
+
+function both(a: Requirement, b: Requirement): Requirement {
+  return { met: a.met && b.met, reason: a.met ? b.reason : a.reason };
+}
+
+const NAMESPACES = namespaces();
+
+// suite, toolchain commands, tasks to run (compile-heavy languages: one).
+const CASES: readonly [SampleSuite, string[], number][] = [
+  ['humaneval', ['python3'], 2],
+  ['python', ['python3'], 2],
+  ['js', ['node'], 2],
+  ['cpp', ['g++'], 1],
+  ['go', ['go'], 1],
+  ['java', ['javac', 'java'], 1],
+  ['rust', ['rustc'], 1],
+];
+
+const BROKEN: Readonly<Partial<Record<SampleSuite, string>>> = {
+  cpp: 'int main() { return undefined_name; }\n',
+  go: 'package main\n\nfunc TestBroken(t *testing.T) { undefinedName() }\n',
+  java: 'public class Main { public static void main(String[] a) { undefinedName(); } }\n',
+  rust: 'fn main() { undefined_name(); }\n',
+};
+
+for (const [name, commands, taskCount] of CASES) {
+  const test = when(both(NAMESPACES, onPath(...commands)), suite(`runProgram :: ${name}`));
+  const tasks = sampleTasks(name).slice(0, taskCount);
+
+  for (const task of tasks) {
+    test(`should pass the canonical solution of ${task.task_id}`, async () => {
+      expectStatus(await runProgram(program(name, task)), 'passed', task.task_id);
+    });
+  }
+
+  test(`should fail a wrong completion of ${tasks[0]!.task_id}`, async () => {
+    const result = await runProgram(program(name, tasks[0]!, WRONG_TASK0[name]));
+    expectStatus(result, 'failed', `${tasks[0]!.task_id} answering false`);
+    assert.is(result.phase, 'run');
+  });
+
+  const broken = BROKEN[name];
+  if (broken !== undefined) {
+    test('should fail a program that does not compile, in the compile phase', async () => {
+      const result = await runProgram({ language: name as 'cpp' | 'go' | 'java' | 'rust', source: broken });
+      expectStatus(result, 'failed', 'broken program');
+      assert.is(result.phase, 'compile');
+      assert.match(result.stderr + result.stdout, /undefined|cannot find|not declared/i);
+    });
+  }
+
+  test.run();
+}

@@ -1,10 +1,15 @@
 // runProgram's options and contract: argument checks, the refusal without namespaces, allowNetwork,
 // output caps, limits, passWhen, abort, and SandboxPool's concurrency. Real processes where a sample runs.
+import os from 'node:os';
+
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { probeIsolation, runProgram, SandboxPool, type RunProgramOptions } from '../../lib/eval/sandbox/index.js';
+import { LANGUAGES } from '../../lib/eval/sandbox/languages/index.js';
+import { DEFAULT_RUN_LIMITS } from '../../lib/eval/sandbox/limits.js';
 import { runProgramWith } from '../../lib/eval/sandbox/runProgram.js';
+import { runSample } from '../../lib/eval/sandbox/runSample.js';
 import { fails } from '../helpers/errors.js';
 import { namespaces, onPath, when } from '../helpers/requirements.js';
 import { eventually, processesWith, uniqueSleep } from './_sandboxHost.js';
@@ -103,6 +108,20 @@ limits("should pass a 'silent' program only when it prints nothing", async () =>
   assert.is(loud.status, 'failed');
   assert.is(loud.exitCode, 0);
   assert.match(loud.stderr, /Assertion failed/);
+});
+
+limits("should report a sample whose set-up fails as 'error', with the set-up's message", async () => {
+  const result = await runSample({
+    env: { isolation: await probeIsolation(), toolchain: { root: '/nonexistent/toolchain', programs: { node: 'bin/node' } }, mountToolchain: true, hide: [] },
+    language: LANGUAGES.js,
+    files: { 'main.js': '' },
+    steps: [{ phase: 'run', limits: DEFAULT_RUN_LIMITS, command: (ctx) => LANGUAGES.js.run(ctx) }],
+    passWhen: 'exit0',
+    linkLibraries: [],
+    tempRoot: os.tmpdir(),
+  });
+  assert.is(result.status, 'error');
+  assert.match(result.stderr, /set-up failed: .*nonexistent/s);
 });
 
 limits.run();

@@ -49,7 +49,8 @@ export async function runRequest(request: ProgramRequest): Promise<RunProgramRes
     );
   }
   const { spec } = request;
-  const env = await prepareLanguage(spec, isolation, { tempRoot: request.tempRoot, cacheRoot: request.cacheRoot });
+  // Preparation is shared by every sample of the language: an abort stops waiting for it, not the preparation.
+  const env = await untilAborted(prepareLanguage(spec, isolation, { tempRoot: request.tempRoot, cacheRoot: request.cacheRoot }), request.signal);
   const steps: SampleStep[] = [];
   if (spec.compile) steps.push({ phase: 'compile', limits: request.compileLimits, cache: true, command: (ctx) => spec.compile!(ctx) });
   steps.push({ phase: 'run', limits: request.runLimits, command: (ctx) => spec.run(ctx) });
@@ -62,5 +63,15 @@ export async function runRequest(request: ProgramRequest): Promise<RunProgramRes
     linkLibraries: request.linkLibraries,
     tempRoot: request.tempRoot,
     ...(request.signal ? { signal: request.signal } : {}),
+  });
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(fsllmError('ERR_FSLLM_ABORTED', 'runProgram was aborted while the toolchain was being prepared'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

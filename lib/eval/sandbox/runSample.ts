@@ -64,6 +64,8 @@ export async function runSample(spec: SampleSpec): Promise<RunProgramResult> {
       let phase: SampleStep['phase'] = 'run';
       for (const step of spec.steps) {
         phase = step.phase;
+        // Checked right before the spawn, which then watches the signal itself.
+        if (spec.signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'runProgram was aborted before its sample started');
         outcome = await runStep(spec, step, dir, uid);
         if (outcome.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'runProgram was aborted; the sample was killed');
         if (!passedStep(outcome, 'exit0')) break;

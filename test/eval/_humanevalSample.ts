@@ -31,10 +31,6 @@ export function sampleTasks(suite: SampleSuite): SampleTask[] {
     .map((line) => JSON.parse(line) as SampleTask);
 }
 
-// The sandbox has no crate registry; every HumanEval-X Rust declaration imports these three crates, which
-// only 6 of 164 tasks use (rand in four tests, regex in Rust/91, md5 in Rust/162).
-const EXTERNAL_CRATES = /^use (?:rand|regex|md5)\b.*\n/gm;
-
 /** The options that run `completion` (the canonical solution by default) against `task`'s tests. */
 export function program(suite: SampleSuite, task: SampleTask, completion = task.canonical_solution): RunProgramOptions {
   const { prompt, test } = task;
@@ -51,7 +47,8 @@ export function program(suite: SampleSuite, task: SampleTask, completion = task.
     case 'go':
       return { language: 'go', source: `${task.test_setup ?? ''}\n${prompt}${completion}\n${test}` };
     case 'rust':
-      return { language: 'rust', source: `fn main(){}\n${prompt}${(task.declaration ?? '').replace(EXTERNAL_CRATES, '')}${completion}${test}` };
+      // The declaration's `use rand::Rng; use regex::Regex; use md5;` resolve to the sandbox's stand-in crates.
+      return { language: 'rust', source: `fn main(){}\n${prompt}${task.declaration ?? ''}${completion}${test}` };
   }
 }
 

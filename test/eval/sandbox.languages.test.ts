@@ -63,5 +63,26 @@ for (const [name, commands, taskCount] of CASES) {
     });
   }
 
+  if (name === 'rust') {
+    test('should link the stand-ins of the crates HumanEval-X programs use (rand, md5, regex)', async () => {
+      const source = [
+        'use rand::Rng;',
+        'use regex::Regex;',
+        'use md5;',
+        '#[test]',
+        'fn crates() {',
+        '    let mut rng = rand::thread_rng();',
+        '    let n = rng.gen_range(3, 10);',
+        '    assert!((3..10).contains(&n));',
+        '    let _x: i32 = rng.gen();',
+        '    let _y = rand::random::<u32>() % 11;',
+        '    assert_eq!(format!("{:x}", md5::compute("A B C".as_bytes())), "0ef78513b0cb8cef12743f5aeb35f888");',
+        '    assert!(Regex::new(r"[.?!]").is_err());',
+        '}',
+      ].join('\n');
+      expectStatus(await runProgram({ language: 'rust', source }), 'passed', 'stand-in crates');
+    });
+  }
+
   test.run();
 }

@@ -9,6 +9,7 @@ export class CappedOutput {
     this.#cap = capBytes;
   }
 
+  /** Keeps what fits under the cap, counts the rest. */
   push(chunk: Buffer): void {
     const room = this.#cap - this.#kept;
     if (room > 0) {
@@ -19,6 +20,7 @@ export class CappedOutput {
     this.#dropped += Math.max(0, chunk.length - Math.max(room, 0));
   }
 
+  /** Whether any byte was dropped. */
   get truncated(): boolean {
     return this.#dropped > 0;
   }

@@ -2,18 +2,18 @@
  * Everything a language needs before its first sample, done once per process and isolation: find the
  * toolchain, decide whether the sample must see it through a mount, prove it runs inside the sandbox (a
  * toolchain that cannot start there would otherwise fail every sample and read as a pass@k of zero), and
- * warm Go's build cache.
+ * build its warm cache (Go's standard library, Rust's stand-in crates).
  */
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { fsllmError } from '../../errors/index.js';
-import { warmGoCache } from './goBuildCache.js';
 import type { LanguageSpec } from './languages/index.js';
 import { DEFAULT_RUN_LIMITS } from './limits.js';
 import type { SandboxIsolation } from './probeIsolation.js';
 import { runSample, type SampleEnvironment } from './runSample.js';
+import { warmCache } from './warmCache.js';
 
 /** Where preparation writes: sample directories and the warm caches. */
 export interface PrepareOptions {
@@ -64,8 +64,8 @@ async function prepare(spec: LanguageSpec, isolation: SandboxIsolation, options:
     const said = `${check.stderr}\n${check.stdout}`.trim().slice(-2000);
     throw fsllmError('ERR_FSLLM_UNSUPPORTED', `${spec.tool} in ${toolchain.root} does not run inside the sandbox (${check.status}, exit ${check.exitCode ?? check.signal}): ${said}`, { path: toolchain.root });
   }
-  if (!spec.usesCache) return env;
-  return { ...env, cache: await warmGoCache(env, spec, options.cacheRoot, options.tempRoot, check.stdout.trim()) };
+  if (spec.warmUp === undefined) return env;
+  return { ...env, cache: await warmCache(env, spec, options.cacheRoot, options.tempRoot, check.stdout.trim()) };
 }
 
 /**

@@ -36,6 +36,7 @@ export interface SampleStep {
   command(ctx: StepContext): string[];
 }
 
+/** One sample: where it runs, its files and steps, and what decides that it passed. */
 export interface SampleSpec {
   env: SampleEnvironment;
   language: LanguageSpec;

@@ -18,6 +18,7 @@ export function acquireSandboxUid(): number {
   return uid;
 }
 
+/** Hands `uid` back once every process of its sample is gone. */
 export function releaseSandboxUid(uid: number): void {
   inUse.delete(uid);
 }

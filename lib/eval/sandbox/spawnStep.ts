@@ -38,6 +38,7 @@ export interface StepOutcome {
 // After the group leader exits, how long stray holders of its pipes get before the pipes are cut.
 const DRAIN_MS = 1_000;
 
+/** Spawns the step and resolves once it and its output are done; never rejects. */
 export function spawnStep(spec: SpawnStepSpec): Promise<StepOutcome> {
   return new Promise((resolve) => {
     const started = performance.now();

@@ -22,6 +22,7 @@ export interface StepCommandSpec {
   command: readonly string[];
 }
 
+/** The argv of one step (see the file comment for its shape). */
 export function stepCommand(spec: StepCommandSpec): string[] {
   const { tools } = spec.isolation;
   if (tools.prlimit === undefined) throw new Error('stepCommand needs prlimit; runProgram checks for it first');

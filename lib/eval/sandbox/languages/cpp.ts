@@ -4,6 +4,7 @@ import { binToolchain } from './locate.js';
 
 const SOURCE = /\.(?:cpp|cc|cxx|c\+\+)$/;
 
+/** C++ with the g++ on PATH. */
 export const cpp: LanguageSpec = {
   language: 'cpp',
   defaultFile: 'main.cpp',

@@ -8,6 +8,7 @@ import type { LanguageSpec } from './languageSpec.js';
 import { python } from './python.js';
 import { rust } from './rust.js';
 
+/** Language name to its spec. */
 export const LANGUAGES: Readonly<Record<SandboxLanguage, LanguageSpec>> = Object.freeze({ python, js, cpp, go, java, rust });
 
 export type { LanguageSpec, StepContext, Toolchain } from './languageSpec.js';

@@ -16,6 +16,7 @@ function jvmFlags(ctx: StepContext): string[] {
   return [`-Xmx${heapMiB}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:ActiveProcessorCount=2', '-Xshare:auto'];
 }
 
+/** Java with the JDK whose javac is on PATH. */
 export const java: LanguageSpec = {
   language: 'java',
   defaultFile: 'Main.java',

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import type { LanguageSpec } from './languageSpec.js';
 
+/** JavaScript on the Node.js that runs the harness. */
 export const js: LanguageSpec = {
   language: 'js',
   defaultFile: 'main.js',

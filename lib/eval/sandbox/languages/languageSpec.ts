@@ -27,6 +27,13 @@ export interface StepContext {
   linkLibraries: readonly string[];
 }
 
+/** The files and commands that fill a language's warm cache; the commands write into `ctx.cacheDir`. */
+export interface WarmUp {
+  files: Readonly<Record<string, string>>;
+  steps: readonly ((ctx: StepContext) => string[])[];
+}
+
+/** One language: its toolchain and the commands of its steps. */
 export interface LanguageSpec {
   language: SandboxLanguage;
   /** The file name `source` is written to when the caller gives none. */
@@ -39,8 +46,11 @@ export interface LanguageSpec {
   check(ctx: StepContext): string[];
   /** Files the harness adds next to the program (relative paths); never overwrites the program's own. */
   supportFiles?(files: readonly string[]): Record<string, string>;
-  /** Whether the language keeps a warm compiler cache between samples (Go). */
-  usesCache?: boolean;
+  /**
+   * A cache built once per toolchain by trusted steps (Go's standard-library build, Rust's stand-in
+   * crates) and shown to every compile step at `cacheDir`, which cannot change it (warmCache.ts).
+   */
+  warmUp?: WarmUp;
   /** Variables added to the minimal environment of every step. */
   env?(ctx: StepContext): Record<string, string>;
   compile?(ctx: StepContext): string[];

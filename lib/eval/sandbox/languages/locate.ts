@@ -15,6 +15,7 @@ export function hostOutput(command: string, args: readonly string[]): Promise<st
   });
 }
 
+/** The `ERR_FSLLM_UNSUPPORTED` of a language whose toolchain is missing or broken. */
 export function toolchainMissing(language: SandboxLanguage, tool: string, detail = 'is not on PATH'): FsllmError {
   return fsllmError('ERR_FSLLM_UNSUPPORTED', `${language} samples need ${tool}, which ${detail}; install it or put it on PATH`);
 }

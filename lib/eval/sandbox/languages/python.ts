@@ -8,6 +8,7 @@ import { hostOutput, toolchainMissing } from './locate.js';
 // The interpreter's real file and its installation prefix: pyenv shims and venv links resolve to these.
 const WHERE = 'import os, sys; print(os.path.realpath(sys.executable)); print(sys.base_prefix)';
 
+/** Python 3, the interpreter on PATH (pyenv and venvs resolved to the real installation). */
 export const python: LanguageSpec = {
   language: 'python',
   defaultFile: 'main.py',

@@ -63,6 +63,9 @@ export function setupScript(plan: MountPlan): string {
     ...plan.hide.map((dir) => `[ ! -d ${q(dir)} ] || m -t tmpfs -o ro,size=4k,mode=755 fsllm-hidden ${q(dir)}`),
     `m -t tmpfs -o size=${plan.tmpMiB}m,mode=1777,nosuid,nodev fsllm-tmp /tmp`,
     `mkdir ${SAMPLE} && m --move ${STAGE}/sample ${SAMPLE}`,
+    // Compiled programs run from the sample's directory: a noexec temp root (a common hardening) would fail
+    // every one of them as if the program were wrong. mount(8) keeps the mount's other flags on a remount.
+    `m -o remount,bind,exec ${SAMPLE}`,
   );
   if (plan.toolchainRoot !== undefined) lines.push(`mkdir ${TOOLCHAIN} && m --move ${STAGE}/toolchain ${TOOLCHAIN}`);
   if (plan.cache?.mode === 'rw') lines.push(`mkdir ${CACHE} && m --move ${STAGE}/cache ${CACHE}`);

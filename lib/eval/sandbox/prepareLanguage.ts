@@ -43,7 +43,7 @@ export function prepareLanguage(spec: LanguageSpec, isolation: SandboxIsolation,
 
 async function prepare(spec: LanguageSpec, isolation: SandboxIsolation, options: PrepareOptions): Promise<SampleEnvironment> {
   const toolchain = await spec.locate();
-  const hide = hiddenFolders(isolation);
+  const hide = hiddenFolders(isolation, options.tempRoot);
   const reachable = !isolation.ownUid || reachableByAll(toolchain.root);
   if (isolation.namespaces === 'none' && !reachable) {
     throw fsllmError('ERR_FSLLM_UNSUPPORTED', `${spec.tool} in ${toolchain.root} is not readable by the samples' uid, and without a mount namespace it cannot be shown to them; install it outside private folders`, { path: toolchain.root });
@@ -70,11 +70,15 @@ async function prepare(spec: LanguageSpec, isolation: SandboxIsolation, options:
 
 /**
  * Host folders a sample must not see: /run (daemon sockets: a path socket is reachable from any network
- * namespace) and, in a user namespace where the sample keeps the user's own uid, the user's home.
+ * namespace); the temp root, where other samples' directories are (/tmp is covered anyway); and, in a user
+ * namespace where the sample keeps the user's own uid, the user's home.
  */
-function hiddenFolders(isolation: SandboxIsolation): string[] {
+function hiddenFolders(isolation: SandboxIsolation, tempRoot: string): string[] {
+  const hide = ['/run'];
+  if (path.resolve(tempRoot) !== '/' && !['/tmp', '/dev/shm'].some((dir) => isInside(tempRoot, dir))) hide.push(tempRoot);
   const home = os.homedir();
-  return isolation.namespaces === 'user' && home !== '/' ? ['/run', home] : ['/run'];
+  if (isolation.namespaces === 'user' && home !== '/') hide.push(home);
+  return hide;
 }
 
 /** Whether any uid may reach `dir`: every folder from / down to it searchable by others. */

@@ -5,14 +5,18 @@
  * above every container range); they need no passwd entry.
  */
 
-/** First uid handed out; gid is the same number. */
+/** The lowest sandbox uid; gid is the same number. */
 export const SANDBOX_UID_BASE = 1_900_000_000;
+
+// Each harness process starts in a block of its own, so that two processes on one machine (two runs, or
+// test files in parallel) do not share uids, and with them a process budget.
+const PROCESS_BLOCK = SANDBOX_UID_BASE + (process.pid % 4096) * 256;
 
 const inUse = new Set<number>();
 
-/** The lowest free sandbox uid, reserved until `releaseSandboxUid`. */
+/** The lowest free sandbox uid of this process's block, reserved until `releaseSandboxUid`. */
 export function acquireSandboxUid(): number {
-  let uid = SANDBOX_UID_BASE;
+  let uid = PROCESS_BLOCK;
   while (inUse.has(uid)) uid += 1;
   inUse.add(uid);
   return uid;

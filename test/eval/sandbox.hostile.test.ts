@@ -8,12 +8,13 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { humanEvalProgram, readHumanEval } from '../../lib/eval/index.js';
 import { probeIsolation, runProgram, SandboxPool, type RunProgramOptions } from '../../lib/eval/sandbox/index.js';
 import { runProgramWith } from '../../lib/eval/sandbox/runProgram.js';
 import { REPO } from '../helpers/paths.js';
 import { namespaces, when } from '../helpers/requirements.js';
 import { eventually, hostCanSpawn, processesWith, sandboxUidProcesses, uniqueSleep } from './_sandboxHost.js';
-import { program, sampleTasks } from './_humanevalSample.js';
+import { humanEvalSample } from './_support.js';
 
 const NAMESPACES = namespaces();
 const py = (source: string, extra: Partial<RunProgramOptions> = {}): RunProgramOptions => ({ language: 'python', source, ...extra });
@@ -155,6 +156,7 @@ print('parent exits')
 });
 
 processes('should bound a fork bomb, kill it whole, and let a sample beside it pass', async () => {
+  const [task] = await readHumanEval(humanEvalSample('humaneval'));
   const pool = new SandboxPool({ workers: 2 });
   const [bomb, beside] = await Promise.all([
     pool.run(py(`
@@ -165,7 +167,7 @@ while True:
     except OSError:
         time.sleep(0.01)
 `, { limits: { timeoutMs: 3_000, processes: 32 } })),
-    pool.run(program('humaneval', sampleTasks('humaneval')[0]!)),
+    pool.run(humanEvalProgram(task!, task!.canonicalSolution)),
   ]);
   assert.is(bomb.status, 'timeout');
   assert.is(beside.status, 'passed', beside.stderr);

@@ -4,9 +4,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { humanEvalProgram, readHumanEval } from '../../lib/eval/index.js';
 import { runProgram, type RunProgramResult } from '../../lib/eval/sandbox/index.js';
 import { namespaces, onPath, when, type Requirement } from '../helpers/requirements.js';
-import { program, sampleTasks, WRONG_TASK0, type SampleSuite } from './_humanevalSample.js';
+import { humanEvalSample, type HumanEvalSampleSuite } from './_support.js';
 
 /** Asserts `status`, showing the sample's output when it is not. */
 function expectStatus(result: RunProgramResult, status: RunProgramResult['status'], what: string): void {
@@ -20,7 +21,7 @@ function both(a: Requirement, b: Requirement): Requirement {
 const NAMESPACES = namespaces();
 
 // suite, toolchain commands, tasks to run (compile-heavy languages: one).
-const CASES: readonly [SampleSuite, string[], number][] = [
+const CASES: readonly [HumanEvalSampleSuite, string[], number][] = [
   ['humaneval', ['python3'], 2],
   ['python', ['python3'], 2],
   ['js', ['node'], 2],
@@ -30,7 +31,22 @@ const CASES: readonly [SampleSuite, string[], number][] = [
   ['rust', ['rustc'], 1],
 ];
 
-const BROKEN: Readonly<Partial<Record<SampleSuite, string>>> = {
+/**
+ * A completion of task 0 (`has_close_elements`: are two numbers closer than the threshold?) that always
+ * answers false; its tests expect true as well, so it must fail.
+ */
+const WRONG_TASK0: Readonly<Record<HumanEvalSampleSuite, string>> = {
+  humaneval: '    return False\n',
+  python: '    return False\n',
+  js: '  return false\n}\n',
+  cpp: '    return false;\n}\n',
+  // Compiles: the assembly drops the prompt's `import "math"` and imports only the packages the completion uses.
+  go: '    return false\n}\n',
+  java: '        return false;\n    }\n}\n',
+  rust: '    return false;\n}\n',
+};
+
+const BROKEN: Readonly<Partial<Record<HumanEvalSampleSuite, string>>> = {
   cpp: 'int main() { return undefined_name; }\n',
   go: 'package main\n\nfunc TestBroken(t *testing.T) { undefinedName() }\n',
   java: 'public class Main { public static void main(String[] a) { undefinedName(); } }\n',
@@ -39,17 +55,17 @@ const BROKEN: Readonly<Partial<Record<SampleSuite, string>>> = {
 
 for (const [name, commands, taskCount] of CASES) {
   const test = when(both(NAMESPACES, onPath(...commands)), suite(`runProgram :: ${name}`));
-  const tasks = sampleTasks(name).slice(0, taskCount);
+  const tasks = (await readHumanEval(humanEvalSample(name))).slice(0, taskCount);
 
   for (const task of tasks) {
-    test(`should pass the canonical solution of ${task.task_id}`, async () => {
-      expectStatus(await runProgram(program(name, task)), 'passed', task.task_id);
+    test(`should pass the canonical solution of ${task.taskId}`, async () => {
+      expectStatus(await runProgram(humanEvalProgram(task, task.canonicalSolution)), 'passed', task.taskId);
     });
   }
 
-  test(`should fail a wrong completion of ${tasks[0]!.task_id}`, async () => {
-    const result = await runProgram(program(name, tasks[0]!, WRONG_TASK0[name]));
-    expectStatus(result, 'failed', `${tasks[0]!.task_id} answering false`);
+  test(`should fail a wrong completion of ${tasks[0]!.taskId}`, async () => {
+    const result = await runProgram(humanEvalProgram(tasks[0]!, WRONG_TASK0[name]));
+    expectStatus(result, 'failed', `${tasks[0]!.taskId} answering false`);
     assert.is(result.phase, 'run');
   });
 

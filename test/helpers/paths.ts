@@ -11,9 +11,6 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The committed fixtures (golden HF/PEFT references, tokenizer ids, configs, formats). */
 export const FIXTURES = path.join(REPO, 'test/fixtures');
 
-/** Tasks 0 and 2 of HumanEval and of each HumanEval-X language (see its SOURCE.md). */
-export const HUMANEVAL_SAMPLE = path.join(FIXTURES, 'humaneval-sample');
-
 /** The embedded default model, llama2.c format; its tokenizer tok512.bin sits beside it. */
 export const STORIES_DIR = path.join(REPO, 'assets/stories260K');
 export const STORIES_BIN = path.join(STORIES_DIR, 'stories260K.bin');

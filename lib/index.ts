@@ -11,3 +11,5 @@ export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';
 export * from './emulator/index.js';
 export * from './comm/index.js';
+export { evaluateTask, scoreCompletions, TASK_TYPES } from './eval/index.js';
+export type { EvaluateTaskOptions, ScoreCompletionsOptions, TaskScore, TaskSpec, TaskType } from './eval/index.js';

@@ -7,7 +7,7 @@ export { pack } from './pack.js';
 export { readInstructions, type KeyMap, type ReadInstructionsOptions } from './readInstructions.js';
 export { BUILTIN_DATASETS, isBuiltinDataset, rootCandidates, type BuiltinDataset, type BuiltinDatasetType } from './builtins.js';
 export { CODE_LANGUAGES, codeLanguage, type CodeLanguage } from './codeLanguage.js';
-export { defaultDatasetCacheDir, downloadFile, mirrored } from './download.js';
+export { defaultDatasetCacheDir, downloadFile, mirrored, type DownloadCheck } from './download.js';
 export { loadDataset, type LoadDatasetOptions, type LoadDatasetResult } from './loadDataset.js';
 export { dirichletSplit, gammaSample, iidSplit, metaLabels, metaSplit } from './splitters.js';
 export {

@@ -1,4 +1,4 @@
-/** Task evaluation: benchmark files, reference prompts, answer extraction and metrics (model-free). */
+/** Task evaluation: benchmark files, reference prompts, answer extraction and metrics, and the task runner (evaluateTask, scoreCompletions). */
 export { accuracy, mean } from './metrics.js';
 export { readJsonRows, type JsonRow } from './readJsonRows.js';
 export {
@@ -45,3 +45,13 @@ export { argmaxChoice, runMmlu, type RunMmluOptions } from './runMmlu.js';
 export { nextTokenLogitsFrom, type LogitsBatch, type NextTokenLogits, type NextTokenLogitsFromOptions } from './nextTokenLogits.js';
 export { meanRougeL, rougeL, rougeTokens, type RougeScore } from './rougeL.js';
 export { perplexity, withPerplexity } from './perplexity.js';
+export { evaluateTask, type EvaluateTaskOptions } from './evaluateTask.js';
+export { scoreCompletions, type ScoreCompletionsOptions } from './scoreCompletions.js';
+export type { TaskRunOptions } from './taskHarness.js';
+export { resolveTaskSpec, taskName, type ResolvedTaskSpec, type SpecFieldNames } from './resolveTaskSpec.js';
+export { TASK_TYPES, type TaskScore, type TaskSpec, type TaskType } from './taskSpec.js';
+export { benchmarkFile, locateBenchmark, readDollyRecords, type BenchmarkFile, type BenchmarkFileOptions, type BenchmarkName } from './benchmarkFiles.js';
+export { generateCompletions, type CompletionRow, type EvalModel, type GenerateCompletionsOptions } from './generateCompletions.js';
+export { EvalJournal } from './EvalJournal.js';
+export { readIndexedCompletions, type IndexedCompletion } from './readIndexedCompletions.js';
+export { ROUGE_STOP_STRINGS, selectRows } from './tasks/rougeTask.js';

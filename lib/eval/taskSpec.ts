@@ -61,9 +61,15 @@ export interface TaskScore {
   /** Items scored (problems, tasks, questions, responses). */
   n: number;
   metrics: Record<string, number>;
-  /** Tokens generated for this score (0 for MMLU, which does not generate). */
+  /**
+   * Tokens generated for this score (0 for MMLU, which does not generate), counting items restored from a
+   * journal as well, so a resumed evaluation reports what an uninterrupted one would.
+   */
   generatedTokens: number;
+  /** Wall time of this call (a resumed evaluation counts only its own part). */
   seconds: number;
+  /** Items taken from the evaluation journal instead of being redone (absent when there was none). */
+  resumed?: number;
 }
 
 /** A task's name in records, `eval.bestKey` and `fsllm eval`: `humaneval-x:cpp` for HumanEval-X, else its type. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Model wrap: argument parsing on the JS thread, work on the executor; see model_wrap.h. Loading,
-// forward passes and generation are here; the adapter methods are in model_wrap_adapter.cpp.
+// Model wrap: argument parsing on the JS thread, work on the executor; see model_wrap.h. Loading and
+// forward passes are here; the adapter methods are in model_wrap_adapter.cpp, generation in model_wrap_generate.cpp.
 #include "bindings/model_wrap.h"
 
 #include <cmath>
@@ -150,50 +150,6 @@ Napi::Value ModelWrap::EvalLoss(const Napi::CallbackInfo& info) {
   return submit(env, std::move(job));
 }
 
-Napi::Value ModelWrap::Generate(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto prompt_array = expect_typed_array(env, info[0], napi_int32_array, "an Int32Array", "prompt ids");
-  std::vector<int64_t> prompt(prompt_array.ElementLength());
-  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = prompt_array.As<Napi::Int32Array>()[i];
-  auto options = parse_generate_options(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env));
-  std::shared_ptr<Napi::ThreadSafeFunction> stream;
-  if (info.Length() > 2 && info[2].IsFunction()) {
-    stream = std::make_shared<Napi::ThreadSafeFunction>(
-        Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "fsllm-generate-token", 0, 1));
-  }
-  auto job = std::make_unique<FunctionJob>(env, "generate");
-  auto model = acquire(env, "generate()");
-  stop_->store(false);
-  auto out = std::make_shared<std::vector<int64_t>>();
-  auto stop = stop_;
-  job->work = [model, prompt, options, out, stream, stop] {
-    // Released on every path, so the token stream never keeps the event loop alive after the job.
-    struct StreamRelease {
-      std::shared_ptr<Napi::ThreadSafeFunction> tsfn;
-      ~StreamRelease() { if (tsfn) tsfn->Release(); }
-    } release{stream};
-    std::function<void(int64_t)> on_token;
-    if (stream) {
-      on_token = [stream](int64_t id) {
-        auto* payload = new int64_t(id);
-        auto status = stream->NonBlockingCall(payload, [](Napi::Env env, Napi::Function fn, int64_t* v) {
-          const double value = static_cast<double>(*v);
-          delete v;
-          try {
-            fn.Call({Napi::Number::New(env, value)});
-          } catch (...) {
-            // A listener must never throw into native code; its error is dropped here by contract.
-          }
-        });
-        if (status != napi_ok) delete payload;
-      };
-    }
-    *out = train::generate(*model, prompt, options, on_token, *stop);
-  };
-  job->resolve = [out](Napi::Env env) { return to_int32_array(env, *out); };
-  return submit(env, std::move(job));
-}
-
 Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
@@ -201,11 +157,6 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("disposed", Napi::Boolean::New(env, !model_));
   if (model_) o.Set("device", Napi::String::New(env, model_->device().str()));
   return o;
-}
-
-Napi::Value ModelWrap::StopGeneration(const Napi::CallbackInfo& info) {
-  stop_->store(true);
-  return info.Env().Undefined();
 }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {

@@ -5,10 +5,10 @@
 
 #include <napi.h>
 
-#include <atomic>
 #include <memory>
 
 #include "model/transformer.h"
+#include "train/generate.h"
 
 namespace fsllm::bindings {
 
@@ -39,13 +39,16 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value HiddenAt(const Napi::CallbackInfo& info);
   Napi::Value EvalLoss(const Napi::CallbackInfo& info);
+  // generate(prompts: Int32Array[], options, onStep?) -> Promise<rows>; see model_wrap_generate.cpp
   Napi::Value Generate(const Napi::CallbackInfo& info);
+  // stopGeneration(row?): ends that row of the running generate(), or every row when no row is given.
   Napi::Value StopGeneration(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<model::CausalLmImpl> model_;
-  std::shared_ptr<std::atomic<bool>> stop_ = std::make_shared<std::atomic<bool>>(false);
+  // The running (or last) generate()'s flags; replaced by each generate() call, read by stopGeneration().
+  std::shared_ptr<train::GenerateControl> generation_;
   int64_t num_parameters_ = 0;
   bool busy_ = false;
 };

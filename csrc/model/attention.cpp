@@ -43,18 +43,11 @@ torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, c
 
 namespace {
 
-// Appends this call's keys/values to the layer cache and returns the full (past + new) tensors.
-std::pair<torch::Tensor, torch::Tensor> with_cache(ForwardContext& ctx, int64_t layer, torch::Tensor k,
-                                                   torch::Tensor v) {
+// Appends this call's keys/values to the layer cache (when generating) and returns past + new.
+std::pair<torch::Tensor, torch::Tensor> with_cache(ForwardContext& ctx, int64_t layer, const torch::Tensor& k,
+                                                   const torch::Tensor& v) {
   if (ctx.cache == nullptr) return {k, v};
-  auto& slot = ctx.cache->layers.at(layer);
-  if (slot.k.defined()) {
-    k = torch::cat({slot.k, k}, /*dim=*/2);  // (B, Hkv, P+T, Hd)
-    v = torch::cat({slot.v, v}, /*dim=*/2);
-  }
-  slot.k = k;
-  slot.v = v;
-  return {k, v};
+  return ctx.cache->append(static_cast<size_t>(layer), k, v);
 }
 
 }  // namespace

@@ -1,19 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
-// Key/value cache for incremental decoding: per layer, keys and values of every past position.
+// Key/value cache for incremental decoding: per layer, keys and values of every past position, and the
+// row/column surgery batched generation needs (keep some rows, repeat rows, drop leading padding).
 #pragma once
 
+#include <utility>
 #include <vector>
 
 namespace fsllm::model {
 
 struct KvCache {
   struct Layer {
-    torch::Tensor k;  // (B, Hkv, P, Hd)
-    torch::Tensor v;  // (B, Hkv, P, Hd)
+    torch::Tensor k;        // (B, Hkv, P, Hd): the first P positions of k_store when one is reserved
+    torch::Tensor v;        // (B, Hkv, P, Hd)
+    torch::Tensor k_store;  // (B, Hkv, capacity, Hd) or undefined
+    torch::Tensor v_store;
   };
   std::vector<Layer> layers;
+  // Positions allocated beyond what a call needs when the cache grows, so the next calls write in place
+  // instead of concatenating (which copies the whole cache of every layer for every token). 0: concatenate.
+  int64_t reserve = 0;
 
   int64_t length() const { return layers.empty() || !layers[0].k.defined() ? 0 : layers[0].k.size(2); }
+
+  // Appends this call's k, v (B, Hkv, T, Hd) to `layer` and returns the past + new tensors (B, Hkv, P+T, Hd).
+  std::pair<torch::Tensor, torch::Tensor> append(size_t layer, const torch::Tensor& k, const torch::Tensor& v);
+
+  // Keeps rows `index` (B') of every layer in that order (a row may repeat, to fork it) and drops the first
+  // `drop` positions (columns that no kept row attends to). Copies the kept rows once.
+  void select(const torch::Tensor& index, int64_t drop);
 };
 
 // What every layer of one forward call shares: rotary tables, the additive attention mask, the cache.

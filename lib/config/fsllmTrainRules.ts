@@ -86,8 +86,9 @@ const grad: Rules = {
 
 const evalMetrics: Rule = (v, c, at) => {
   if (!Array.isArray(v)) return c.bad(at.path, `expected a list such as ['loss'], got ${show(v)}`);
-  for (const m of v.filter((m) => m !== 'loss')) {
-    c.note(at.path, `${show(m)} ignored (the FL loop evaluates the loss only; task metrics are separate evaluations)`);
+  // Loss and perplexity are recorded in every evaluation; task scores are eval.tasks (FS-LLM ran them as scripts).
+  for (const m of v.filter((m) => !['loss', 'ppl', 'perplexity'].includes(m))) {
+    c.note(at.path, `${show(m)} ignored (every evaluation records loss and perplexity; for task scores add eval.tasks, e.g. [{ type: gsm8k }])`);
   }
 };
 

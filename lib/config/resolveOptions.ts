@@ -11,6 +11,7 @@ import { unreadableFile } from './readableFile.js';
 import { optionsSchema, type ParsedOptions } from './schema.js';
 import { childKeys, helpAt, OPTION_KEYS } from './schemaKeys.js';
 import type { DatasetType, ResolvedOffsite, ResolvedOptions, SplitterType } from './types.js';
+import { taskMetricNames, taskName, type TaskSpec } from '../eval/taskSpec.js';
 
 /** Datasets whose records carry a category, split one client per category by default. */
 const META_BY_DEFAULT: ReadonlySet<DatasetType> = new Set(['dolly-15k', 'codealpaca']);
@@ -35,7 +36,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 /** @internal Like resolveOptions, but returns the problems instead of throwing. */
 export function checkOptions(input: unknown): { options?: ResolvedOptions; issues: ConfigIssue[] } {
   const parsed = optionsSchema.safeParse(input, { reportInput: true });
-  const issues = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
+  const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => describeIssue(issue, input));
   issues.push(...crossCheck(input));
   if (issues.length > 0 || !parsed.success) return { issues };
   return { options: fillDerived(parsed.data), issues };
@@ -54,11 +55,12 @@ export function unknownKeyIssue(parent: string, key: string, candidates = childK
   return { path, message: `unknown option (options here: ${candidates.join(', ')})` };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+/** `root`: the options given, which select the option of a discriminated union (eval.tasks) on the way. */
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue[] {
   const path = issue.path.reduce<string>((p, k) => joinPath(p, typeof k === 'number' ? k : String(k)), '');
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => unknownKeyIssue(path, k));
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => unknownKeyIssue(path, k, childKeys(issue.path, root) ?? []));
   const input = issue.input;
-  const help = helpAt(issue.path);
+  const help = helpAt(issue.path, root);
   if (help) {
     if (input === undefined) return [{ path, message: `required option is missing (${help.fix})` }];
     let fix = help.fix;
@@ -69,7 +71,7 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
     return [{ path, message: `expected ${help.expected}, got ${show(input)} (${fix})` }];
   }
   if (issue.code === 'invalid_type' && issue.expected === 'object') {
-    const keys = (childKeys(path) ?? []).join(', ');
+    const keys = (childKeys(issue.path, root) ?? []).join(', ');
     const what = input === undefined ? 'required section is missing' : `expected a mapping of options, got ${show(input)}`;
     return [{ path, message: `${what} (options: ${keys})` }];
   }
@@ -117,6 +119,14 @@ const trainChecks: Check = (get, push) => {
 
 const bestKeyCheck: Check = (get, push) => {
   const best = get('eval.bestKey');
+  if (typeof best === 'string' && best !== 'val_loss' && best !== 'test_loss') {
+    const tasks = (get('eval.tasks') ?? []) as TaskSpec[];
+    const known = tasks.flatMap((t) => taskMetricNames(t).map((m) => `${taskName(t)}.${m}`));
+    if (!known.includes(best)) {
+      push('eval.bestKey', `"${best}" is not a metric of a task in eval.tasks (${known.length ? `use one of ${known.join(', ')}` : 'add the task to eval.tasks'}, or use val_loss / test_loss)`);
+    }
+    return;
+  }
   if (best !== 'val_loss' && best !== 'test_loss') return;
   const split = best === 'val_loss' ? 'val' : 'test';
   const evalSplits = get('eval.splits');
@@ -126,6 +136,23 @@ const bestKeyCheck: Check = (get, push) => {
   }
   if (Array.isArray(shares) && shares[split === 'val' ? 1 : 2] === 0) {
     push('eval.bestKey', `"${best}" needs a ${split} split, but its share in data.splits is 0 (give it a share, or pick the other key)`);
+  }
+};
+
+// pass@k needs at least k samples per task (the estimator is undefined below).
+const evalTaskCheck: Check = (get, push) => {
+  const tasks = get('eval.tasks');
+  if (!Array.isArray(tasks)) return;
+  tasks.forEach((t: TaskSpec, i) => {
+    if (t.type !== 'humaneval') return;
+    const samples = t.samples ?? 5;
+    for (const k of t.k ?? [1]) if (k > samples) push(`eval.tasks.${i}.k`, `pass@${k} needs at least ${k} samples per task, and samples is ${samples} (raise samples or lower k)`);
+  });
+  // Tasks are scored in evaluation rounds, so their period must land on those.
+  const every = get('eval.every');
+  const tasksEvery = get('eval.tasksEvery');
+  if (typeof every === 'number' && typeof tasksEvery === 'number' && every > 0 && tasksEvery > 0 && tasksEvery % every !== 0) {
+    push('eval.tasksEvery', `${tasksEvery} is not a multiple of eval.every (${every}): tasks are scored in evaluation rounds (set a multiple of ${every})`);
   }
 };
 
@@ -142,7 +169,7 @@ const tlsFilesCheck: Check = (get, push) => {
 const CHECKS: readonly Check[] = [
   exclusive('federate.sampleClients', 'federate.sampleRate'),
   exclusive('train.localSteps', 'train.localEpochs'),
-  dataChecks, samplingCheck, trainChecks, bestKeyCheck, tlsFilesCheck,
+  dataChecks, samplingCheck, trainChecks, bestKeyCheck, evalTaskCheck, tlsFilesCheck,
 ];
 
 function crossCheck(raw: unknown): ConfigIssue[] {
@@ -189,6 +216,6 @@ function fillDerived(p: ParsedOptions): ResolvedOptions {
     data: { ...p.data, splitter },
     federate: { ...p.federate, ...(clientNum === undefined ? {} : { clientNum }) },
     train: { ...train, ...local },
-    eval: { ...p.eval, bestKey: p.eval.bestKey ?? (valEvaluated ? 'val_loss' : 'test_loss') },
+    eval: { ...p.eval, bestKey: p.eval.bestKey ?? (valEvaluated ? 'val_loss' : 'test_loss'), tasksEvery: p.eval.tasksEvery ?? p.eval.every },
   };
 }

@@ -158,6 +158,19 @@ const train = section({
   pack: bool().default(true),
 });
 
+const limit = int(1, 200);
+const maxNewTokens = int(1, 256);
+const evalTask = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('gsm8k'), style: oneOf(['cot', 'alpaca']).optional(), shots: z.int().min(0).max(8).register(fieldHelp, { expected: 'an integer in [0, 8]', fix: 'set 8 (FS-LLM) or 0 (FedBiOT)' }).optional(), limit: limit.optional(), maxNewTokens: maxNewTokens.optional() }),
+  z.strictObject({
+    type: z.literal('humaneval'), suite: oneOf(['humaneval', 'humaneval-x']).optional(), language: oneOf(['python', 'cpp', 'go', 'java', 'js', 'rust']).optional(),
+    samples: int(1, 5).optional(), k: z.array(int(1, 1)).min(1).register(fieldHelp, { expected: 'a non-empty list of integers ≥ 1', fix: 'set e.g. [1]' }).optional(),
+    limit: limit.optional(), maxNewTokens: maxNewTokens.optional(), temperature: num({ gte: 0 }, '0.1').optional(),
+  }),
+  z.strictObject({ type: z.literal('mmlu'), shots: int(0, 5).optional(), limit: limit.optional() }),
+  z.strictObject({ type: z.literal('rouge'), limit: limit.optional(), maxNewTokens: maxNewTokens.optional() }),
+]).register(fieldHelp, { expected: 'a task { type: "gsm8k" | "humaneval" | "mmlu" | "rouge", ... }', fix: 'set e.g. { type: gsm8k, limit: 200 }' });
+
 const evaluation = section({
   every: int(0, 10).default(1),
   splits: z.array(oneOf(EVAL_SPLITS)).min(1)
@@ -165,7 +178,13 @@ const evaluation = section({
     .default(['val', 'test']),
   batchSize: int(1, 8).default(8),
   // Default (resolveOptions): val_loss when val is evaluated and non-empty, else test_loss.
-  bestKey: oneOf(['val_loss', 'test_loss']).optional(),
+  // val_loss, test_loss, or <task>.<metric> of a task in eval.tasks (checked in resolveOptions).
+  bestKey: z.string().regex(/^(val_loss|test_loss|[a-z0-9:-]+\.[A-Za-z0-9@]+)$/)
+    .register(fieldHelp, { expected: '"val_loss", "test_loss" or "<task>.<metric>"', fix: 'set e.g. val_loss, or gsm8k.accuracy with a gsm8k task in eval.tasks' }).optional(),
+  // Task scores (generation, code execution, multiple choice) on the server's adapter; see lib/eval.
+  tasks: z.array(evalTask).default([]),
+  // Default (resolveOptions): eval.every.
+  tasksEvery: int(0, 5).optional(),
   earlyStop: section({ patience: int(0, 5).default(0), delta: num({ gte: 0 }, '0.001').default(0) }),
 });
 

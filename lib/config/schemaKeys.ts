@@ -6,7 +6,13 @@
 import { fieldHelp, optionsSchema, type FieldHelp } from './schema.js';
 
 interface Node {
-  _zod: { def: { type: string; innerType?: Node; in?: Node; shape?: Record<string, Node>; element?: Node; items?: Node[]; defaultValue?: unknown } };
+  _zod: {
+    def: {
+      type: string; innerType?: Node; in?: Node; shape?: Record<string, Node>; element?: Node; items?: Node[]; defaultValue?: unknown;
+      // discriminated unions (eval.tasks) and their literal tags
+      options?: Node[]; discriminator?: string; values?: unknown[];
+    };
+  };
 }
 
 /** `node` and every schema it wraps (default, prefault, optional, ...), outermost first. */
@@ -25,23 +31,42 @@ function core(node: Node): Node {
   return c[c.length - 1] ?? node;
 }
 
-/** The schema node at `path` (object keys and array/tuple indices), or undefined if there is none. */
-function nodeAt(path: readonly PropertyKey[]): Node | undefined {
+/** The option of discriminated union `node` that `value`'s tag selects, or undefined (not a union, no such tag). */
+function unionOption(node: Node, value: unknown): Node | undefined {
+  const { type, options, discriminator } = core(node)._zod.def;
+  if (type !== 'union' || !options || !discriminator || value === null || typeof value !== 'object') return undefined;
+  const tag = (value as Record<string, unknown>)[discriminator];
+  return options.find((o) => {
+    const literal = core(o)._zod.def.shape?.[discriminator];
+    return literal !== undefined && (core(literal)._zod.def.values ?? []).includes(tag);
+  });
+}
+
+/**
+ * The schema node at `path` (object keys and array/tuple indices), or undefined if there is none. Inside a
+ * discriminated union the option is the one `root` (the options given) selects at that point; when it selects
+ * none, the union itself stands for everything below it (its words describe every option).
+ */
+function nodeAt(path: readonly PropertyKey[], root?: unknown): Node | undefined {
   let node: Node | undefined = optionsSchema as unknown as Node;
+  let value = root;
   for (const seg of path) {
     if (!node) return undefined;
+    node = unionOption(node, value) ?? node;
     const def: Node['_zod']['def'] = core(node)._zod.def;
+    if (def.type === 'union') return node;
     if (def.type === 'object') node = typeof seg === 'string' && def.shape && Object.hasOwn(def.shape, seg) ? def.shape[seg] : undefined;
     else if (def.type === 'array') node = def.element;
     else if (def.type === 'tuple') node = def.items?.[Number(seg)];
     else return undefined;
+    value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[seg as string] : undefined;
   }
-  return node;
+  return node && (unionOption(node, value) ?? node);
 }
 
 /** @internal The message words of the option at `path`, if it has any. */
-export function helpAt(path: readonly PropertyKey[]): FieldHelp | undefined {
-  const node = nodeAt(path);
+export function helpAt(path: readonly PropertyKey[], root?: unknown): FieldHelp | undefined {
+  const node = nodeAt(path, root);
   if (!node) return undefined;
   for (const n of chain(node)) {
     const help = fieldHelp.get(n as never);
@@ -50,9 +75,12 @@ export function helpAt(path: readonly PropertyKey[]): FieldHelp | undefined {
   return undefined;
 }
 
-/** @internal Keys of the options object at dotted `path` ('' = top level), or undefined if it is not an object. */
-export function childKeys(path: string): string[] | undefined {
-  const node = nodeAt(path === '' ? [] : path.split('.'));
+/**
+ * @internal Keys of the options object at `path` (dotted, '' = top level, or the segments), or undefined if it
+ * is not an object. `root` (the options given) picks the option of a discriminated union on the way.
+ */
+export function childKeys(path: string | readonly PropertyKey[], root?: unknown): string[] | undefined {
+  const node = nodeAt(typeof path !== 'string' ? path : path === '' ? [] : path.split('.'), root);
   const def = node && core(node)._zod.def;
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }

@@ -7,6 +7,7 @@
  * reader would chase one config file across a dozen small files.
  */
 
+import type { TaskSpec } from '../eval/taskSpec.js';
 import type { Device } from '../native/device.js';
 
 /** Built-in datasets (see DESIGN §3.1), or `'file'` for an Alpaca-style JSON/JSONL file. */
@@ -176,8 +177,20 @@ export interface EvalOptions {
   splits?: EvalSplitKind[];
   /** Default 8. */
   batchSize?: number;
-  /** Metric that picks the best round. Default `'val_loss'`, or `'test_loss'` when val is not evaluated or empty. */
-  bestKey?: 'val_loss' | 'test_loss';
+  /**
+   * Metric that picks the best round (and drives early stopping): `'val_loss'`, `'test_loss'` (lower is better),
+   * or `'<task>.<metric>'` of a task in `tasks`, e.g. `'gsm8k.accuracy'`, `'humaneval.pass@1'` (higher is better).
+   * Default `'val_loss'`, or `'test_loss'` when val is not evaluated or empty.
+   */
+  bestKey?: string;
+  /**
+   * Task scores computed by the server on the global adapter (and, in the `local` scenario, on each client's
+   * own adapter; in closed-model tuning on AdapEmu and AdapFu), recorded as `eval` records with metric
+   * `<task>.<metric>` on the `test` split. E.g. `[{ type: 'gsm8k', limit: 200 }, { type: 'mmlu', limit: 1000 }]`.
+   */
+  tasks?: TaskSpec[];
+  /** Score the tasks every N rounds (0 = only after the last round; round 0 scores the starting adapter). Default `every`. */
+  tasksEvery?: number;
   /** Stop when `bestKey` has not improved by more than `delta` for `patience` evaluations (0 = off). */
   earlyStop?: { patience?: number; delta?: number };
 }

@@ -71,3 +71,19 @@ export interface TaskScore {
   /** Items taken from the evaluation journal instead of being redone (absent when there was none). */
   resumed?: number;
 }
+
+/** A task's name in records, `eval.bestKey` and `fsllm eval`: `humaneval-x:cpp` for HumanEval-X, else its type. */
+export function taskName(spec: TaskSpec): string {
+  if (spec.type === 'humaneval' && spec.suite === 'humaneval-x') return `humaneval-x:${spec.language ?? 'python'}`;
+  return spec.type;
+}
+
+/** The metrics a task reports, by name (`eval.bestKey` may name `<task>.<metric>`); all are higher-is-better. */
+export function taskMetricNames(spec: TaskSpec): string[] {
+  switch (spec.type) {
+    case 'gsm8k': return ['accuracy'];
+    case 'humaneval': return (spec.k ?? [1]).map((k) => `pass@${k}`);
+    case 'mmlu': return ['accuracy', 'macroAccuracy'];
+    case 'rouge': return ['rougeL'];
+  }
+}

@@ -9,6 +9,7 @@ import { encodeForWire, ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import type { Address, AnyMessage, ClientMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
 import type { Endpoint } from '../comm/transport.js';
 import { fsllmError } from '../errors/index.js';
+import { withPerplexity } from '../eval/perplexity.js';
 import type { AdapterState } from '../native/index.js';
 import type { EvalRecord, RoundRecord } from '../report/records.js';
 import { AsyncLock } from '../util/lock.js';
@@ -235,9 +236,9 @@ export class Server {
     const shared = this.#options.personalized ? null : await this.#encode(this.#global);
     for (const id of clientIds) await this.#send(id, { type: 'evaluate', round, adapter: shared ?? await this.#ownAdapter(id), splits: evalSplits });
     await waiting;
-    const records = mergeEvaluation(round, clientIds, this.#answers, this.#options.variant);
-    if (this.#options.serverEval) records.push(...(await this.#options.serverEval(round, this.#global)));
-    const { kept, empty } = dropEmptySplits(records);
+    const merged = mergeEvaluation(round, clientIds, this.#answers, this.#options.variant);
+    if (this.#options.serverEval) merged.push(...(await this.#options.serverEval(round, this.#global)));
+    const { kept, empty } = dropEmptySplits(withPerplexity(merged));
     for (const split of empty) {
       this.#warnOnce(`The ${split} split has no examples on any client (its share in data.splits is 0, or too small for this data); it is not evaluated`);
     }

@@ -13,7 +13,8 @@ import { AsyncLock } from '../util/lock.js';
 import { normalizeLora, type LoraOptions } from './lora.js';
 import type { AdapterState } from './adapterState.js';
 import { checkDevice, type Device } from './device.js';
-import { generateText, type GenerateOptions, type GenerateResult } from './generateText.js';
+import { generate, type GeneratePrompt } from './generate.js';
+import type { GenerateBatchOptions, GenerateOptions, GenerateResult, GenerateRow } from './generateOptions.js';
 
 export interface LoadModelOptions {
   /** Load this tokenizer instead of the one found beside the weights. */
@@ -219,12 +220,25 @@ export class Model {
   }
 
   /**
-   * Generates text after `prompt` (a string, tokenized as the model's tokenizer does it, or token ids),
-   * with a KV cache; greedy unless `temperature` > 0.
+   * Generates text after `prompt` (a string, tokenized as the model's tokenizer does it, or token ids), with a
+   * KV cache; greedy unless `temperature` > 0.
+   * @throws `ERR_FSLLM_INVALID_ARG` naming a bad option or prompt (ids outside the vocabulary, an empty prompt, a
+   * string without a tokenizer); `ERR_FSLLM_DISPOSED`.
    * @example const { text } = await model.generate('Once upon a time', { maxNewTokens: 40 });
    */
-  async generate(prompt: string | readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
-    return generateText(this, prompt, options);
+  generate(prompt: GeneratePrompt, options?: GenerateOptions): Promise<GenerateResult>;
+  /**
+   * Generates for every prompt of a list, `batchSize` prompts (default 16) decoded together at a time,
+   * `numReturnSequences` rows per prompt. Each row computes what it would alone (greedy ids equal one-prompt
+   * generation), ends on its own EOS, stop string or `maxNewTokens`, and is passed to `onRow` as it ends.
+   * Resolves with the rows in prompt order (samples of a prompt in order). `signal` ends early: unfinished and
+   * unstarted rows resolve with finishReason 'aborted'.
+   * @throws `ERR_FSLLM_INVALID_ARG` naming a bad option or `prompts[i]`; `ERR_FSLLM_DISPOSED`.
+   * @example const rows = await model.generate(questions, { maxNewTokens: 128, batchSize: 16, stop: ['\n\n'] });
+   */
+  generate(prompts: readonly GeneratePrompt[], options?: GenerateBatchOptions): Promise<GenerateRow[]>;
+  async generate(input: GeneratePrompt | readonly GeneratePrompt[], options: GenerateBatchOptions = {}): Promise<GenerateResult | GenerateRow[]> {
+    return generate(this, input, options);
   }
 
   /** @internal Sessions keep their model alive: counted so dispose() can refuse while one is open. */

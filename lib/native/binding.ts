@@ -123,7 +123,29 @@ export interface RawGenerateOptions {
   topP?: number;
   seed?: number;
   eosIds?: number[];
+  /** Rows per prompt, forked from the prompt's one prefill (default 1). */
+  numReturnSequences?: number;
+  /** Index of `prompts[0]` in the caller's whole list: rows are seeded by (seed, index, sample). */
+  firstPromptIndex?: number;
   precision?: Precision;
+}
+
+/** Why a native generation row ended; 'stopped' = its stopGeneration(row) flag. */
+export type RawFinishReason = 'eos' | 'length' | 'stopped' | 'aborted';
+
+/** One decoding step: `rows[i]` took `tokens[i]`; then `finished` rows ended. Row r = prompt r / n, sample r % n. */
+export interface RawGenerateStep {
+  rows: Int32Array;
+  tokens: Int32Array;
+  finished: { row: number; reason: RawFinishReason }[];
+}
+
+/** A generated row, in row order. */
+export interface RawGeneratedRow {
+  prompt: number;
+  sample: number;
+  ids: Int32Array;
+  reason: RawFinishReason;
 }
 
 export interface RawModel {
@@ -139,8 +161,10 @@ export interface RawModel {
   logits(batch: RawBatch, options?: { precision?: Precision }): Promise<Float32Array>;
   hiddenAt(batch: RawBatch, tap: number, options?: { precision?: Precision }): Promise<Float32Array>;
   evalLoss(batches: RawBatch[], options?: { precision?: Precision }): Promise<{ lossSum: number; tokens: number }>;
-  generate(prompt: Int32Array, options: RawGenerateOptions, onToken?: (id: number) => void): Promise<Int32Array>;
-  stopGeneration(): void;
+  /** Decodes every prompt in one batch (left-padded); `onStep` is called after each step. */
+  generate(prompts: Int32Array[], options: RawGenerateOptions, onStep?: (step: RawGenerateStep) => void): Promise<RawGeneratedRow[]>;
+  /** Ends row `row` of the running generate(), or every row when `row` is omitted (abort). */
+  stopGeneration(row?: number): void;
   info(): { numParameters: number; disposed: boolean; device?: string };
   dispose(): void;
 }

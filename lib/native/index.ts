@@ -1,6 +1,7 @@
 /** The native core as TS classes. Public exports only. */
 export { Model, type LoadModelOptions } from './Model.js';
-export { type GenerateOptions, type GenerateResult } from './generateText.js';
+export { type FinishReason, type GenerateBatchOptions, type GenerateOptions, type GenerateResult, type GenerateRow, type GenerateRowId } from './generateOptions.js';
+export { type GeneratePrompt } from './generate.js';
 export { checkDevice, type Device } from './device.js';
 export { manualSeed } from './manualSeed.js';
 export { setNumThreads } from './threads.js';

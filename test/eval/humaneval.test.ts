@@ -17,12 +17,11 @@ import {
   type HumanEvalTask,
 } from '../../lib/eval/index.js';
 import { fails } from '../helpers/errors.js';
-import { evalFixture, sample, withTempDir } from './_support.js';
+import { evalFixture, humanEvalSample, sample, withTempDir } from './_support.js';
 
 type Case = { file: string; task_id: string; raw: string; cleaned: string; program: string };
 const fx = evalFixture<{ cases: Case[] }>('humaneval.json');
 const LANGUAGES: HumanEvalLanguage[] = ['cpp', 'go', 'java', 'js', 'python', 'rust'];
-const xFile = (language: HumanEvalLanguage) => sample(`humaneval-x-sample/humaneval_${language}.jsonl`);
 
 async function tasksOf(file: string): Promise<Map<string, HumanEvalTask>> {
   return new Map((await readHumanEval(sample(file))).map((t) => [t.taskId, t]));
@@ -30,7 +29,7 @@ async function tasksOf(file: string): Promise<Map<string, HumanEvalTask>> {
 
 const read = suite('readHumanEval');
 read('should read HumanEval with its entry points', async () => {
-  const tasks = await readHumanEval(sample('humaneval-sample.jsonl'));
+  const tasks = await readHumanEval(humanEvalSample('humaneval'));
   assert.is(tasks.length, 8);
   assert.equal(tasks[0], {
     ...tasks[0]!,
@@ -42,7 +41,7 @@ read('should read HumanEval with its entry points', async () => {
 });
 read('should read each HumanEval-X language from its task ids', async () => {
   for (const language of LANGUAGES) {
-    const tasks = await readHumanEval(xFile(language));
+    const tasks = await readHumanEval(humanEvalSample(language));
     assert.is(tasks.length, 3);
     for (const t of tasks) {
       assert.is(t.suite, 'humaneval-x');
@@ -55,7 +54,7 @@ read('should read each HumanEval-X language from its task ids', async () => {
 read('should read gzip as shipped upstream', () =>
   withTempDir(async (dir) => {
     const file = path.join(dir, 'HumanEval.jsonl.gz');
-    await writeFile(file, gzipSync(await readFile(sample('humaneval-sample.jsonl'))));
+    await writeFile(file, gzipSync(await readFile(humanEvalSample('humaneval'))));
     assert.is((await readHumanEval(file)).length, 8);
   }));
 read('should refuse unknown and mixed task ids, naming the line', () =>
@@ -77,7 +76,7 @@ read.run();
 
 const prompt = suite('humanEvalPrompt');
 prompt('should be the raw prompt for HumanEval', async () => {
-  const [task] = await readHumanEval(sample('humaneval-sample.jsonl'));
+  const [task] = await readHumanEval(humanEvalSample('humaneval'));
   assert.is(humanEvalPrompt(task!), task!.prompt);
 });
 prompt('should put the language tag line before a HumanEval-X prompt (Rust: and the declaration after it)', async () => {
@@ -90,7 +89,7 @@ prompt('should put the language tag line before a HumanEval-X prompt (Rust: and 
     rust: '// language: Rust',
   };
   for (const language of LANGUAGES) {
-    const [task] = await readHumanEval(xFile(language));
+    const [task] = await readHumanEval(humanEvalSample(language));
     const expected = `${tags[language]}\n${task!.prompt}${language === 'rust' ? task!.declaration : ''}`;
     assert.is(humanEvalPrompt(task!), expected, language);
   }
@@ -144,7 +143,7 @@ cleanup('cpp, js, rust :: up to the last brace; no brace keeps all; U+00A0 dropp
 cleanup('cutAtFunctionEnd :: drops what follows the function, so a written main no longer breaks the program', async () => {
   const trailer = '\n\nint main() { return helper({1, 2}); }\n// done\n';
   for (const language of LANGUAGES.filter((l) => l !== 'python')) {
-    for (const task of await readHumanEval(xFile(language))) {
+    for (const task of await readHumanEval(humanEvalSample(language))) {
       const expected = cleanCompletion(task, task.canonicalSolution);
       assert.is(cleanCompletion(task, cutAtFunctionEnd(language, task.canonicalSolution + trailer)), expected, task.taskId);
       assert.is.not(cleanCompletion(task, task.canonicalSolution + trailer), expected, `${task.taskId}: the reference keeps the trailer`);
@@ -178,7 +177,7 @@ programs('should name the file, pass rule and libraries each toolchain needs', a
     rust: ['main.rs', 'exit0'],
   };
   for (const language of LANGUAGES) {
-    for (const task of await readHumanEval(xFile(language))) {
+    for (const task of await readHumanEval(humanEvalSample(language))) {
       const p = humanEvalProgram(task, task.canonicalSolution);
       assert.equal([p.fileName, p.passWhen], expected[language], task.taskId);
       assert.equal(p.linkLibraries, task.taskId === 'CPP/162' ? ['crypto', 'ssl'] : []);
@@ -186,14 +185,14 @@ programs('should name the file, pass rule and libraries each toolchain needs', a
   }
 });
 programs('should import numpy softly unless asked to be strict', async () => {
-  const [task] = await readHumanEval(xFile('python'));
+  const [task] = await readHumanEval(humanEvalSample('python'));
   const soft = humanEvalProgram(task!, task!.canonicalSolution).source;
   const strict = humanEvalProgram(task!, task!.canonicalSolution, { strictNumpyImport: true }).source;
   assert.match(soft, /try:\n {4}import numpy\nexcept ImportError:\n {4}pass\ntry:\n {4}import numpy as np\nexcept ImportError:\n {4}pass\n/);
   assert.is(soft.replace(/try:\n {4}(import numpy[^\n]*)\nexcept ImportError:\n {4}pass/g, '$1'), strict);
 });
 programs('go :: imports only the listed packages the completion uses and the set-up lacks', async () => {
-  const [task] = await readHumanEval(xFile('go'));
+  const [task] = await readHumanEval(humanEvalSample('go'));
   const source = humanEvalProgram(task!, '    return strings.Contains(fmt.Sprint(1), "1") && math.Abs(1) > 0\n}\n').source;
   assert.match(source, /\)\n\nimport \(\n"math"\n {4}"strings"\n {4}"fmt"\n\)\n/);
   assert.not.ok(source.includes(task!.import!), 'the prompt import block is removed');

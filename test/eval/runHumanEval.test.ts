@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 
 import { readHumanEval, runHumanEval, summarizeHumanEval, type CodeProgram, type HumanEvalTask, type ProgramRunner } from '../../lib/eval/index.js';
 import { fails } from '../helpers/errors.js';
-import { sample } from './_support.js';
+import { humanEvalSample } from './_support.js';
 
 type Ctx = { tasks: HumanEvalTask[] };
 
@@ -27,7 +27,7 @@ function fakeRunner(ms = 1): ProgramRunner & { seen: CodeProgram[]; peak: number
 
 const run = suite<Ctx>('runHumanEval');
 run.before(async (ctx) => {
-  ctx.tasks = await readHumanEval(sample('humaneval-sample.jsonl'));
+  ctx.tasks = await readHumanEval(humanEvalSample('humaneval'));
 });
 run('should give human-eval result rows in sample order', async ({ tasks }) => {
   const samples = [

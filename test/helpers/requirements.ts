@@ -2,6 +2,7 @@
 // benchmark model) are registered through `when(requirement, suite)`: where the requirement holds they run
 // as usual; where it does not, each is counted as skipped by uvu, its suite's hooks never run, and the reason
 // is appended to $FSLLM_SKIP_LOG so that scripts/run-tests.mjs can say, above the closing line, why.
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -33,6 +34,24 @@ export function sharedTokenizer(name: string): Requirement {
 /** A file that a separate step produces (e.g. a benchmark model), with the command that makes it. */
 export function producedFile(file: string, makeWith: string): Requirement {
   return { met: existsSync(file), reason: `need ${file} (made by \`${makeWith}\`)` };
+}
+
+/** Commands on PATH (a toolchain: `g++`, `javac`, `rustc`, ...). */
+export function onPath(...commands: string[]): Requirement {
+  const dirs = (process.env['PATH'] ?? '').split(path.delimiter).filter((dir) => dir !== '');
+  const missing = commands.filter((command) => !dirs.some((dir) => existsSync(path.join(dir, command))));
+  return { met: missing.length === 0, reason: `need ${missing.join(', ')} on PATH` };
+}
+
+/**
+ * Network, mount and PID namespaces for the code sandbox: as root, or in a user namespace. Tests of what
+ * isolation prevents need them; without, the sandbox refuses to run unless told to (allowNetwork).
+ */
+export function namespaces(): Requirement {
+  const flags = ['--net', '--mount', '--pid', '--fork', '--mount-proc', 'true'];
+  const works = (args: string[]) => spawnSync('unshare', args, { stdio: 'ignore' }).status === 0;
+  const met = process.platform === 'linux' && ((process.getuid?.() === 0 && works(flags)) || works(['--user', '--map-root-user', ...flags]));
+  return { met, reason: 'need Linux network, mount and PID namespaces (unshare, as root or with user namespaces allowed)' };
 }
 
 /** `test` itself when `requirement` holds; otherwise a stand-in that counts every test as skipped. */

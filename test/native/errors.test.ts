@@ -35,7 +35,7 @@ batches('ids out of the vocabulary :: negative id in logits', async ({ model }) 
 });
 
 batches('ids out of the vocabulary :: generate prompt', async ({ model }) => {
-  await expectError(() => model.generate([1, 999]), InvalidArgumentError, INVALID, /token id 999 outside the vocabulary/);
+  await expectError(() => model.generate([1, 999]), InvalidArgumentError, INVALID, /^Expected a token id in \[0, 512\) for prompt\[1\] but received 999/);
 });
 
 batches('labels out of the vocabulary', async ({ session }) => {

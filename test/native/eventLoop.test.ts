@@ -60,4 +60,14 @@ loop('should keep ticking while generate streams 300 tokens', async ({ model }) 
   assert.ok(r.maxGap < maxGap(r.ms), `longest gap ${r.maxGap} ms in ${r.ms} ms`);
 });
 
+loop('should keep ticking while generate decodes a batch of prompts', async ({ model }) => {
+  const prompts = Array.from({ length: 8 }, (_, i) => [1, 300 + i]);
+  let rows = 0;
+  const r = await watchLoop(() => model.generate(prompts, { maxNewTokens: 300, stopAtEos: false, numReturnSequences: 2, onRow: () => rows++ }));
+  assert.is(rows, 16);
+  assert.ok(r.ms > 150, `generate took only ${r.ms} ms; make it longer`);
+  assert.ok(r.ticks >= Math.min(50, r.ms / 10), `${r.ticks} ticks in ${r.ms} ms`);
+  assert.ok(r.maxGap < maxGap(r.ms), `longest gap ${r.maxGap} ms in ${r.ms} ms`);
+});
+
 loop.run();

@@ -47,8 +47,9 @@ generate('should tokenize a string prompt with a leading BOS', async ({ model })
 
 generate('should respect maxNewTokens', async ({ model, greedyIds }) => {
   for (const n of [0, 1, 7]) {
-    const { ids } = await model.generate([1], { maxNewTokens: n, stopAtEos: false });
+    const { ids, finishReason } = await model.generate([1], { maxNewTokens: n, stopAtEos: false });
     assert.equal(ids, greedyIds.slice(0, n), `maxNewTokens ${n}`);
+    assert.is(finishReason, 'length');
   }
 });
 
@@ -77,8 +78,9 @@ generate('sampling :: a tiny topP should keep only the best token', async ({ mod
 });
 
 generate('should cut the text before a stop string and stop early', async ({ model, greedyText, greedyIds }) => {
-  const { ids, text } = await model.generate([1], { maxNewTokens: greedyIds.length, stop: ['Lily'], stopAtEos: false });
+  const { ids, text, finishReason } = await model.generate([1], { maxNewTokens: greedyIds.length, stop: ['Lily'], stopAtEos: false });
   assert.is(text, greedyText.slice(0, greedyText.indexOf('Lily')));
+  assert.is(finishReason, 'stop');
   assert.ok(ids.length < greedyIds.length, `${ids.length} tokens generated`);
   assert.equal(ids, greedyIds.slice(0, ids.length));
 });
@@ -99,11 +101,13 @@ generate('onText pieces should concatenate to the text', async ({ model }) => {
 // with BOS through the raw binding (seed 4 samples a BOS at index 103).
 generate('should end at a stop id, which is included, and not before', async ({ model }) => {
   const options = { maxNewTokens: 120, temperature: 1, seed: 4 };
-  const free = Array.from(await model.native.generate(Int32Array.of(1), { ...options, eosIds: [] }));
+  const raw = async (eosIds: number[]) => (await model.native.generate([Int32Array.of(1)], { ...options, eosIds }))[0]!;
+  const free = Array.from((await raw([])).ids);
   const at = free.indexOf(1);
   assert.ok(at >= 0 && at < free.length - 1, `BOS at ${at} of ${free.length}`);
-  const stopped = Array.from(await model.native.generate(Int32Array.of(1), { ...options, eosIds: [1] }));
-  assert.equal(stopped, free.slice(0, at + 1));
+  const stopped = await raw([1]);
+  assert.equal(Array.from(stopped.ids), free.slice(0, at + 1));
+  assert.is(stopped.reason, 'eos');
 });
 
 generate.run();

@@ -113,7 +113,7 @@ lifecycle('a second concurrent native call on one model should throw ERR_FSLLM_B
   const model = await tinyAdaptedModel();
   try {
     const raw = model.native;
-    const first = raw.generate(Int32Array.of(1), { maxNewTokens: 30 });
+    const first = raw.generate([Int32Array.of(1)], { maxNewTokens: 30 });
     let caught: unknown;
     try {
       await raw.logits(tiny);
@@ -125,7 +125,7 @@ lifecycle('a second concurrent native call on one model should throw ERR_FSLLM_B
     assert.match((caught as FsllmError).message, /^Model is busy: await the previous call before logits\(\)$/);
     assert.instance(toFsllmError(caught, new Error()), BusyError);
     assert.throws(() => raw.dispose(), /busy/);
-    assert.is((await first).length, 30);
+    assert.is((await first)[0]!.ids.length, 30);
     assert.is((await raw.logits(tiny)).length, 4 * 512);
   } finally {
     await model.dispose();

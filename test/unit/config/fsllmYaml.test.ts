@@ -46,7 +46,7 @@ fixtures('should map every key of dolly_meta_federate.yaml', () => {
   assert.is(o.train.batchSize, 1);
   assert.equal(o.train.optimizer, { type: 'sgd', lr: 0.005 }, 'FS-LLM default optimizer is SGD');
   assert.is(o.train.precision, 'fp16');
-  assert.equal(o.eval, { every: 50, splits: ['test'], batchSize: 8, bestKey: 'test_loss', earlyStop: { patience: 0, delta: 0 } });
+  assert.equal(o.eval, { every: 50, splits: ['test'], batchSize: 8, bestKey: 'test_loss', earlyStop: { patience: 0, delta: 0 }, tasks: [], tasksEvery: 50 });
   // save_to names a checkpoint file in FS-LLM: our run folder comes from outdir (absent here: our default).
   assert.equal(o.output, { dir: 'runs/fsllm', checkpointEvery: 100, resume: false, report: true });
   assert.ok(ignored.some((n) => /^use_gpu: ignored/.test(n)));

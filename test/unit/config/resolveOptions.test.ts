@@ -20,7 +20,7 @@ resolve('should fill every default from the minimal options', () => {
     scheduler: { type: 'constant', warmupSteps: 0 }, maxGradNorm: 0, precision: 'fp32', fedprox: { mu: 0 },
     keepOptimizerState: false, pack: true,
   });
-  assert.equal(o.eval, { every: 1, splits: ['val', 'test'], batchSize: 8, bestKey: 'val_loss', earlyStop: { patience: 0, delta: 0 } });
+  assert.equal(o.eval, { every: 1, splits: ['val', 'test'], batchSize: 8, bestKey: 'val_loss', earlyStop: { patience: 0, delta: 0 }, tasks: [], tasksEvery: 1 });
   assert.equal(o.output, { dir: 'runs/fsllm', checkpointEvery: 1, resume: false, report: true });
 });
 
@@ -55,6 +55,15 @@ resolve('should not share default arrays between results', () => {
   assert.equal(b.data.splits, [0.8, 0.1, 0.1]);
 });
 
+resolve('should take eval tasks, a task metric as bestKey, and default tasksEvery to every', () => {
+  const tasks = [{ type: 'gsm8k', limit: 20 }, { type: 'humaneval', suite: 'humaneval-x', language: 'cpp', samples: 5, k: [1, 5] }];
+  const o = resolveOptions({ ...MINIMAL, eval: { every: 2, bestKey: 'humaneval-x:cpp.pass@5', tasks } });
+  assert.equal(o.eval.tasks, tasks);
+  assert.is(o.eval.bestKey, 'humaneval-x:cpp.pass@5');
+  assert.is(o.eval.tasksEvery, 2);
+  assert.equal(resolveOptions(MINIMAL).eval.tasks, []);
+});
+
 resolve.run();
 
 // ---
@@ -82,6 +91,12 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['port above 65535', { distribute: { port: 70000 } }, /distribute\.port: expected a TCP port in \[0, 65535\], got 70000 \(set a port such as 50051, or 0 to let the server pick a free one\)/],
   ['negative port', { distribute: { port: -1 } }, /distribute\.port: expected a TCP port in \[0, 65535\], got -1/],
   ['adapter rank as a word', { adapter: { r: 'eight' } }, /adapter\.r: expected an integer ≥ 1, got "eight" \(set an integer such as 8\)/],
+  ['unknown eval task', { eval: { tasks: [{ type: 'hellaswag' }] } }, /eval\.tasks\[0\]\.type: expected a task \{ type: "gsm8k" \| "humaneval" \| "mmlu" \| "rouge", \.\.\. \}, got \{"type":"hellaswag"\}/],
+  ['gsm8k shots above 8', { eval: { tasks: [{ type: 'gsm8k', shots: 9 }] } }, /eval\.tasks\[0\]\.shots: expected an integer in \[0, 8\], got 9/],
+  ['an unknown task option', { eval: { tasks: [{ type: 'mmlu', samples: 3 }] } }, /eval\.tasks\[0\]\.samples: unknown option \(options here: type, shots, limit\)/],
+  ['pass@k above the samples', { eval: { tasks: [{ type: 'humaneval', samples: 2, k: [1, 5] }] } }, /eval\.tasks\.0\.k: pass@5 needs at least 5 samples per task, and samples is 2/],
+  ['bestKey of a task not asked for', { eval: { bestKey: 'mmlu.accuracy', tasks: [{ type: 'gsm8k' }] } }, /eval\.bestKey: "mmlu\.accuracy" is not a metric of a task in eval\.tasks \(use one of gsm8k\.accuracy/],
+  ['tasksEvery off the evaluation rounds', { eval: { every: 2, tasksEvery: 3, tasks: [{ type: 'gsm8k' }] } }, /eval\.tasksEvery: 3 is not a multiple of eval\.every \(2\)/],
 ];
 for (const [name, patch, line] of cases) {
   bad(`should name the path and the fix :: ${name}`, () => {

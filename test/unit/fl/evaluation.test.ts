@@ -100,4 +100,24 @@ best('should continue from a restored state', () => {
   assert.is(tracker.update(5, [globalLoss(5, 'test', 0.9)]), true, 'not better by more than delta');
 });
 
+best('should follow a task metric upwards, ignoring losses and rounds without the task', () => {
+  const score = (round: number, value: number, variant?: string): EvalRecord =>
+    ({ kind: 'eval', round, target: 'global', split: 'test', metric: 'gsm8k.accuracy', value, count: 40, ...(variant ? { variant } : {}) });
+  const tracker = new BestRound({ bestKey: 'gsm8k.accuracy', earlyStop: { patience: 2, delta: 0.01 } }, () => {});
+  assert.is(tracker.update(0, [score(0, 0.1), globalLoss(0, 'test', 3)]), false);
+  assert.is(tracker.update(1, [score(1, 0.2), globalLoss(1, 'test', 9)]), false, 'a worse loss does not matter');
+  assert.is(tracker.update(2, [globalLoss(2, 'test', 0.1)]), false, 'no score this round: nothing counted');
+  assert.equal(tracker.state, { best: { round: 1, value: 0.2 }, sinceBest: 0 });
+  assert.is(tracker.update(3, [score(3, 0.205)]), false, 'not better by more than delta');
+  assert.is(tracker.update(4, [score(4, 0.15)]), true);
+  assert.equal(tracker.state.best, { round: 1, value: 0.2 });
+  assert.is(tracker.key, 'gsm8k.accuracy');
+});
+
+best('should pick the loss, not a task score on the same split', () => {
+  const tracker = new BestRound({ bestKey: 'test_loss', earlyStop: { patience: 0, delta: 0 } }, () => {});
+  tracker.update(0, [{ ...globalLoss(0, 'test', 0.9), metric: 'gsm8k.accuracy' }, globalLoss(0, 'test', 2)]);
+  assert.equal(tracker.state.best, { round: 0, value: 2 });
+});
+
 best.run();

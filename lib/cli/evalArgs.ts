@@ -23,8 +23,12 @@ export interface EvalArgs {
   sample: boolean;
   out: string | undefined;
   seed: number;
+  /** Prompts generated together (undefined: the default). */
+  batchSize: number | undefined;
   json: boolean;
   progress: boolean;
+  /** Run HumanEval programs even where the sandbox cannot cut them off the network. */
+  allowNetwork: boolean;
 }
 
 // Task flag → spec field, and the tasks it applies to.
@@ -38,7 +42,7 @@ const TASK_FLAGS: Readonly<Record<string, { field: string; tasks: readonly TaskT
   'max-new-tokens': { field: 'maxNewTokens', tasks: ['gsm8k', 'humaneval', 'rouge'] },
 };
 // Flags that only mean something when a model generates.
-const MODEL_FLAGS = ['model', 'adapter', 'device', 'limit', 'shots', 'style', 'samples', 'temperature', 'max-new-tokens', 'seed'];
+const MODEL_FLAGS = ['model', 'adapter', 'device', 'batch-size', 'limit', 'shots', 'style', 'samples', 'temperature', 'max-new-tokens', 'seed'];
 const TASKS = 'gsm8k, humaneval, humaneval-x:LANG (LANG one of cpp, go, java, js, python, rust), mmlu or rouge';
 
 /**
@@ -61,10 +65,13 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     const stray = MODEL_FLAGS.find((flag) => given[flag] !== undefined);
     if (stray !== undefined) throw invalidArg(`--${stray}`, 'no model or generation flag with --completions (completions are scored as given)', given[stray]);
   }
+  if (values['allow-network'] && spec.type !== 'humaneval') throw invalidArg('--allow-network', `a flag of humaneval and humaneval-x (not of --task ${values.task})`, true);
   const names = Object.fromEntries(Object.entries(TASK_FLAGS).map(([flag, { field }]) => [field, `--${flag}`]));
   const resolved = resolveTaskSpec(spec, { ...names, type: '--task', language: '--task' });
   const seed = values.seed === undefined ? 0 : numberOf(values.seed);
   if (!Number.isInteger(seed) || (seed as number) < 0) throw invalidArg('--seed', 'an integer ≥ 0', values.seed);
+  const batchSize = values['batch-size'] === undefined ? undefined : numberOf(values['batch-size']);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || (batchSize as number) < 1)) throw invalidArg('--batch-size', 'an integer ≥ 1', values['batch-size']);
   return {
     spec,
     resolved,
@@ -76,8 +83,10 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     sample: values.sample,
     out: values.out,
     seed: seed as number,
+    batchSize: batchSize as number | undefined,
     json: values.json,
     progress: values.progress,
+    allowNetwork: values['allow-network'],
   };
 }
 
@@ -93,12 +102,14 @@ function parseFlags(argv: string[]) {
         task: { type: 'string' },
         ...Object.fromEntries(Object.keys(TASK_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
         seed: { type: 'string' },
+        'batch-size': { type: 'string' },
         'data-root': { type: 'string' },
         sample: { type: 'boolean', default: false },
         out: { type: 'string' },
         completions: { type: 'string' },
         json: { type: 'boolean', default: false },
         progress: { type: 'boolean', default: false },
+        'allow-network': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,

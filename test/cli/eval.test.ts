@@ -72,7 +72,8 @@ evalCli('should score --completions with no model, exactly', () =>
 
 evalCli('should stop on Ctrl-C saying how to resume, and resume with the same --out', () =>
   withTempDir(async (dir) => {
-    const args = ['--task', 'rouge', '--sample', '--limit', '10', '--max-new-tokens', '16', '--out', dir];
+    // One prompt per batch, so that Ctrl-C falls between items.
+    const args = ['--task', 'rouge', '--sample', '--limit', '10', '--max-new-tokens', '16', '--batch-size', '1', '--out', dir];
     const journal = path.join(dir, 'rouge.journal.jsonl');
     const child = spawn(process.execPath, [cli, 'eval', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

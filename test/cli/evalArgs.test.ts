@@ -11,7 +11,9 @@ parse('should turn task flags into the spec', () => {
   assert.equal(gsm.spec, { type: 'gsm8k', limit: 10, shots: 3, style: 'alpaca', maxNewTokens: 64 });
   const x = parseEvalArgs(['--task', 'humaneval-x:rust', '--samples', '10', '--k', '1,10', '--temperature', '0.2', '--out', 'o', '--sample']);
   assert.equal(x.spec, { type: 'humaneval', suite: 'humaneval-x', language: 'rust', samples: 10, k: [1, 10], temperature: 0.2 });
-  assert.equal([x.out, x.sample, x.json, x.progress, x.seed], ['o', true, false, false, 0]);
+  assert.equal([x.out, x.sample, x.json, x.progress, x.seed, x.allowNetwork, x.batchSize], ['o', true, false, false, 0, false, undefined]);
+  const b = parseEvalArgs(['--task', 'humaneval', '--batch-size', '4', '--allow-network', '--seed', '3']);
+  assert.equal([b.batchSize, b.allowNetwork, b.seed], [4, true, 3]);
   const c = parseEvalArgs(['--task', 'rouge', '--completions', 'c.jsonl', '--data-root', 'd', '--json']);
   assert.equal([c.completions, c.dataRoot, c.json], ['c.jsonl', 'd', true]);
 });
@@ -33,6 +35,8 @@ parse('should refuse every misuse with ERR_FSLLM_INVALID_ARG naming the flag', (
     [['--task', 'gsm8k', '--completions', 'c.jsonl', '--model', 'm.bin'], /no model or generation flag with --completions .* for --model/],
     [['--task', 'gsm8k', '--completions', 'c.jsonl', '--limit', '3'], /for --limit/],
     [['--task', 'mmlu', '--completions', 'c.jsonl'], /MMLU scores logits; it has no completions\) for --completions/],
+    [['--task', 'gsm8k', '--batch-size', '0'], /an integer ≥ 1 for --batch-size but received "0"/],
+    [['--task', 'gsm8k', '--allow-network'], /a flag of humaneval and humaneval-x \(not of --task gsm8k\) for --allow-network/],
     [['--task', 'gsm8k', '--bogus'], /Unknown option '--bogus'; see fsllm eval --help/],
     [['--task', 'gsm8k', '--limit'], /argument missing; see fsllm eval --help/],
   ];

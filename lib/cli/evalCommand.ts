@@ -3,11 +3,10 @@ import path from 'node:path';
 
 import { fsllmError, FsllmError } from '../errors/index.js';
 import { evaluateTask } from '../eval/evaluateTask.js';
-import { taskName } from '../eval/resolveTaskSpec.js';
 import { sandboxRunner } from '../eval/sandboxRunner.js';
 import { scoreCompletions } from '../eval/scoreCompletions.js';
 import { detailStem, type TaskRunOptions } from '../eval/taskHarness.js';
-import type { TaskScore } from '../eval/taskSpec.js';
+import { taskName, type TaskScore } from '../eval/taskSpec.js';
 import { checkDevice } from '../native/device.js';
 import { Model } from '../native/Model.js';
 import { loadAdapter } from '../native/peftAdapter.js';
@@ -46,7 +45,7 @@ fsllm eval --task gsm8k|humaneval|humaneval-x:LANG|rouge --completions FILE.json
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const args = parseEvalArgs(argv);
-  const journal = args.out === undefined ? undefined : path.join(args.out, `${detailStem(taskName(args.resolved))}.journal.jsonl`);
+  const journal = args.out === undefined ? undefined : path.join(args.out, `${detailStem(taskName(args.spec))}.journal.jsonl`);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   let progress: Progress | undefined;
@@ -64,7 +63,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     onProgress: (d, t) => {
       [done, total] = [d, t];
       if (!showProgress || t === 0) return;
-      progress ??= new Progress(taskName(args.resolved), t);
+      progress ??= new Progress(taskName(args.spec), t);
       progress.update(d, '');
     },
   };

@@ -13,7 +13,7 @@ import type { BenchmarkFileOptions } from './benchmarkFiles.js';
 import { EvalJournal } from './EvalJournal.js';
 import type { ProgramRunner } from './programRunner.js';
 import { sandboxRunner } from './sandboxRunner.js';
-import { taskName, type ResolvedTaskSpec } from './resolveTaskSpec.js';
+import type { ResolvedTaskSpec } from './resolveTaskSpec.js';
 import type { TaskContext, TaskOutcome } from './tasks/taskContext.js';
 import type { TaskScore } from './taskSpec.js';
 
@@ -59,18 +59,18 @@ export function checkTaskRunOptions(options: TaskRunOptions, spec: ResolvedTaskS
 }
 
 /**
- * Runs `body` with a context for `spec` and turns its outcome into a {@link TaskScore}, writing the details
+ * Runs `body` with a context for `spec` (whose name is `task`) and turns its outcome into a {@link TaskScore}, writing the details
  * when `outDir` is set. The journal is keyed by everything that decides the items: the spec (but its
  * limit, which only says how many), the seed, `modelId` and what the adapter adds.
  */
 export async function runTask(
+  task: string,
   spec: ResolvedTaskSpec,
   options: TaskRunOptions,
   modelId: string,
   body: (ctx: TaskContext) => Promise<TaskOutcome>,
 ): Promise<TaskScore> {
   const started = performance.now();
-  const task = taskName(spec);
   const seed = options.seed ?? 0;
   let journal: EvalJournal | undefined;
   let runner: ProgramRunner | undefined = options.runner;

@@ -96,28 +96,14 @@ export async function generateCompletions(
   const wanted = (index: number, sample: number) => options.skip?.(index, sample) !== true;
   const todo = prompts.map((_, index) => index).filter((index) => Array.from({ length: perPrompt }, (__, s) => s).some((s) => wanted(index, s)));
   const fitted = new Map(todo.map((index) => [index, fitToContext(tokenizer.encode(prompts[index]!), model.config.maxPositions, options.maxNewTokens, tokenizer.bosId)]));
-  // Stops generation when onRow fails, as the caller's signal does.
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  options.signal?.addEventListener('abort', onAbort);
-  const pending: Promise<void>[] = [];
-  let failure: { error: unknown } | undefined;
-  const deliver = (row: CompletionRow) => {
-    const handled = Promise.resolve()
-      .then(() => options.onRow?.(row))
-      .catch((error: unknown) => {
-        failure ??= { error };
-        stop.abort();
-      });
-    pending.push(handled);
-  };
+  const delivery = new RowDelivery(options.signal, options.onRow);
   const sampled = (options.temperature ?? 0) > 0;
   // Greedy: every prompt in one call. Sampled: one call per prompt, seeded by its key (see the file comment).
   const groups = sampled ? todo.map((index) => [index]) : todo.length > 0 ? [todo] : [];
   const rows: CompletionRow[] = [];
   try {
     for (const group of groups) {
-      if (stop.signal.aborted) break;
+      if (delivery.signal.aborted) break;
       const key = options.keys?.[group[0]!] ?? group[0]!;
       const generated = (await model.generate(
         group.map((index) => fitted.get(index)!.ids),
@@ -130,10 +116,10 @@ export async function generateCompletions(
           stop: [...(options.stop ?? [])],
           numReturnSequences: perPrompt,
           batchSize: options.batchSize ?? 16,
-          signal: stop.signal,
+          signal: delivery.signal,
           onRow: (row) => {
             const done = completionRow(row, group, fitted);
-            if (done !== null && wanted(done.index, done.sample)) deliver(done);
+            if (done !== null && wanted(done.index, done.sample)) delivery.deliver(done);
           },
         },
       )) as GenerateRow[];
@@ -143,12 +129,51 @@ export async function generateCompletions(
       }
     }
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await Promise.all(pending);
+    await delivery.settle();
   }
-  if (failure !== undefined) throw failure.error;
   throwIfAborted(options.signal, 'evaluation');
   return rows;
+}
+
+/**
+ * Hands finished rows to the caller's `onRow` without blocking generation (its onRow is synchronous), and
+ * stops generation (`signal`) when the caller's signal aborts or a handler fails.
+ */
+class RowDelivery {
+  readonly #stop = new AbortController();
+  readonly #caller: AbortSignal | undefined;
+  readonly #onRow: GenerateCompletionsOptions['onRow'];
+  readonly #pending: Promise<void>[] = [];
+  readonly #onAbort = () => this.#stop.abort();
+  #failure: { error: unknown } | undefined;
+
+  constructor(caller: AbortSignal | undefined, onRow: GenerateCompletionsOptions['onRow']) {
+    this.#caller = caller;
+    this.#onRow = onRow;
+    caller?.addEventListener('abort', this.#onAbort);
+  }
+
+  /** What generation runs under. */
+  get signal(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  deliver(row: CompletionRow): void {
+    const handled = Promise.resolve()
+      .then(() => this.#onRow?.(row))
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+        this.#stop.abort();
+      });
+    this.#pending.push(handled);
+  }
+
+  /** Waits for every handler; rethrows the first failure. */
+  async settle(): Promise<void> {
+    this.#caller?.removeEventListener('abort', this.#onAbort);
+    await Promise.all(this.#pending);
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
 }
 
 /** The row of the caller's prompt list for a row of `group` (null for an aborted one). */

@@ -123,7 +123,8 @@ resume('humaneval :: each sample journaled once across the stop, no journaled re
     const controller = new AbortController();
     const first = countingModel(model);
     const onProgress = (done: number) => done >= 1 && controller.abort();
-    await fails(() => evaluateTask(first, spec, { sample: true, runner, journal: file, signal: controller.signal, onProgress }), 'ERR_FSLLM_ABORTED');
+    // One prompt per chunk: generation and execution take turns, so the stop falls after the first task's runs.
+    await fails(() => evaluateTask(first, spec, { sample: true, batchSize: 1, runner, journal: file, signal: controller.signal, onProgress }), 'ERR_FSLLM_ABORTED');
     const journaled = await lines(file);
     const generated = new Set(journaled.filter((l) => l['completion'] !== undefined).map((l) => `${l['index']}/${l['sample']}`));
     const scored = journaled.filter((l) => l['passed'] !== undefined).length;
@@ -132,7 +133,7 @@ resume('humaneval :: each sample journaled once across the stop, no journaled re
     const tasksLeft = [0, 1, 2].filter((t) => !generated.has(`${t}/0`) || !generated.has(`${t}/1`)).length;
     runs = 0;
     const second = countingModel(model);
-    const score = await evaluateTask(second, spec, { sample: true, runner, journal: file });
+    const score = await evaluateTask(second, spec, { sample: true, batchSize: 1, runner, journal: file });
     assert.is(second.generateCalls, tasksLeft);
     assert.is(runs, 6 - scored, 'the resumed run runs exactly the samples without a journaled result');
     const completions = (await lines(file)).filter((l) => l['completion'] !== undefined).map((l) => `${l['index']}/${l['sample']}`);

@@ -133,6 +133,32 @@ evaluate('humaneval :: samples per task through the runner, pass@k equal to re-s
   }),
 );
 
+evaluate('humaneval :: no program starts while the model generates (child processes during a native call can hang it)', async ({ model }) => {
+  let generating = 0;
+  let overlaps = 0;
+  const watched = {
+    config: model.config,
+    tokenizer: model.tokenizer,
+    logits: model.logits.bind(model),
+    generate: (async (prompts: Parameters<Model['generate']>[0], options?: Parameters<Model['generate']>[1]) => {
+      generating += 1;
+      try {
+        return await model.generate(prompts, options);
+      } finally {
+        generating -= 1;
+      }
+    }) as Model['generate'],
+  };
+  const runner = async () => {
+    if (generating > 0) overlaps += 1;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return { passed: false, result: 'failed: stand-in' };
+  };
+  const score = await evaluateTask(watched, { type: 'humaneval', limit: 4, samples: 2, maxNewTokens: 12 }, { sample: true, batchSize: 2, runner });
+  checkScore(score, 'humaneval', 4);
+  assert.is(overlaps, 0);
+});
+
 evaluate('humaneval-x :: the language tag prompt and the task name', async ({ model }) => {
   const runner = parityRunner();
   const score = await evaluateTask(model, { type: 'humaneval', suite: 'humaneval-x', language: 'js', limit: 1, samples: 1, maxNewTokens: 16 }, { sample: true, runner });

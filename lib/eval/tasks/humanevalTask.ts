@@ -67,9 +67,10 @@ export async function runHumanEvalTask(model: EvalModel, spec: ResolvedHumanEval
           onRow: (row) => journal.add(chunk[row.index]!, row.sample, generatedFields(row, cleanCompletion(tasks[chunk[row.index]!]!, row.text))),
         },
       );
-      // Programs run only while no model call is in flight: starting child processes during a native call
-      // was seen to hang the whole process (fork during libtorch/OpenBLAS work), so generation and execution
-      // take turns, a chunk of prompts at a time.
+      // Programs run only while no model call is in flight: starting a child process forks, and fork runs
+      // OpenBLAS's prefork handler (blas_thread_shutdown_), which joins BLAS threads that a model call on the
+      // executor is using and blocks the JS thread for ever. So generation and execution take turns, a chunk
+      // of prompts at a time.
       await runAll();
     }
   } finally {

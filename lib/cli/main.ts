@@ -2,6 +2,7 @@
 /** The `fsllm` command: dispatches to one file per subcommand; errors print their code and message. */
 import { FsllmError } from '../errors/index.js';
 import { demoCommand, DEMO_USAGE } from './demoCommand.js';
+import { evalCommand, EVAL_USAGE } from './evalCommand.js';
 import { generateCommand, GENERATE_USAGE } from './generateCommand.js';
 import { runCommand, RUN_USAGE } from './runCommand.js';
 import { serverCommand, SERVER_USAGE } from './serverCommand.js';
@@ -12,6 +13,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   server: { run: serverCommand, usage: SERVER_USAGE },
   client: { run: clientCommand, usage: CLIENT_USAGE },
   generate: { run: generateCommand, usage: GENERATE_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
   demo: { run: demoCommand, usage: DEMO_USAGE },
 };
 

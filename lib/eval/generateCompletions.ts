@@ -1,17 +1,19 @@
 /**
  * The one place evaluation asks a model for text: prompts in, rows `{index, sample, ids, text, finishReason}`
- * out, each row handed to `onRow` as it finishes. Every task generates through this file, so the switch to
- * batched KV-cache generation (`Model.generate(prompts[], {numReturnSequences, signal, onRow})`, in progress on
- * another branch) is a change here only.
+ * out, each row handed to `onRow` as it finishes. Every task generates through this file, over the batched
+ * KV-cache `Model.generate(prompts[], {batchSize, numReturnSequences, signal, onRow})`.
  *
- * Today it loops over the single-prompt `Model.generate`, one row at a time. When the batched API lands this
- * becomes one call to it, with two things to keep: (1) sampled rows must stay seeded by the *item* (`keys`),
- * not by the prompt's position in the list, so that a resumed evaluation (which passes only the unfinished
- * prompts) samples the same text; (2) an abort must still reject with `ERR_FSLLM_ABORTED` after the rows that
- * finished were handed to `onRow` (the batched API resolves with 'aborted' rows instead).
+ * Two things the batched API does not do by itself are done here:
+ * - Sampled rows are seeded by the *item* (`keys`), not by the prompt's position in the list: the API seeds a
+ *   row by (seed, list position, sample), and a resumed evaluation passes only the unfinished prompts, so the
+ *   positions shift. Sampled prompts therefore go one call per prompt (its samples still share one prefill),
+ *   with the seed mixed with the prompt's key; greedy prompts, whose text no seed changes, go in one call.
+ * - An abort rejects with `ERR_FSLLM_ABORTED` (the API resolves with 'aborted' rows), after every row that
+ *   finished has been handed to `onRow` and its promise settled.
  */
 import { invalidArg } from '../errors/index.js';
 import type { Model } from '../native/Model.js';
+import type { GenerateRow } from '../native/generateOptions.js';
 import { throwIfAborted } from '../util/abort.js';
 import { mixSeed } from '../util/random.js';
 
@@ -45,78 +47,153 @@ export interface GenerateCompletionsOptions {
   /** Seeds sampled rows, with the row's key and sample. Default 0. */
   seed?: number;
   stop?: readonly string[];
-  /** Rows per prompt (default 1). */
+  /** Rows per prompt (default 1), sampled from one shared prefill. */
   numReturnSequences?: number;
+  /** Prompts decoded together (default 16). */
+  batchSize?: number;
   /**
    * A stable number per prompt (the benchmark item's index) that seeds its sampled rows; default the list
    * positions. Lets a resumed evaluation, which generates only for unfinished items, sample the same text.
    */
   keys?: readonly number[];
   /**
-   * Rows to leave out (already finished in a resumed evaluation). Today they are not generated; the batched
-   * API will generate a prompt's samples together from one prefill and drop these.
+   * Rows not wanted (already finished in a resumed evaluation): not handed to `onRow` nor returned. A prompt
+   * all of whose rows are skipped is not generated; one with some left is generated whole (its samples share
+   * one prefill and one seed) and the skipped rows dropped.
    */
   skip?: (index: number, sample: number) => boolean;
   /** Stops generation; the promise then rejects with `ERR_FSLLM_ABORTED` (rows already passed to onRow stand). */
   signal?: AbortSignal;
-  /** Called as each row finishes; may return a promise (e.g. a journal write), which is awaited. */
+  /**
+   * Called as each row finishes (not in prompt order); may return a promise (e.g. a journal write). A rejection
+   * stops generation and is rethrown.
+   */
   onRow?: (row: CompletionRow) => void | Promise<void>;
 }
 
 /**
- * Generates `numReturnSequences` rows for every prompt (less the skipped ones), in prompt order (samples of
- * a prompt in order).
- * A prompt longer than the model's context allows is cut from the front (keeping BOS) to leave
- * `min(maxNewTokens, maxPositions / 2)` positions for the answer: the end of every task's prompt (the
+ * Generates `numReturnSequences` rows for every prompt (less the skipped ones), in prompt order (samples of a
+ * prompt in order). A prompt longer than the model's context allows is cut from the front (keeping BOS) to
+ * leave `min(maxNewTokens, maxPositions / 2)` positions for the answer: the end of every task's prompt (the
  * question and its answer cue) is what the model must see; the reference models had the room and cut nothing.
  * @throws `ERR_FSLLM_INVALID_ARG` for a model without a tokenizer or a bad option; `ERR_FSLLM_ABORTED` when
- *   `signal` aborts.
+ *   `signal` aborts; whatever `onRow` rejects with.
  */
 export async function generateCompletions(
   model: EvalModel,
   prompts: readonly string[],
   options: GenerateCompletionsOptions,
 ): Promise<CompletionRow[]> {
+  // Validate
   const tokenizer = model.tokenizer;
   if (tokenizer === null) throw invalidArg('model', 'a model with a tokenizer (evaluation prompts are text)', null);
   const perPrompt = options.numReturnSequences ?? 1;
   if (!Number.isInteger(perPrompt) || perPrompt < 1) throw invalidArg('numReturnSequences', 'an integer ≥ 1', perPrompt);
   if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw invalidArg('maxNewTokens', 'an integer ≥ 1', options.maxNewTokens);
   if (options.keys !== undefined && options.keys.length !== prompts.length) throw invalidArg('keys', `${prompts.length} keys, one per prompt`, options.keys.length);
-  const eosIds = [tokenizer.eosId, tokenizer.kind === 'llama2c' ? tokenizer.bosId : null].filter((id): id is number => id != null);
+  throwIfAborted(options.signal, 'evaluation');
+  // Interpret
+  const wanted = (index: number, sample: number) => options.skip?.(index, sample) !== true;
+  const todo = prompts.map((_, index) => index).filter((index) => Array.from({ length: perPrompt }, (__, s) => s).some((s) => wanted(index, s)));
+  const fitted = new Map(todo.map((index) => [index, fitToContext(tokenizer.encode(prompts[index]!), model.config.maxPositions, options.maxNewTokens, tokenizer.bosId)]));
+  const delivery = new RowDelivery(options.signal, options.onRow);
+  const sampled = (options.temperature ?? 0) > 0;
+  // Greedy: every prompt in one call. Sampled: one call per prompt, seeded by its key (see the file comment).
+  const groups = sampled ? todo.map((index) => [index]) : todo.length > 0 ? [todo] : [];
   const rows: CompletionRow[] = [];
-  for (let index = 0; index < prompts.length; index++) {
-    const fitted = fitToContext(tokenizer.encode(prompts[index]!), model.config.maxPositions, options.maxNewTokens, tokenizer.bosId);
-    for (let sample = 0; sample < perPrompt; sample++) {
-      if (options.skip?.(index, sample) === true) continue;
-      throwIfAborted(options.signal, 'evaluation');
-      const result = await model.generate(fitted.ids, {
-        maxNewTokens: options.maxNewTokens,
-        temperature: options.temperature ?? 0,
-        topK: options.topK ?? 0,
-        topP: options.topP ?? 1,
-        seed: mixSeed(options.seed ?? 0, options.keys?.[index] ?? index, sample),
-        stop: [...(options.stop ?? [])],
-        // The single-prompt API has no signal: a throw from its text listener stops the native loop.
-        onText: () => throwIfAborted(options.signal, 'evaluation'),
-      });
-      const last = result.ids.at(-1);
-      const finishReason: CompletionFinish =
-        last !== undefined && eosIds.includes(last) ? 'eos' : result.ids.length >= fitted.budget ? 'length' : 'stop';
-      const row = { index, sample, ids: result.ids, text: result.text, finishReason, promptTokens: fitted.ids.length, cutTokens: fitted.cut };
-      rows.push(row);
-      await options.onRow?.(row);
+  try {
+    for (const group of groups) {
+      if (delivery.signal.aborted) break;
+      const key = options.keys?.[group[0]!] ?? group[0]!;
+      const generated = (await model.generate(
+        group.map((index) => fitted.get(index)!.ids),
+        {
+          maxNewTokens: options.maxNewTokens,
+          temperature: options.temperature ?? 0,
+          topK: options.topK ?? 0,
+          topP: options.topP ?? 1,
+          seed: sampled ? mixSeed(options.seed ?? 0, key) : (options.seed ?? 0),
+          stop: [...(options.stop ?? [])],
+          numReturnSequences: perPrompt,
+          batchSize: options.batchSize ?? 16,
+          signal: delivery.signal,
+          onRow: (row) => {
+            const done = completionRow(row, group, fitted);
+            if (done !== null && wanted(done.index, done.sample)) delivery.deliver(done);
+          },
+        },
+      )) as GenerateRow[];
+      for (const row of generated) {
+        const done = completionRow(row, group, fitted);
+        if (done !== null && wanted(done.index, done.sample)) rows.push(done);
+      }
     }
+  } finally {
+    await delivery.settle();
   }
+  throwIfAborted(options.signal, 'evaluation');
   return rows;
 }
 
+/**
+ * Hands finished rows to the caller's `onRow` without blocking generation (its onRow is synchronous), and
+ * stops generation (`signal`) when the caller's signal aborts or a handler fails.
+ */
+class RowDelivery {
+  readonly #stop = new AbortController();
+  readonly #caller: AbortSignal | undefined;
+  readonly #onRow: GenerateCompletionsOptions['onRow'];
+  readonly #pending: Promise<void>[] = [];
+  readonly #onAbort = () => this.#stop.abort();
+  #failure: { error: unknown } | undefined;
+
+  constructor(caller: AbortSignal | undefined, onRow: GenerateCompletionsOptions['onRow']) {
+    this.#caller = caller;
+    this.#onRow = onRow;
+    caller?.addEventListener('abort', this.#onAbort);
+  }
+
+  /** What generation runs under. */
+  get signal(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  deliver(row: CompletionRow): void {
+    const handled = Promise.resolve()
+      .then(() => this.#onRow?.(row))
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+        this.#stop.abort();
+      });
+    this.#pending.push(handled);
+  }
+
+  /** Waits for every handler; rethrows the first failure. */
+  async settle(): Promise<void> {
+    this.#caller?.removeEventListener('abort', this.#onAbort);
+    await Promise.all(this.#pending);
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+}
+
+/** The row of the caller's prompt list for a row of `group` (null for an aborted one). */
+function completionRow(row: GenerateRow, group: readonly number[], fitted: ReadonlyMap<number, Fitted>): CompletionRow | null {
+  if (row.finishReason === 'aborted') return null;
+  const index = group[row.index]!;
+  const fit = fitted.get(index)!;
+  return { index, sample: row.sample, ids: row.ids, text: row.text, finishReason: row.finishReason, promptTokens: fit.ids.length, cutTokens: fit.cut };
+}
+
+interface Fitted {
+  ids: number[];
+  cut: number;
+}
+
 /** `ids` cut from the front (after BOS) so that at least `min(maxNewTokens, maxPositions / 2)` positions remain. */
-function fitToContext(ids: number[], maxPositions: number, maxNewTokens: number, bosId: number | null): { ids: number[]; cut: number; budget: number } {
-  const reserve = Math.min(maxNewTokens, Math.floor(maxPositions / 2));
-  const room = maxPositions - reserve;
-  if (ids.length <= room) return { ids, cut: 0, budget: Math.min(maxNewTokens, maxPositions - ids.length) };
+function fitToContext(ids: number[], maxPositions: number, maxNewTokens: number, bosId: number | null): Fitted {
+  const room = maxPositions - Math.min(maxNewTokens, Math.floor(maxPositions / 2));
+  if (ids.length <= room) return { ids, cut: 0 };
   const head = bosId !== null && ids[0] === bosId ? [bosId] : [];
   const kept = [...head, ...ids.slice(ids.length - (room - head.length))];
-  return { ids: kept, cut: ids.length - kept.length, budget: Math.min(maxNewTokens, maxPositions - kept.length) };
+  return { ids: kept, cut: ids.length - kept.length };
 }

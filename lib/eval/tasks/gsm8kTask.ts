@@ -8,7 +8,7 @@ import { gradeGsm8k, gsm8kPrompt, GSM8K_STOP_STRINGS, readGsm8k, type Gsm8kItem 
 import { accuracy } from '../metrics.js';
 import { readIndexedCompletions } from '../readIndexedCompletions.js';
 import type { ResolvedGsm8k } from '../resolveTaskSpec.js';
-import { firstN, generatedFields, journalNumber, journalString, type TaskContext, type TaskOutcome } from './taskContext.js';
+import { firstN, generatedDetail, generatedFields, type TaskContext, type TaskOutcome } from './taskContext.js';
 
 /** Generates and grades the problems the journal lacks; grades the others from it. */
 export async function runGsm8kTask(model: EvalModel, spec: ResolvedGsm8k, ctx: TaskContext): Promise<TaskOutcome> {
@@ -25,6 +25,7 @@ export async function runGsm8kTask(model: EvalModel, spec: ResolvedGsm8k, ctx: T
       stop: GSM8K_STOP_STRINGS[spec.style],
       keys: todo.map((item) => item.index),
       seed: ctx.seed,
+      batchSize: ctx.batchSize,
       signal: ctx.signal,
       onRow: async (row) => {
         await journal.add(todo[row.index]!.index, 0, generatedFields(row));
@@ -32,10 +33,7 @@ export async function runGsm8kTask(model: EvalModel, spec: ResolvedGsm8k, ctx: T
       },
     },
   );
-  const done = items.map((item) => {
-    const fields = journal.get(item.index)!;
-    return { index: item.index, completion: journalString(fields['completion']), tokens: journalNumber(fields['tokens']) };
-  });
+  const done = items.map((item) => generatedDetail(item.index, journal.get(item.index)!));
   return { ...gsm8kOutcome(all, done), resumed: items.length - todo.length };
 }
 

@@ -58,6 +58,7 @@ export async function runHumanEvalTask(model: EvalModel, spec: ResolvedHumanEval
         keys: todo,
         skip: (i, sample) => generated(todo[i]!, sample),
         seed: ctx.seed,
+        batchSize: ctx.batchSize,
         signal: ctx.signal,
         onRow: async (row) => {
           const index = todo[row.index]!;

@@ -16,7 +16,7 @@ import { generateCompletions, type EvalModel } from '../generateCompletions.js';
 import { readIndexedCompletions } from '../readIndexedCompletions.js';
 import type { ResolvedRouge } from '../resolveTaskSpec.js';
 import { meanRougeL } from '../rougeL.js';
-import { generatedFields, journalNumber, journalString, type TaskContext, type TaskOutcome } from './taskContext.js';
+import { generatedDetail, generatedFields, type TaskContext, type TaskOutcome } from './taskContext.js';
 
 /**
  * Where a response ends if the model goes on to write the template's next section (a model trained with
@@ -29,9 +29,10 @@ const SELECTION = 0x726f75;
 
 /** Generates the responses the journal lacks and scores every selected record. */
 export async function runRougeTask(model: EvalModel, spec: ResolvedRouge, ctx: TaskContext): Promise<TaskOutcome> {
-  const { records, source } = await rougeRecords(ctx);
+  const { records } = await rougeRecords(ctx);
   const chosen = selectRows(records.length, spec.limit, ctx.seed);
-  const journal = await ctx.openJournal({ items: records.length, source: ctx.instructions === undefined ? source : 'instructions option' });
+  // The row count tells the full data set, the sample and a given split apart; the path may change between runs.
+  const journal = await ctx.openJournal({ items: records.length, records: ctx.instructions === undefined ? 'dolly-15k' : 'instructions option' });
   const todo = chosen.filter((index) => journal.get(index) === undefined);
   ctx.startProgress(chosen.length, chosen.length - todo.length);
   await generateCompletions(
@@ -42,6 +43,7 @@ export async function runRougeTask(model: EvalModel, spec: ResolvedRouge, ctx: T
       stop: ROUGE_STOP_STRINGS,
       keys: todo,
       seed: ctx.seed,
+      batchSize: ctx.batchSize,
       signal: ctx.signal,
       onRow: async (row) => {
         await journal.add(todo[row.index]!, 0, generatedFields(row));
@@ -49,10 +51,7 @@ export async function runRougeTask(model: EvalModel, spec: ResolvedRouge, ctx: T
       },
     },
   );
-  const done = chosen.map((index) => {
-    const fields = journal.get(index)!;
-    return { index, completion: journalString(fields['completion']), tokens: journalNumber(fields['tokens']) };
-  });
+  const done = chosen.map((index) => generatedDetail(index, journal.get(index)!));
   return { ...rougeOutcome(records, done), resumed: chosen.length - todo.length };
 }
 
@@ -73,8 +72,8 @@ export function selectRows(size: number, limit: number | null, seed: number): nu
   return limit === null ? order : order.slice(0, limit);
 }
 
-async function rougeRecords(ctx: TaskContext): Promise<{ records: readonly InstructionRecord[]; source: string }> {
-  return ctx.instructions !== undefined ? { records: ctx.instructions, source: '' } : readDollyRecords(ctx.files);
+async function rougeRecords(ctx: TaskContext): Promise<{ records: readonly InstructionRecord[] }> {
+  return ctx.instructions !== undefined ? { records: ctx.instructions } : readDollyRecords(ctx.files);
 }
 
 function rougeOutcome(

@@ -14,6 +14,8 @@ export interface TaskContext {
   task: string;
   /** Seeds exemplar order, sampling and data-set selection. */
   seed: number;
+  /** Prompts generated together. */
+  batchSize: number;
   files: BenchmarkFileOptions;
   signal: AbortSignal | undefined;
   /** Rouge: score these records instead of the data set (e.g. a client's held-out split). */
@@ -50,6 +52,27 @@ export function firstN<T>(items: readonly T[], limit: number | null): T[] {
 /** A number read back from a journal line (the journal holds what this code wrote). */
 export function journalNumber(value: unknown): number {
   return typeof value === 'number' ? value : 0;
+}
+
+/** What a detail row shows of a generated item: its completion and {@link generatedFields}. */
+export interface GeneratedDetail {
+  index: number;
+  completion: string;
+  tokens: number;
+  finishReason: string;
+  cutTokens?: number;
+}
+
+/** The {@link GeneratedDetail} of item `index` from its journal fields. */
+export function generatedDetail(index: number, fields: JournalFields): GeneratedDetail {
+  const cut = journalNumber(fields['cutTokens']);
+  return {
+    index,
+    completion: journalString(fields['completion']),
+    tokens: journalNumber(fields['tokens']),
+    finishReason: journalString(fields['finishReason']),
+    ...(cut > 0 ? { cutTokens: cut } : {}),
+  };
 }
 
 /** A string read back from a journal line. */

@@ -1,0 +1,24 @@
+// A real model behind the EvalModel shape, counting what it generates (resume tests check that finished
+// items are not generated again). No suites here.
+import type { EvalModel } from '../../lib/eval/index.js';
+import type { GenerateRow, Model } from '../../lib/index.js';
+
+export type CountingModel = EvalModel & { generateCalls: number; generatedRows: number };
+
+/** `model`'s config, tokenizer and logits as they are; generate calls and the rows they finished counted. */
+export function countingModel(model: Model): CountingModel {
+  const counted: CountingModel = {
+    config: model.config,
+    tokenizer: model.tokenizer,
+    logits: (batch, options) => model.logits(batch, options),
+    generate: (async (prompts: Parameters<Model['generate']>[0], options?: Parameters<Model['generate']>[1]) => {
+      counted.generateCalls += 1;
+      const rows = await model.generate(prompts, options);
+      counted.generatedRows += (rows as GenerateRow[]).filter((row) => row.finishReason !== 'aborted').length;
+      return rows;
+    }) as Model['generate'],
+    generateCalls: 0,
+    generatedRows: 0,
+  };
+  return counted;
+}

@@ -220,16 +220,18 @@ train::GenerateOptions parse_generate_options(Napi::Object o) {
   g.sampling.top_p = get_number(o, "topP", p, 1.0);
   g.seed = static_cast<uint64_t>(get_int(o, "seed", p, 0));
   g.num_return_sequences = get_int(o, "numReturnSequences", p, 1);
-  g.first_prompt_index = get_int(o, "firstPromptIndex", p, 0);
   g.precision = parse_precision(o, p);
   auto eos = field(o, "eosIds");
   if (eos.IsArray()) {
     g.eos_ids = int_array(o.Env(), eos.As<Napi::Array>(), p + ".eosIds");
   }
+  auto keys = field(o, "seedKeys");
+  if (keys.IsArray()) {
+    g.seed_keys = int_array(o.Env(), keys.As<Napi::Array>(), p + ".seedKeys");
+  }
   if (g.max_new_tokens < 0) bad(o.Env(), p, "maxNewTokens", "a non-negative integer");
   if (g.sampling.top_p <= 0.0 || g.sampling.top_p > 1.0) bad(o.Env(), p, "topP", "a number in (0, 1]");
   if (g.num_return_sequences < 1) bad(o.Env(), p, "numReturnSequences", "an integer >= 1");
-  if (g.first_prompt_index < 0) bad(o.Env(), p, "firstPromptIndex", "a non-negative integer");
   return g;
 }
 

@@ -3,18 +3,23 @@
 // first P positions are what attention reads, so decoding a token copies only that token's keys and values.
 #include "model/kv_cache.h"
 
+#include <algorithm>
+
 namespace fsllm::model {
 
 namespace {
 
-// A (B, Hkv, P + T + reserve, Hd) store holding `past` (may be undefined) then `next`.
-torch::Tensor grown_store(const torch::Tensor& past, const torch::Tensor& next, int64_t reserve) {
+// A (B, Hkv, capacity, Hd) store holding `past` (may be undefined) then `next`.
+torch::Tensor grown_store(const torch::Tensor& past, const torch::Tensor& next, int64_t capacity) {
   const int64_t P = past.defined() ? past.size(2) : 0, T = next.size(2);
-  auto store = torch::empty({next.size(0), next.size(1), P + T + reserve, next.size(3)}, next.options());
+  auto store = torch::empty({next.size(0), next.size(1), capacity, next.size(3)}, next.options());
   if (P > 0) store.narrow(/*dim=*/2, 0, P).copy_(past);
   store.narrow(/*dim=*/2, P, T).copy_(next);
   return store;
 }
+
+// Spare positions allocated at least, so short prompts do not regrow every few tokens.
+constexpr int64_t kMinSpare = 64;
 
 }  // namespace
 
@@ -24,9 +29,11 @@ std::pair<torch::Tensor, torch::Tensor> KvCache::append(size_t layer, const torc
   if (slot.k_store.defined() && P + T <= slot.k_store.size(2)) {
     slot.k_store.narrow(/*dim=*/2, P, T).copy_(k);
     slot.v_store.narrow(/*dim=*/2, P, T).copy_(v);
-  } else if (reserve > 0) {
-    slot.k_store = grown_store(slot.k, k, reserve);
-    slot.v_store = grown_store(slot.v, v, reserve);
+  } else if (max_length > 0) {
+    // Doubling keeps the copies of regrowth linear in the final length overall.
+    const int64_t capacity = std::max(P + T, std::min(max_length, std::max(2 * (P + T), P + T + kMinSpare)));
+    slot.k_store = grown_store(slot.k, k, capacity);
+    slot.v_store = grown_store(slot.v, v, capacity);
   } else {
     slot.k = P > 0 ? torch::cat({slot.k, k}, /*dim=*/2) : k;  // (B, Hkv, P+T, Hd)
     slot.v = P > 0 ? torch::cat({slot.v, v}, /*dim=*/2) : v;
@@ -35,6 +42,26 @@ std::pair<torch::Tensor, torch::Tensor> KvCache::append(size_t layer, const torc
   slot.k = slot.k_store.narrow(/*dim=*/2, 0, P + T);  // views of the used positions
   slot.v = slot.v_store.narrow(/*dim=*/2, 0, P + T);
   return {slot.k, slot.v};
+}
+
+void KvCache::place_row(int64_t row, int64_t rows, int64_t width, const KvCache& one) {
+  if (layers.empty()) layers.resize(one.layers.size());
+  const int64_t capacity = max_length > 0 ? std::max(width, std::min(max_length, std::max(2 * width, width + kMinSpare))) : width;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    auto& slot = layers[l];
+    const auto& k = one.layers.at(l).k;  // (1, Hkv, T, Hd)
+    const auto& v = one.layers.at(l).v;
+    if (!slot.k_store.defined()) {
+      // Zeros, not garbage: padded keys are masked, but a NaN there would still poison probs @ V (0 * NaN).
+      slot.k_store = torch::zeros({rows, k.size(1), capacity, k.size(3)}, k.options());
+      slot.v_store = torch::zeros({rows, v.size(1), capacity, v.size(3)}, v.options());
+      slot.k = slot.k_store.narrow(/*dim=*/2, 0, width);
+      slot.v = slot.v_store.narrow(/*dim=*/2, 0, width);
+    }
+    const int64_t T = k.size(2);
+    slot.k_store[row].narrow(/*dim=*/1, width - T, T).copy_(k[0]);  // (Hkv, T, Hd)
+    slot.v_store[row].narrow(/*dim=*/1, width - T, T).copy_(v[0]);
+  }
 }
 
 void KvCache::select(const torch::Tensor& index, int64_t drop) {

@@ -16,14 +16,19 @@ struct KvCache {
     torch::Tensor v_store;
   };
   std::vector<Layer> layers;
-  // Positions allocated beyond what a call needs when the cache grows, so the next calls write in place
-  // instead of concatenating (which copies the whole cache of every layer for every token). 0: concatenate.
-  int64_t reserve = 0;
+  // When > 0, the most positions this cache will hold. The cache then keeps spare room, growing
+  // geometrically up to this bound, so a decoded token is written in place instead of concatenated (which
+  // copies the whole cache of every layer for every token). 0: concatenate, no spare room.
+  int64_t max_length = 0;
 
   int64_t length() const { return layers.empty() || !layers[0].k.defined() ? 0 : layers[0].k.size(2); }
 
   // Appends this call's k, v (B, Hkv, T, Hd) to `layer` and returns the past + new tensors (B, Hkv, P+T, Hd).
   std::pair<torch::Tensor, torch::Tensor> append(size_t layer, const torch::Tensor& k, const torch::Tensor& v);
+
+  // Writes `one` (a one-row cache of T <= width positions) right-aligned into row `row` of this cache of `rows`
+  // rows and `width` positions, i.e. left-padded; the first call allocates, padding positions stay zero.
+  void place_row(int64_t row, int64_t rows, int64_t width, const KvCache& one);
 
   // Keeps rows `index` (B') of every layer in that order (a row may repeat, to fork it) and drops the first
   // `drop` positions (columns that no kept row attends to). Copies the kept rows once.

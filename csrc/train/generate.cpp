@@ -28,6 +28,9 @@ void validate(const std::vector<std::vector<int64_t>>& prompts, const GenerateOp
   FSLLM_CHECK(!prompts.empty(), ErrorCode::kInvalidArg, "generate needs at least one prompt");
   FSLLM_CHECK(o.num_return_sequences >= 1, ErrorCode::kInvalidArg,
               "Expected an integer >= 1 for numReturnSequences but received " + std::to_string(o.num_return_sequences));
+  FSLLM_CHECK(o.seed_keys.empty() || o.seed_keys.size() == prompts.size(), ErrorCode::kInvalidArg,
+              "Expected " + std::to_string(prompts.size()) + " seedKeys, one per prompt, but received " +
+                  std::to_string(o.seed_keys.size()));
   FSLLM_CHECK(control.rows() == prompts.size() * static_cast<size_t>(o.num_return_sequences), ErrorCode::kInvalidArg,
               "generate's control has " + std::to_string(control.rows()) + " rows for " + std::to_string(prompts.size()) +
                   " prompts x " + std::to_string(o.num_return_sequences) + " samples");
@@ -72,24 +75,28 @@ torch::Tensor last_logits(model::CausalLmImpl& model, const torch::Tensor& hidde
   return model.logits(hidden.select(/*dim=*/1, hidden.size(1) - 1)).to(torch::kCPU, torch::kFloat32);
 }
 
-// Runs every prompt at once, left-padded to the longest; the cache reserves room for `reserve` more tokens.
-LiveBatch prefill(model::CausalLmImpl& model, const std::vector<std::vector<int64_t>>& prompts, int64_t reserve) {
+// Runs each prompt on its own (no compute spent on padding, and a row's prefill is exactly its prefill
+// alone), then stacks the caches left-padded to the longest prompt, with room for `budget` more tokens.
+LiveBatch prefill(model::CausalLmImpl& model, const std::vector<std::vector<int64_t>>& prompts, int64_t budget) {
   const auto B = static_cast<int64_t>(prompts.size());
   int64_t S = 0;
   for (const auto& p : prompts) S = std::max<int64_t>(S, static_cast<int64_t>(p.size()));
-  auto ids = torch::zeros({B, S}, torch::kInt64);  // padding id 0: any id works, padding is masked
+  const auto device = model.device();
   auto mask = torch::zeros({B, S}, torch::kBool);
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& p = prompts[b];
-    const auto T = static_cast<int64_t>(p.size());
-    ids[b].narrow(/*dim=*/0, S - T, T).copy_(torch::tensor(p, torch::kInt64));
-    mask[b].narrow(/*dim=*/0, S - T, T).fill_(true);
-  }
   LiveBatch batch;
-  batch.cache.reserve = reserve;
-  batch.key_mask = mask.to(model.device());
-  batch.logits = last_logits(model, model.hidden_states(ids.to(model.device()), batch.key_mask, &batch.cache));
-  for (int64_t b = 0; b < B; ++b) batch.rows.push_back(b);
+  batch.cache.max_length = S + budget;
+  std::vector<torch::Tensor> logits;
+  for (int64_t b = 0; b < B; ++b) {
+    const auto T = static_cast<int64_t>(prompts[b].size());
+    mask[b].narrow(/*dim=*/0, S - T, T).fill_(true);
+    model::KvCache one;
+    auto ids = torch::tensor(prompts[b], torch::kInt64).view({1, T}).to(device);  // (1, T)
+    logits.push_back(last_logits(model, model.hidden_states(ids, torch::ones({1, T}, torch::TensorOptions().dtype(torch::kBool).device(device)), &one)));
+    batch.cache.place_row(b, B, S, one);
+    batch.rows.push_back(b);
+  }
+  batch.key_mask = mask.to(device);
+  batch.logits = torch::cat(logits, /*dim=*/0);  // (B, V)
   return batch;
 }
 
@@ -113,7 +120,7 @@ RowState make_rows(const std::vector<std::vector<int64_t>>& prompts, const Gener
     s.most = std::max(s.most, s.budgets.back());
     if (o.sampling.temperature > 0.0) {
       s.generators.push_back(at::make_generator<at::CPUGeneratorImpl>(
-          row_seed(o.seed, o.first_prompt_index + row.prompt, row.sample)));
+          row_seed(o.seed, o.seed_keys.empty() ? row.prompt : o.seed_keys[row.prompt], row.sample)));
     }
   }
   return s;

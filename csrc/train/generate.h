@@ -21,7 +21,9 @@ struct GenerateOptions {
   uint64_t seed = 0;
   std::vector<int64_t> eos_ids;
   int64_t num_return_sequences = 1;  // rows per prompt, all forked from the prompt's one prefill
-  int64_t first_prompt_index = 0;    // index of prompts[0] in the caller's whole list (seeds rows by it)
+  // Row (p, s) samples from a generator seeded by (seed, seed_keys[p], s); empty: (seed, p, s). Callers pass
+  // stable keys (e.g. the prompt's index in their whole list) so a row's text does not depend on its batch.
+  std::vector<int64_t> seed_keys;
   amp::Precision precision = amp::Precision::kFp32;
 };
 

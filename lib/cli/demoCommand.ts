@@ -56,7 +56,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   console.log('fsllm demo: federated LoRA on stories260K (embedded), Dolly sample split by category over 8 clients, 4 per round');
   showFedProgress(run);
   const result = await run.run();
-  const curve = result.history.filter((r) => r.kind === 'eval' && r.target === 'global' && r.split === 'test');
+  const curve = result.history.filter((r) => r.kind === 'eval' && r.target === 'global' && r.split === 'test' && r.metric === 'loss');
   const first = curve[0];
   const last = curve.at(-1);
   if (first && last && first.kind === 'eval' && last.kind === 'eval') {

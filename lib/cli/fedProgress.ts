@@ -43,8 +43,9 @@ export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = pr
     lastEval = e.records;
   });
   run.on('roundEnd', (r) => {
-    const evals = lastEval.filter((e) => e.round === r.round && e.target === 'global');
-    const evalText = evals.map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${formatFixed(e.value, 3)}`).join(', ');
+    // Loss per split and task scores; perplexity follows from the loss, so the line leaves it out.
+    const evals = lastEval.filter((e) => e.round === r.round && e.target === 'global' && e.metric !== 'perplexity');
+    const evalText = evals.map((e) => `${e.variant ? `${e.variant} ` : ''}${e.metric === 'loss' ? `${e.split} loss` : e.metric} ${formatFixed(e.value, 3)}`).join(', ');
     const line = `round ${r.round}/${total}  train loss ${formatFixed(r.trainLoss, 3)}${evalText ? `  ${evalText}` : ''}  up ${kib(r.bytesUp)} down ${kib(r.bytesDown)}  ${((Date.now() - started) / 1000).toFixed(1)}s`;
     if (tty) draw(`${line}\n`);
     else stream.write(`${line}\n`);
@@ -52,6 +53,9 @@ export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = pr
   run.on('align', (e) => {
     const line = `${e.round === 0 ? 'pre-alignment' : `round ${e.round} alignment`}: ${e.steps} steps, loss ${formatFixed(e.loss, 4)} (representation ${formatFixed(e.repr, 4)})`;
     stream.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
+  });
+  run.on('taskProgress', (e) => {
+    if (tty) draw(`round ${e.round}/${total}  scoring ${e.task} on ${e.target} ${bar(e.done, e.total)} ${e.done}/${e.total}`);
   });
   run.on('warning', (m) => stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${m}\n`));
 }

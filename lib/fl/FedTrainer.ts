@@ -12,6 +12,7 @@ import { readCheckpoint } from './checkpoint.js';
 import { codecOf } from './buildClient.js';
 import { openClientModel, type ClientModel } from './clientModel.js';
 import { checkAdapterFitsMessages } from './messageLimit.js';
+import { ServerTasks } from './serverTasks.js';
 import type { FedEmitter } from './events.js';
 import { offsiteServerOptions } from './offsite/offsiteServer.js';
 import { OffsiteSetup } from './offsite/offsiteSetup.js';
@@ -64,6 +65,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
     const offsite = o.offsite ? await OffsiteSetup.create(o, output.dir, warn) : null;
     let model: ClientModel | null = null;
     let clients: RunClients | null = null;
+    let tasks: ServerTasks | null = null;
     try {
       model = await openClientModel(o, offsite?.emulatorDir ?? null);
       if (o.federate.mode === 'distributed') checkAdapterFitsMessages(o, model.initial);
@@ -79,10 +81,17 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         initial = pre.state;
       }
       const checkpoints = new RunCheckpoints(o, { output, recorder, model, clients });
+      tasks = new ServerTasks(o, model, recorder, signal);
+      const offsiteOptions = offsite ? offsiteServerOptions(o, offsite, prepared, recorder) : {};
+      const clientIds = prepared.map((p) => p.id);
       const server: Server = new Server(clients.transport.endpoint('server'), initial, {
         ...this.#serverOptions(prepared),
         afterRound: (round) => checkpoints.afterRound(round, server),
-        ...(offsite ? offsiteServerOptions(o, offsite, prepared, recorder) : {}),
+        ...offsiteOptions,
+        serverEval: async (round, global, personal) => [
+          ...(await offsiteOptions.serverEval?.(round, global, personal) ?? []),
+          ...(await tasks!.score(round, tasks!.targets(round, global, personal, clientIds, offsite))),
+        ],
       }, recorder);
       clients.attach(server, { prepared, model, events: recorder, ...(signal ? { signal } : {}) });
       if (checkpoint) await checkpoints.resume(checkpoint, server);
@@ -92,7 +101,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         recorder.emit('listening', { host: o.distribute.host, port: clients.port, clients: ids, ...(offsite ? { emulatorDir: offsite.emulatorDir } : {}) });
       }
       const reason = await clients.run(server, signal);
-      return await finishRun(o, { output, server, model, reason, startedAt, reports: clients.reports });
+      return await finishRun(o, { output, server, model, reason, startedAt, reports: clients.reports, taskCost: tasks.cost });
     } finally {
       clients?.transport.close();
       await model?.dispose();

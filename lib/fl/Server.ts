@@ -41,7 +41,7 @@ export interface ServerOptions extends BestRoundOptions {
   /** Labels the clients' evaluation records (e.g. 'AdapEmu'). */
   variant?: string;
   /** More evaluations the server runs itself after the clients' (e.g. AdapFu on the full model). */
-  serverEval?: (round: number, global: AdapterState) => Promise<EvalRecord[]>;
+  serverEval?: (round: number, global: AdapterState, personal: ReadonlyMap<number, Float32Array>) => Promise<EvalRecord[]>;
   /**
    * Per phase (training, evaluation): clients that have not answered by then are dropped for the round. Also
    * bounds the first join (see minClients). Absent or 0: no deadline.
@@ -237,7 +237,7 @@ export class Server {
     for (const id of clientIds) await this.#send(id, { type: 'evaluate', round, adapter: shared ?? await this.#ownAdapter(id), splits: evalSplits });
     await waiting;
     const merged = mergeEvaluation(round, clientIds, this.#answers, this.#options.variant);
-    if (this.#options.serverEval) merged.push(...(await this.#options.serverEval(round, this.#global)));
+    if (this.#options.serverEval) merged.push(...(await this.#options.serverEval(round, this.#global, this.#personal)));
     const { kept, empty } = dropEmptySplits(withPerplexity(merged));
     for (const split of empty) {
       this.#warnOnce(`The ${split} split has no examples on any client (its share in data.splits is 0, or too small for this data); it is not evaluated`);

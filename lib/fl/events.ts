@@ -26,6 +26,8 @@ export type FedEvents = {
   done: (e: { rounds: number; reason: 'completed' | 'earlyStop' }) => void;
   /** Distributed mode: the server listens (port 0 in the options picks a free one) and waits for `clients` to join. */
   listening: (e: { host: string; port: number; clients: number[]; emulatorDir?: string }) => void;
+  /** Task scoring (eval.tasks) in progress: `done` of `total` items of `task` for `target` ('global', 'client 3', 'AdapFu global'). */
+  taskProgress: (e: { round: number; task: string; target: string; done: number; total: number }) => void;
   /** A non-fatal note (e.g. examples dropped by truncation, a rejected update). */
   warning: (message: string) => void;
 };

@@ -10,6 +10,7 @@ import { writeAdapterFiles } from '../native/peftAdapter.js';
 import { writeReport } from '../report/index.js';
 import type { CostSummary, EvalRecord, RunRecord, TrainRecord } from '../report/records.js';
 import type { ClientModel } from './clientModel.js';
+import type { TaskCost } from './serverTasks.js';
 import type { ClientProcessReport } from './clientProcessControl.js';
 import type { RunOutput } from './runOutput.js';
 import type { Server } from './Server.js';
@@ -49,9 +50,11 @@ export interface FinishedRun {
   /** `Date.now()` when the run started. */
   startedAt: number;
   reports: ReadonlyMap<number, ClientProcessReport>;
+  /** What scoring eval.tasks took in this process (a resumed run counts from its resume). */
+  taskCost: TaskCost;
 }
 
-function costOf(history: RunRecord[], trainableParameters: number, adapterMessageBytes: number, wallSeconds: number): CostSummary {
+function costOf(history: RunRecord[], trainableParameters: number, adapterMessageBytes: number, wallSeconds: number, taskCost: TaskCost): CostSummary {
   const train = history.filter((r): r is TrainRecord => r.kind === 'train');
   const rounds = history.filter((r) => r.kind === 'round');
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -66,6 +69,7 @@ function costOf(history: RunRecord[], trainableParameters: number, adapterMessag
     bytesUpPerRound: up / Math.max(1, rounds.length),
     totalBytes: down + up,
     wallSeconds,
+    ...taskCost,
   };
 }
 
@@ -85,7 +89,7 @@ export async function finishRun(o: ResolvedOptions, run: FinishedRun): Promise<F
   const trained = uploadNames
     ? initial.manifest.filter((e) => uploadNames.has(e.name)).reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0)
     : model.trainableParameters;
-  const cost = costOf(history, trained, encodeAdapter(initial).byteLength, (Date.now() - run.startedAt) / 1000);
+  const cost = costOf(history, trained, encodeAdapter(initial).byteLength, (Date.now() - run.startedAt) / 1000, run.taskCost);
   await output.writeCost(cost);
   if (o.output.report) await writeReport(output.dir);
   const lastEvalRound = Math.max(0, ...history.filter((r) => r.kind === 'eval').map((r) => r.round));

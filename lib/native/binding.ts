@@ -125,8 +125,8 @@ export interface RawGenerateOptions {
   eosIds?: number[];
   /** Rows per prompt, forked from the prompt's one prefill (default 1). */
   numReturnSequences?: number;
-  /** Index of `prompts[0]` in the caller's whole list: rows are seeded by (seed, index, sample). */
-  firstPromptIndex?: number;
+  /** One per prompt: row (p, s) is seeded by (seed, seedKeys[p], s); default (seed, p, s). */
+  seedKeys?: number[];
   precision?: Precision;
 }
 

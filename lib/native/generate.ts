@@ -26,7 +26,15 @@ export async function generateRows(model: Model, input: readonly GeneratePrompt[
   const o = checkGenerateOptions(options, tokenizer);
   if (!Array.isArray(input) || input.length === 0) throw invalidArg('prompts', 'a non-empty array of prompts', input);
   const { vocabSize, maxPositions } = model.config;
-  const prompts: IndexedPrompt[] = input.map((p, index) => ({ index, ids: promptIdsOf(p, single ? 'prompt' : `prompts[${index}]`, tokenizer, vocabSize, maxPositions) }));
+  const keys = options.seedKeys;
+  if (keys !== undefined && (!Array.isArray(keys) || keys.length !== input.length || !keys.every((k) => Number.isInteger(k) && k >= 0 && k <= 0xffffffff))) {
+    throw invalidArg('seedKeys', `an array of ${input.length} integers in [0, 2^32), one per prompt`, keys);
+  }
+  const prompts: IndexedPrompt[] = input.map((p, index) => ({
+    index,
+    ids: promptIdsOf(p, single ? 'prompt' : `prompts[${index}]`, tokenizer, vocabSize, maxPositions),
+    seedKey: keys?.[index] ?? index,
+  }));
   const native = model.native;
   const signal = options.signal;
   // A listener's error stops everything and is rethrown once the native call has settled.

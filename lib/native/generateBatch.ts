@@ -7,10 +7,11 @@ import { callNative } from './callNative.js';
 import type { CheckedGenerateOptions, FinishReason, GenerateRow } from './generateOptions.js';
 import { RowText } from './RowText.js';
 
-/** @internal A prompt of the caller's list: its index there and its token ids. */
+/** @internal A prompt of the caller's list: its index there, its token ids, and the key that seeds its rows. */
 export interface IndexedPrompt {
   index: number;
   ids: number[];
+  seedKey: number;
 }
 
 /** @internal What a batch reports to the whole call. */
@@ -65,7 +66,7 @@ export async function generateBatch(native: RawModel, prompts: readonly IndexedP
   };
   const raw = {
     maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed, eosIds: o.eosIds,
-    numReturnSequences: n, firstPromptIndex: prompts[0]!.index, precision: o.precision,
+    numReturnSequences: n, seedKeys: prompts.map((p) => p.seedKey), precision: o.precision,
   };
   let rows: RawGeneratedRow[];
   try {

@@ -48,6 +48,12 @@ export interface GenerateBatchOptions extends GenerateOptions {
   batchSize?: number;
   /** Rows per prompt (default 1), sampled from one shared prefill; with greedy decoding they are identical. */
   numReturnSequences?: number;
+  /**
+   * One integer in [0, 2^32) per prompt that seeds its sampled rows instead of its position in the list (the
+   * default): a stable key, such as a benchmark item's number, gives the same text when the prompt is
+   * generated again in another list (e.g. an evaluation resumed with only its unfinished items).
+   */
+  seedKeys?: readonly number[];
   /** Called as each row finishes (not in prompt order), with the row as it will appear in the result. */
   onRow?: (row: GenerateRow) => void;
 }

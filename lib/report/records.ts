@@ -68,4 +68,7 @@ export interface CostSummary {
   bytesUpPerRound: number;
   totalBytes: number;
   wallSeconds: number;
+  /** Time spent scoring eval.tasks, and the tokens generated for them. */
+  taskSeconds: number;
+  generatedTokens: number;
 }

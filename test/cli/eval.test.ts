@@ -1,11 +1,10 @@
 // `fsllm eval` as a real process (dist/cli/main.js; build with `npx tsc -p tsconfig.json` first) on the
 // embedded model and the committed samples: the final JSON line, --completions, Ctrl-C and resume, and the
 // coded errors of bad flags.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,26 +12,10 @@ import * as assert from 'uvu/assert';
 import { readGsm8k } from '../../lib/eval/index.js';
 import { withTempDir } from '../eval/_support.js';
 import { REPO, SAMPLE_DATA } from '../helpers/paths.js';
+import { CLI as cli, fsllm, fsllmFails } from './_cli.js';
 
-const run = promisify(execFile);
-const cli = path.join(REPO, 'dist', 'cli', 'main.js');
-
-async function fsllm(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [cli, 'eval', ...args], { cwd: REPO, timeout: 60_000 });
-}
-
-/** Runs `fsllm eval`, which must exit 1; returns its stderr. */
-async function fsllmFails(args: string[]): Promise<string> {
-  try {
-    await fsllm(args);
-  } catch (err) {
-    const e = err as { code?: number; stderr?: string };
-    assert.is(e.code, 1, `exit code of ${args.join(' ')}`);
-    return e.stderr ?? '';
-  }
-  assert.unreachable(`${args.join(' ')} should have failed`);
-  return '';
-}
+const fsllmEval = (args: string[]) => fsllm(['eval', ...args]);
+const fsllmEvalFails = (args: string[]) => fsllmFails(['eval', ...args]);
 
 /** The one line of stdout, parsed. */
 function finalLine(stdout: string): Record<string, number | string> {
@@ -50,7 +33,7 @@ function journalItems(file: string): number {
 const evalCli = suite('fsllm eval');
 
 evalCli('should end with one JSON line {task, n, ...metrics} and print nothing else with --json', async () => {
-  const { stdout, stderr } = await fsllm(['--task', 'gsm8k', '--sample', '--limit', '2', '--style', 'alpaca', '--max-new-tokens', '8', '--json']);
+  const { stdout, stderr } = await fsllmEval(['--task', 'gsm8k', '--sample', '--limit', '2', '--style', 'alpaca', '--max-new-tokens', '8', '--json']);
   const line = finalLine(stdout);
   assert.equal(Object.keys(line), ['task', 'n', 'accuracy', 'generatedTokens', 'seconds']);
   assert.is(line['task'], 'gsm8k');
@@ -64,7 +47,7 @@ evalCli('should score --completions with no model, exactly', () =>
     const items = await readGsm8k(path.join(SAMPLE_DATA, 'gsm8k-test-sample.jsonl'));
     const file = path.join(dir, 'c.jsonl');
     await writeFile(file, [0, 1, 2, 3].map((i) => `${JSON.stringify({ index: i, completion: `The answer is ${i % 2 ? 'no' : items[i]!.target}.` })}\n`).join(''));
-    const { stdout, stderr } = await fsllm(['--task', 'gsm8k', '--sample', '--completions', file]);
+    const { stdout, stderr } = await fsllmEval(['--task', 'gsm8k', '--sample', '--completions', file]);
     assert.equal(finalLine(stdout), { ...finalLine(stdout), task: 'gsm8k', n: 4, accuracy: 0.5, generatedTokens: 0 });
     assert.match(stderr, /^gsm8k: accuracy 0\.5000 over 4 items/);
   }),
@@ -91,7 +74,7 @@ evalCli('should stop on Ctrl-C saying how to resume, and resume with the same --
     assert.match(stderr, /ERR_FSLLM_ABORTED: evaluation stopped after \d+ of 10 items; run the same command again to resume/);
     const before = journalItems(journal);
     assert.ok(before >= 2 && before < 10, `${before} items journaled before the stop`);
-    const resumed = await fsllm(args);
+    const resumed = await fsllmEval(args);
     assert.is(finalLine(resumed.stdout)['n'], 10);
     assert.match(resumed.stderr, new RegExp(`${before} resumed from the journal`));
     assert.is(journalItems(journal), 10, 'each item journaled once');
@@ -105,12 +88,12 @@ evalCli('should exit 1 with coded errors naming the flag (every case: evalArgs.t
     [['--task', 'gsm8k', '--completions', 'c.jsonl', '--model', 'm.bin'], /ERR_FSLLM_INVALID_ARG: .* for --model/],
     [['--task', 'gsm8k', '--bogus'], /ERR_FSLLM_INVALID_ARG: Unknown option '--bogus'; see fsllm eval --help/],
   ];
-  const stderrs = await Promise.all(cases.map(([args]) => fsllmFails(args)));
+  const stderrs = await Promise.all(cases.map(([args]) => fsllmEvalFails(args)));
   cases.forEach(([, message], i) => assert.match(stderrs[i]!, message));
 });
 
 evalCli('should print its usage for --help', async () => {
-  const { stdout } = await run(process.execPath, [cli, 'eval', '--help'], { cwd: REPO });
+  const { stdout } = await fsllmEval(['--help']);
   assert.match(stdout, /fsllm eval --task gsm8k\|humaneval\|humaneval-x:LANG\|mmlu\|rouge/);
   assert.match(stdout, /--completions/);
 });

@@ -1,18 +1,10 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readSafetensors } from '../../lib/formats/index.js';
 import { binding } from '../../lib/index.js';
-
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
-
-async function fsllm(args: string[]) {
-  return run(process.execPath, [cli, ...args], { cwd: root, timeout: 60_000 });
-}
+import { REPO as root } from '../helpers/paths.js';
+import { fsllm, fsllmFails } from './_cli.js';
 
 async function goldenGreedy(): Promise<number[]> {
   const { tensors } = await readSafetensors(path.join(root, 'test/fixtures/golden/stories260k/expected.safetensors'));
@@ -49,18 +41,6 @@ generate('should repeat a sampled run with the same seed and differ with another
   assert.not.equal(a, c);
 });
 
-/** Runs the CLI, which must exit 1; returns its stderr. */
-async function fsllmFails(args: string[]): Promise<string> {
-  try {
-    await fsllm(args);
-  } catch (err) {
-    const e = err as { code?: number; stderr?: string };
-    assert.is(e.code, 1, `exit code of ${args.join(' ')}`);
-    return e.stderr ?? '';
-  }
-  assert.unreachable(`${args.join(' ')} should have failed`);
-  throw new Error('unreachable');
-}
 
 generate('should refuse a --device that names no device, naming the flag', async () => {
   assert.match(await fsllmFails(['generate', '--prompt', 'x', '--device', 'gpu']), /ERR_FSLLM_INVALID_ARG.*Expected 'cpu', 'cuda' or 'cuda:N' for --device/);

@@ -37,7 +37,7 @@ function gsm8k(out: string, overrides: Partial<FedTrainerOptions> & { scenario?:
 
 const finalGlobal = (final: EvalRecord[], split: 'val' | 'test') => final.find((e) => e.target === 'global' && e.split === split)!.value;
 const meanClient = (final: EvalRecord[], split: 'val' | 'test') => {
-  const own = final.filter((e) => e.target !== 'global' && e.split === split);
+  const own = final.filter((e) => e.target !== 'global' && e.split === split && e.metric === 'loss');
   return own.reduce((s, e) => s + e.value, 0) / own.length;
 };
 

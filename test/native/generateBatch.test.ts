@@ -81,6 +81,13 @@ sampling('a row should not depend on the rest of its batch', async ({ model }) =
   assert.equal((await model.generate(PROMPTS[0]!, SAMPLED)).ids, together[0]!.ids);
 });
 
+sampling('seedKeys should seed rows by key, not by list position', async ({ model }) => {
+  const rows = await model.generate(PROMPTS.slice(0, 3), { ...SAMPLED, numReturnSequences: 2, seedKeys: [10, 11, 12] });
+  const resumed = await model.generate([PROMPTS[2]!, PROMPTS[0]!], { ...SAMPLED, numReturnSequences: 2, seedKeys: [12, 10] });
+  assert.equal(resumed.map((r) => r.ids), [rows[4]!.ids, rows[5]!.ids, rows[0]!.ids, rows[1]!.ids]);
+  assert.equal(resumed.map((r) => r.index), [0, 0, 1, 1]);
+});
+
 sampling('samples of one prompt and rows of different prompts should differ', async ({ model }) => {
   const rows = await model.generate([[1], [1]], { ...SAMPLED, numReturnSequences: 3 });
   assert.is(new Set(rows.map((r) => r.ids.join(','))).size, 6);
@@ -201,6 +208,7 @@ const BAD: [string, (m: Model) => Promise<unknown>, RegExp][] = [
   ['numReturnSequences 2 with one prompt', (m) => m.generate('a', { numReturnSequences: 2 } as never), /for numReturnSequences but received 2/],
   ['batchSize 0', (m) => m.generate(['a', 'b'], { batchSize: 0 }), /^Expected an integer >= 1 for batchSize but received 0/],
   ['batchSize 1.5', (m) => m.generate(['a', 'b'], { batchSize: 1.5 }), /for batchSize but received 1.5/],
+  ['seedKeys of the wrong length', (m) => m.generate(['a', 'b'], { seedKeys: [1] }), /^Expected an array of 2 integers in \[0, 2\^32\), one per prompt for seedKeys but received \[1\]/],
   ['maxNewTokens -1', (m) => m.generate(['a'], { maxNewTokens: -1 }), /for maxNewTokens but received -1/],
   ['topP 0', (m) => m.generate(['a'], { topP: 0 }), /for topP but received 0/],
 ];

@@ -1,21 +1,17 @@
 /**
  * The one place evaluation asks a model for text: prompts in, rows `{index, sample, ids, text, finishReason}`
- * out, each row handed to `onRow` as it finishes. Every task generates through this file, over the batched
- * KV-cache `Model.generate(prompts[], {batchSize, numReturnSequences, signal, onRow})`.
+ * out, each row handed to `onRow` as it finishes. Every task generates through this file, over one call of the
+ * batched KV-cache `Model.generate(prompts[], {batchSize, numReturnSequences, seedKeys, signal, onRow})`.
  *
- * Two things the batched API does not do by itself are done here:
- * - Sampled rows are seeded by the *item* (`keys`), not by the prompt's position in the list: the API seeds a
- *   row by (seed, list position, sample), and a resumed evaluation passes only the unfinished prompts, so the
- *   positions shift. Sampled prompts therefore go one call per prompt (its samples still share one prefill),
- *   with the seed mixed with the prompt's key; greedy prompts, whose text no seed changes, go in one call.
- * - An abort rejects with `ERR_FSLLM_ABORTED` (the API resolves with 'aborted' rows), after every row that
- *   finished has been handed to `onRow` and its promise settled.
+ * What is added here: sampled rows are seeded by the *item* (`keys`, passed as `seedKeys`), not by the
+ * prompt's position in the list, so a resumed evaluation (which passes only the unfinished prompts) samples the
+ * same text; prompts too long for the context are cut; an abort rejects with `ERR_FSLLM_ABORTED` (the API
+ * resolves with 'aborted' rows) after every row that finished has been handed to `onRow` and its promise settled.
  */
 import { invalidArg } from '../errors/index.js';
 import type { Model } from '../native/Model.js';
 import type { GenerateRow } from '../native/generateOptions.js';
 import { throwIfAborted } from '../util/abort.js';
-import { mixSeed } from '../util/random.js';
 
 /** What evaluation needs of a model (a `Model` satisfies it; tests may wrap one to count calls). */
 export type EvalModel = Pick<Model, 'config' | 'tokenizer' | 'generate' | 'logits'>;
@@ -44,7 +40,7 @@ export interface GenerateCompletionsOptions {
   temperature?: number;
   topK?: number;
   topP?: number;
-  /** Seeds sampled rows, with the row's key and sample. Default 0. */
+  /** Seeds sampled rows, with the row's key and sample (see `keys`). Default 0. */
   seed?: number;
   stop?: readonly string[];
   /** Rows per prompt (default 1), sampled from one shared prefill. */
@@ -52,8 +48,8 @@ export interface GenerateCompletionsOptions {
   /** Prompts decoded together (default 16). */
   batchSize?: number;
   /**
-   * A stable number per prompt (the benchmark item's index) that seeds its sampled rows; default the list
-   * positions. Lets a resumed evaluation, which generates only for unfinished items, sample the same text.
+   * A stable number per prompt in [0, 2^32) (the benchmark item's index) that seeds its sampled rows; default
+   * the list positions. Lets a resumed evaluation, which generates only for unfinished items, sample the same text.
    */
   keys?: readonly number[];
   /**
@@ -97,34 +93,30 @@ export async function generateCompletions(
   const todo = prompts.map((_, index) => index).filter((index) => Array.from({ length: perPrompt }, (__, s) => s).some((s) => wanted(index, s)));
   const fitted = new Map(todo.map((index) => [index, fitToContext(tokenizer.encode(prompts[index]!), model.config.maxPositions, options.maxNewTokens, tokenizer.bosId)]));
   const delivery = new RowDelivery(options.signal, options.onRow);
-  const sampled = (options.temperature ?? 0) > 0;
-  // Greedy: every prompt in one call. Sampled: one call per prompt, seeded by its key (see the file comment).
-  const groups = sampled ? todo.map((index) => [index]) : todo.length > 0 ? [todo] : [];
   const rows: CompletionRow[] = [];
   try {
-    for (const group of groups) {
-      if (delivery.signal.aborted) break;
-      const key = options.keys?.[group[0]!] ?? group[0]!;
+    if (todo.length > 0) {
       const generated = (await model.generate(
-        group.map((index) => fitted.get(index)!.ids),
+        todo.map((index) => fitted.get(index)!.ids),
         {
           maxNewTokens: options.maxNewTokens,
           temperature: options.temperature ?? 0,
           topK: options.topK ?? 0,
           topP: options.topP ?? 1,
-          seed: sampled ? mixSeed(options.seed ?? 0, key) : (options.seed ?? 0),
+          seed: options.seed ?? 0,
+          seedKeys: todo.map((index) => options.keys?.[index] ?? index),
           stop: [...(options.stop ?? [])],
           numReturnSequences: perPrompt,
           batchSize: options.batchSize ?? 16,
           signal: delivery.signal,
           onRow: (row) => {
-            const done = completionRow(row, group, fitted);
+            const done = completionRow(row, todo, fitted);
             if (done !== null && wanted(done.index, done.sample)) delivery.deliver(done);
           },
         },
       )) as GenerateRow[];
       for (const row of generated) {
-        const done = completionRow(row, group, fitted);
+        const done = completionRow(row, todo, fitted);
         if (done !== null && wanted(done.index, done.sample)) rows.push(done);
       }
     }
@@ -176,10 +168,10 @@ class RowDelivery {
   }
 }
 
-/** The row of the caller's prompt list for a row of `group` (null for an aborted one). */
-function completionRow(row: GenerateRow, group: readonly number[], fitted: ReadonlyMap<number, Fitted>): CompletionRow | null {
+/** The row of the caller's prompt list for a row of the generated list `todo` (null for an aborted one). */
+function completionRow(row: GenerateRow, todo: readonly number[], fitted: ReadonlyMap<number, Fitted>): CompletionRow | null {
   if (row.finishReason === 'aborted') return null;
-  const index = group[row.index]!;
+  const index = todo[row.index]!;
   const fit = fitted.get(index)!;
   return { index, sample: row.sample, ids: row.ids, text: row.text, finishReason: row.finishReason, promptTokens: fit.ids.length, cutTokens: fit.cut };
 }

@@ -150,10 +150,12 @@ test('a client turn on the shared model is exactly a lone local fit (no state le
 test('evaluation: per-client and merged losses, token-weighted, and the best round', async () => {
   await model.importAdapter(initial);
   const { events, server, run } = federation(false, 2);
-  const evals: EvalRecord[] = [];
-  events.on('eval', (e) => evals.push(...e.records));
+  const records: EvalRecord[] = [];
+  events.on('eval', (e) => records.push(...e.records));
   await run();
+  const evals = records.filter((e) => e.metric === 'loss');
   assert.is(evals.length, 3 * (2 * 2 + 2 + 2), 'round 0 (the start) and two rounds x (2 clients x 2 splits + 2 merged + 2 means)');
+  assert.is(records.filter((e) => e.metric === 'perplexity').length, evals.length, 'a perplexity next to every loss');
   for (const round of [0, 1, 2]) {
     const test1 = evals.find((e) => e.round === round && e.target === 1 && e.split === 'test')!;
     const test2 = evals.find((e) => e.round === round && e.target === 2 && e.split === 'test')!;

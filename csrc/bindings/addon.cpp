@@ -15,6 +15,7 @@
 #include "bindings/options.h"
 #include "bindings/session_wrap.h"
 #include "core/cpu_block_cache.h"
+#include "core/fork_gate.h"
 #include "core/runtime.h"
 #include "io/tensor_loader.h"
 
@@ -138,6 +139,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(g_torch_setup, [] {
     configure_threads(0);
     install_cpu_block_cache();
+    install_fork_gate();  // after libtorch's BLAS registered its own fork handler (see core/fork_gate.h)
   });
   auto* data = new AddonData();
   data->executor = std::make_unique<Executor>();

@@ -3,6 +3,7 @@
 #include "bindings/executor.h"
 
 #include "bindings/addon_data.h"
+#include "core/fork_gate.h"
 
 namespace fsllm::bindings {
 
@@ -10,6 +11,7 @@ Job::Job(Napi::Env env, const char* name) : deferred_(Napi::Promise::Deferred::N
 
 void Job::Run() {
   try {
+    ComputeScope computing;
     Execute();
   } catch (...) {
     error_ = capture(std::current_exception(), name_);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/fork_gate.h"
 
 namespace fsllm::train {
 
@@ -198,6 +199,7 @@ std::vector<GeneratedRow> generate(model::CausalLmImpl& model, const std::vector
     if (on_step) on_step(step);
     if (next.rows.empty()) break;
     if (next.rows.size() < batch.rows.size()) batch.keep(next.positions, std::move(next.rows));
+    fork_yield_point();
     decode(model, batch, next.tokens);
   }
   return state.rows;

@@ -11,6 +11,7 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "core/error.h"
+#include "core/fork_gate.h"
 #include "model/loss.h"
 #include "peft/adapter_state.h"
 #include "peft/inject.h"
@@ -205,6 +206,7 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   amp::AutocastGuard autocast(options.precision, model_->lm_head_weight().device());
   double total = 0.0;
   for (const auto& b : batches) {
+    fork_yield_point();
     if (abort.load()) {
       optimizer_->zero_grad();
       throw Error(ErrorCode::kAborted, "trainStep was aborted; the weights were not updated");

@@ -3,9 +3,9 @@
 import type { EvalModel } from '../../lib/eval/index.js';
 import type { GenerateRow, Model } from '../../lib/index.js';
 
-export type CountingModel = EvalModel & { generateCalls: number; generatedRows: number };
+export type CountingModel = EvalModel & { generateCalls: number; generatedPrompts: number; generatedRows: number };
 
-/** `model`'s config, tokenizer and logits as they are; generate calls and the rows they finished counted. */
+/** `model`'s config, tokenizer and logits as they are; generate calls, their prompts and the rows they finished counted. */
 export function countingModel(model: Model): CountingModel {
   const counted: CountingModel = {
     config: model.config,
@@ -13,11 +13,13 @@ export function countingModel(model: Model): CountingModel {
     logits: (batch, options) => model.logits(batch, options),
     generate: (async (prompts: Parameters<Model['generate']>[0], options?: Parameters<Model['generate']>[1]) => {
       counted.generateCalls += 1;
+      counted.generatedPrompts += Array.isArray(prompts) ? prompts.length : 1;
       const rows = await model.generate(prompts, options);
       counted.generatedRows += (rows as GenerateRow[]).filter((row) => row.finishReason !== 'aborted').length;
       return rows;
     }) as Model['generate'],
     generateCalls: 0,
+    generatedPrompts: 0,
     generatedRows: 0,
   };
   return counted;

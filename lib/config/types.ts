@@ -187,6 +187,8 @@ export interface EvalOptions {
    * Task scores computed by the server on the global adapter (and, in the `local` scenario, on each client's
    * own adapter; in closed-model tuning on AdapEmu and AdapFu), recorded as `eval` records with metric
    * `<task>.<metric>` on the `test` split. E.g. `[{ type: 'gsm8k', limit: 200 }, { type: 'mmlu', limit: 1000 }]`.
+   * `rouge` scores each client's own test split (`limit` records per client), one record per client plus the
+   * merged one (target 'global', over all clients' scored records).
    */
   tasks?: TaskSpec[];
   /** Score the tasks every N rounds (0 = only after the last round; round 0 scores the starting adapter). Default `every`. */

@@ -6,6 +6,8 @@ import { tokenizeInstruction, type TokenizedExample } from './tokenizeExample.js
 /** What {@link tokenizeAll} returns. */
 export interface TokenizeAllResult {
   examples: TokenizedExample[];
+  /** The records behind `examples`, position by position (what a task that generates from the prompts scores). */
+  records: InstructionRecord[];
   /** Records dropped because truncation to `tokLen` left no target token (see {@link dropWarning}). */
   dropped: number;
 }
@@ -19,13 +21,18 @@ export interface TokenizeAllResult {
 export function tokenizeAll(tokenizer: Tokenizer, records: readonly InstructionRecord[], tokLen: number): TokenizeAllResult {
   if (!Number.isInteger(tokLen) || tokLen < 2) throw invalidArg('tokLen', 'an integer >= 2', tokLen);
   const examples: TokenizedExample[] = [];
+  const kept: InstructionRecord[] = [];
   let dropped = 0;
   for (const record of records) {
     const example = tokenizeInstruction(tokenizer, record, tokLen);
-    if (example === null) dropped++;
-    else examples.push(example);
+    if (example === null) {
+      dropped++;
+    } else {
+      examples.push(example);
+      kept.push(record);
+    }
   }
-  return { examples, dropped };
+  return { examples, records: kept, dropped };
 }
 
 /**

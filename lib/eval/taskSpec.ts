@@ -42,7 +42,10 @@ export interface MmluTaskSpec {
   limit?: number;
 }
 
-/** ROUGE-L F1 of greedy responses against the references of an instruction data set (Dolly by default). */
+/**
+ * ROUGE-L F1 of greedy responses against the references of an instruction data set: Dolly by default; in the
+ * federated loop each client's own test split.
+ */
 export interface RougeTaskSpec {
   type: 'rouge';
   limit?: number;

@@ -81,7 +81,8 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
         initial = pre.state;
       }
       const checkpoints = new RunCheckpoints(o, { output, recorder, model, clients });
-      tasks = new ServerTasks(o, model, recorder, signal);
+      const heldOut = new Map(prepared.map((p) => [p.id, p.testRecords]));
+      tasks = new ServerTasks(o, { model, events: recorder, output, heldOut, ...(signal ? { signal } : {}) });
       const offsiteOptions = offsite ? offsiteServerOptions(o, offsite, prepared, recorder) : {};
       const clientIds = prepared.map((p) => p.id);
       const server: Server = new Server(clients.transport.endpoint('server'), initial, {
@@ -111,15 +112,17 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
 
   /**
    * Every client's data. A distributed server that knows the client count needs none of it, unless it is the
-   * model owner of closed-model tuning, who evaluates full model + adapter on the held-out data.
+   * model owner of closed-model tuning, who evaluates full model + adapter on the held-out data, or scores the
+   * `rouge` task, which prompts with every client's held-out records.
    */
   async #prepare(model: ClientModel, owner: boolean, warn: (m: string) => void): Promise<PreparedClient[]> {
     const o = this.options;
     const tokenizer = model.model.tokenizer;
     if (!tokenizer) throw fsllmError('ERR_FSLLM_TOKENIZER', `${o.model.path}: no tokenizer was found beside the model, and federated data must be tokenized`);
     const clientNum = o.federate.clientNum;
-    if (o.federate.mode === 'distributed' && clientNum !== undefined && !owner) {
-      return Array.from({ length: clientNum }, (_, i): PreparedClient => ({ id: i + 1, train: [], val: [], test: [] }));
+    const scoresHeldOut = o.eval.tasks.some((t) => t.type === 'rouge');
+    if (o.federate.mode === 'distributed' && clientNum !== undefined && !owner && !scoresHeldOut) {
+      return Array.from({ length: clientNum }, (_, i): PreparedClient => ({ id: i + 1, train: [], val: [], test: [], testRecords: [] }));
     }
     return prepareClients(o, tokenizer, warn);
   }

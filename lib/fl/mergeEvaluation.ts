@@ -1,7 +1,8 @@
 /**
  * The clients' evaluation answers of one round as records: one per client and split, then per split the
  * merged loss ('global': every client's examples pooled, token-weighted) and the plain mean over the clients
- * that have examples ('mean', the `local` scenario's headline figure).
+ * that have examples ('mean', the `local` scenario's headline figure). Task scores on each client's held-out
+ * records are merged the same pooled way ({@link mergeHeldOutScores}).
  */
 import type { EvalSplit, SplitLoss } from '../comm/messages.js';
 import type { EvalRecord } from '../report/records.js';
@@ -41,4 +42,26 @@ export function dropEmptySplits(records: EvalRecord[]): { kept: EvalRecord[]; em
   const splits = [...new Set(records.map((r) => r.split))];
   const empty = splits.filter((split) => !records.some((r) => r.split === split && r.count > 0));
   return { kept: records.filter((r) => !empty.includes(r.split)), empty };
+}
+
+/**
+ * The merged ('global') record of per-client task scores on the clients' held-out records (e.g. `rouge.rougeL`
+ * with target = client id), one per variant and metric: the mean over the union of every client's scored
+ * records, which is the clients' values weighted by their `count` (records scored) — not the plain mean of
+ * the client means, so a client with more held-out records weighs more. NaN with count 0 when no client had a
+ * record.
+ */
+export function mergeHeldOutScores(round: number, perClient: readonly EvalRecord[]): EvalRecord[] {
+  const groups = new Map<string, EvalRecord[]>();
+  for (const r of perClient) {
+    const key = JSON.stringify([r.variant ?? '', r.split, r.metric]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((group) => {
+    const measured = group.filter((r) => r.count > 0);
+    const count = measured.reduce((s, r) => s + r.count, 0);
+    const value = count > 0 ? measured.reduce((s, r) => s + r.value * r.count, 0) / count : NaN;
+    const { split, metric, variant } = group[0]!;
+    return { kind: 'eval', round, target: 'global', split, metric, value, count, ...(variant === undefined ? {} : { variant }) };
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * From options to per-client token data: load the data set, subsample, split across clients and into
  * train/val/test, arrange the scenario (fed, local, global), tokenize, and report dropped examples. Data on
- * which nothing can be evaluated is refused here, before any training.
+ * which nothing can be evaluated is refused here, before any training. Each client also keeps the records of
+ * its test split, which the `rouge` task in `eval.tasks` prompts with and scores against.
  */
 import { buildFederatedData, dropWarning, loadDataset, tokenizeAll, type InstructionRecord, type TokenizedExample } from '../data/index.js';
 import type { ResolvedOptions } from '../config/index.js';
@@ -16,6 +17,11 @@ export interface PreparedClient {
   train: TokenizedExample[];
   val: TokenizedExample[];
   test: TokenizedExample[];
+  /**
+   * The records behind `test`, position by position (those truncation dropped are gone from both): the
+   * client's held-out split as the `rouge` task in the federated loop scores it.
+   */
+  testRecords: InstructionRecord[];
 }
 
 interface RecordClient {
@@ -51,9 +57,12 @@ export async function prepareClients(o: ResolvedOptions, tokenizer: Tokenizer, w
       dropped += result.dropped;
       total += c[part].length;
       if (result.dropped > 0) where.push(`client ${c.id} ${part} ${result.dropped}/${c[part].length}`);
-      return result.examples;
+      return result;
     };
-    const prepared: PreparedClient = { id: c.id, train: tokenize('train'), val: tokenize('val'), test: tokenize('test') };
+    const train = tokenize('train');
+    const val = tokenize('val');
+    const test = tokenize('test');
+    const prepared: PreparedClient = { id: c.id, train: train.examples, val: val.examples, test: test.examples, testRecords: test.records };
     if (c.label !== undefined) prepared.label = c.label;
     return prepared;
   });
@@ -63,10 +72,14 @@ export async function prepareClients(o: ResolvedOptions, tokenizer: Tokenizer, w
 }
 
 /**
- * Refuses data on which nothing can be evaluated: every split in eval.splits is empty on every client. (A
- * single empty split is the server's to note: it leaves it out of evaluation and says so once.)
+ * Refuses data on which nothing can be evaluated: every split in eval.splits is empty on every client, or
+ * the `rouge` task is asked for and no client has a test record to score. (A single empty split is the
+ * server's to note: it leaves it out of evaluation and says so once.)
  */
 function checkEvaluable(o: ResolvedOptions, clients: PreparedClient[]): void {
+  if (o.eval.tasks.some((t) => t.type === 'rouge') && clients.every((c) => c.testRecords.length === 0)) {
+    throw fsllmError('ERR_FSLLM_CONFIG', `eval.tasks: rouge scores each client's test split, but data.splits: [${o.data.splits.join(', ')}] leaves no example in the test split of any client; give test a share, e.g. data.splits: [0.8, 0.1, 0.1], or use more data`);
+  }
   if (o.eval.splits.some((split) => clients.some((c) => c[split].length > 0))) return;
   const { splits } = o.eval;
   throw fsllmError('ERR_FSLLM_CONFIG', `data.splits: [${o.data.splits.join(', ')}] leaves no example in the ${splits.join(' and ')} split${splits.length > 1 ? 's' : ''} of any client, so nothing can be evaluated (eval.splits: ${splits.join(', ')}); give ${splits.join(' or ')} a share, e.g. data.splits: [0.8, 0.1, 0.1], or use more data`);

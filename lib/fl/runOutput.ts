@@ -1,7 +1,8 @@
 /**
  * A run's output folder: `config.json`, `metrics.jsonl` (one RunRecord a line, appended per round),
- * `cost.json`, the final adapter and `report.html`. On resume, records after the checkpoint's round are
- * cut, so the file reads as if the run had never stopped.
+ * `cost.json`, the final adapter, `report.html`, and the details of the task scores under `tasks/` (see
+ * {@link RunOutput.taskDir}). On resume, records after the checkpoint's round are cut, so the file reads as if
+ * the run had never stopped; the task details of a redone round are written again.
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -44,6 +45,14 @@ export class RunOutput {
       if (r.kind === 'eval' && r.value === null) r.value = NaN;
       return r;
     });
+  }
+
+  /**
+   * Where the details of round `round`'s task scores for `target` go (`evaluateTask`'s `outDir`: per-item rows
+   * and the score), e.g. `tasks/round-2/global`, `tasks/round-2/client-1`, `tasks/round-2/AdapFu/global`.
+   */
+  taskDir(round: number, target: number | 'global', variant?: string): string {
+    return path.join(this.dir, 'tasks', `round-${round}`, ...(variant ? [variant] : []), target === 'global' ? 'global' : `client-${target}`);
   }
 
   async writeCost(cost: CostSummary): Promise<void> {

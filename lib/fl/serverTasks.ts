@@ -4,22 +4,32 @@
  * adapter with the model it holds, and in the `local` scenario on each client's own adapter; in closed-model
  * tuning on the emulator (AdapEmu) and on the full model (AdapFu). Scores become `eval` records with metric
  * `<task>.<metric>` on the test split, so the report, `metrics.jsonl`, the best round and early stopping take
- * them like losses. In-process clients share the model: scoring holds their turn lock while the adapter is
- * swapped in.
+ * them like losses; each score's per-item details go to the run folder (`RunOutput.taskDir`). In-process
+ * clients share the model: scoring holds their turn lock while the adapter is swapped in.
+ *
+ * The benchmark tasks (gsm8k, humaneval, mmlu) score their own test sets, one record per model. `rouge` scores
+ * the clients' held-out data instead: each client's test split (`PreparedClient.testRecords`), one record per
+ * client (target = its id; the global adapter's score, or in the `local` scenario the client's own), `limit`
+ * records per client, then the merged record over all of them (`mergeHeldOutScores`).
  */
 import type { ResolvedOptions } from '../config/index.js';
+import type { InstructionRecord } from '../data/instruction.js';
 import { evaluateTask } from '../eval/evaluateTask.js';
-import { taskName, type TaskSpec } from '../eval/taskSpec.js';
+import { taskMetricNames, taskName, type TaskSpec } from '../eval/taskSpec.js';
 import type { AdapterState, Model } from '../native/index.js';
 import type { EvalRecord } from '../report/records.js';
 import type { ClientModel } from './clientModel.js';
 import type { FedReporter } from './events.js';
+import { mergeHeldOutScores } from './mergeEvaluation.js';
 import type { OffsiteSetup } from './offsite/offsiteSetup.js';
+import type { RunOutput } from './runOutput.js';
 
-/** One model to score: who it stands for in the records, and how to put the adapter on it. */
+/** One model to score: who it stands for in the records, whose held-out data it scores, and how to put the adapter on it. */
 export interface TaskTarget {
   target: number | 'global';
   variant?: string;
+  /** The clients whose held-out split `rouge` scores on this model: all of them for the global adapter, the one for its own. */
+  clients: readonly number[];
   /** Loads the adapter to score and returns the model that now carries it. */
   load(): Promise<Model>;
 }
@@ -30,18 +40,32 @@ export interface TaskCost {
   generatedTokens: number;
 }
 
+/** What {@link ServerTasks} works with besides the options. */
+export interface ServerTasksSetup {
+  /** The server's model (in-process clients share it, under its turn lock). */
+  model: ClientModel;
+  events: FedReporter;
+  /** Where the details of each score go. */
+  output: RunOutput;
+  /** Each client's held-out records (its test split), by client id. */
+  heldOut: ReadonlyMap<number, readonly InstructionRecord[]>;
+  signal?: AbortSignal;
+}
+
+/** One evaluation of a task on a loaded model: who the record stands for, and (rouge) the records to score. */
+interface TaskRun {
+  target: number | 'global';
+  instructions?: readonly InstructionRecord[];
+}
+
 export class ServerTasks {
   readonly #o: ResolvedOptions;
-  readonly #model: ClientModel;
-  readonly #events: FedReporter;
-  readonly #signal: AbortSignal | undefined;
+  readonly #setup: ServerTasksSetup;
   readonly #cost: TaskCost = { taskSeconds: 0, generatedTokens: 0 };
 
-  constructor(o: ResolvedOptions, model: ClientModel, events: FedReporter, signal?: AbortSignal) {
+  constructor(o: ResolvedOptions, setup: ServerTasksSetup) {
     this.#o = o;
-    this.#model = model;
-    this.#events = events;
-    this.#signal = signal;
+    this.#setup = setup;
   }
 
   get cost(): TaskCost {
@@ -56,13 +80,15 @@ export class ServerTasks {
   }
 
   /** The server's own model carrying `adapter` (the emulator in closed-model tuning). */
-  onServerModel(target: TaskTarget['target'], adapter: AdapterState, variant?: string): TaskTarget {
+  onServerModel(target: TaskTarget['target'], clients: readonly number[], adapter: AdapterState, variant?: string): TaskTarget {
+    const { model } = this.#setup.model;
     return {
       target,
+      clients,
       ...(variant ? { variant } : {}),
       load: async () => {
-        await this.#model.model.importAdapter(adapter);
-        return this.#model.model;
+        await model.importAdapter(adapter);
+        return model;
       },
     };
   }
@@ -76,41 +102,64 @@ export class ServerTasks {
     if (!this.due(round)) return [];
     if (offsite) {
       return [
-        this.onServerModel('global', global, 'AdapEmu'),
-        { target: 'global', variant: 'AdapFu', load: async () => (await offsite.loadAdapterIntoFull(global), offsite.full) },
+        this.onServerModel('global', clientIds, global, 'AdapEmu'),
+        { target: 'global', variant: 'AdapFu', clients: clientIds, load: async () => (await offsite.loadAdapterIntoFull(global), offsite.full) },
       ];
     }
     if (this.#o.federate.scenario === 'local') {
-      return clientIds.map((id) => this.onServerModel(id, { data: personal.get(id) ?? global.data, manifest: global.manifest }));
+      return clientIds.map((id) => this.onServerModel(id, [id], { data: personal.get(id) ?? global.data, manifest: global.manifest }));
     }
-    return [this.onServerModel('global', global)];
+    return [this.onServerModel('global', clientIds, global)];
   }
 
-  /** Scores every task on every target, one after another, under the clients' turn lock. */
+  /**
+   * Scores every task on every target, one after another, each target's runs of a task under one turn of the
+   * clients' lock; then merges the per-client `rouge` records.
+   */
   async score(round: number, targets: readonly TaskTarget[]): Promise<EvalRecord[]> {
     const records: EvalRecord[] = [];
+    const heldOut: EvalRecord[] = [];
     for (const t of targets) {
       for (const spec of this.#o.eval.tasks) {
-        const score = await this.#model.turn.run(async () => evaluateTask(await t.load(), spec, this.#runOptions(round, t, spec)));
-        this.#cost.taskSeconds += score.seconds;
-        this.#cost.generatedTokens += score.generatedTokens;
-        for (const [metric, value] of Object.entries(score.metrics)) {
-          records.push({ kind: 'eval', round, target: t.target, split: 'test', metric: `${score.task}.${metric}`, value, count: score.n, ...(t.variant ? { variant: t.variant } : {}) });
-        }
+        const runs: TaskRun[] = spec.type === 'rouge'
+          ? t.clients.map((id) => ({ target: id, instructions: this.#setup.heldOut.get(id) ?? [] }))
+          : [{ target: t.target }];
+        const scored = await this.#setup.model.turn.run(async () => {
+          const model = await t.load();
+          const out: EvalRecord[] = [];
+          for (const run of runs) out.push(...(await this.#scoreRun(model, round, t, spec, run)));
+          return out;
+        });
+        (spec.type === 'rouge' ? heldOut : records).push(...scored);
       }
     }
-    return records;
+    return [...records, ...heldOut, ...mergeHeldOutScores(round, heldOut)];
   }
 
-  #runOptions(round: number, t: TaskTarget, spec: TaskSpec) {
+  /** One score as records; a client without held-out records gets NaN over count 0 (nothing measured). */
+  async #scoreRun(model: Model, round: number, t: TaskTarget, spec: TaskSpec, run: TaskRun): Promise<EvalRecord[]> {
+    const record = (metric: string, value: number, count: number): EvalRecord =>
+      ({ kind: 'eval', round, target: run.target, split: 'test', metric: `${taskName(spec)}.${metric}`, value, count, ...(t.variant ? { variant: t.variant } : {}) });
+    if (run.instructions?.length === 0) return taskMetricNames(spec).map((metric) => record(metric, NaN, 0));
+    const score = await evaluateTask(model, spec, this.#runOptions(round, t, spec, run));
+    this.#cost.taskSeconds += score.seconds;
+    this.#cost.generatedTokens += score.generatedTokens;
+    return Object.entries(score.metrics).map(([metric, value]) => record(metric, value, score.n));
+  }
+
+  #runOptions(round: number, t: TaskTarget, spec: TaskSpec, run: TaskRun) {
     const name = taskName(spec);
-    const who = `${t.variant ? `${t.variant} ` : ''}${t.target === 'global' ? 'global' : `client ${t.target}`}`;
+    const model = `${t.variant ? `${t.variant} ` : ''}${t.target === 'global' ? 'global' : `client ${t.target}`}`;
+    const who = run.target === t.target ? model : `${model} on client ${run.target}'s test split`;
+    const { signal } = this.#setup;
     return {
       ...(this.#o.data.root ? { dataRoot: this.#o.data.root } : {}),
       seed: this.#o.federate.seed,
-      ...(this.#signal ? { signal: this.#signal } : {}),
+      ...(signal ? { signal } : {}),
+      ...(run.instructions ? { instructions: run.instructions } : {}),
+      outDir: this.#setup.output.taskDir(round, run.target, t.variant),
       // No journal here: a run resumed from its checkpoint redoes the interrupted round, scoring included.
-      onProgress: (done: number, total: number) => this.#events.emit('taskProgress', { round, task: name, target: who, done, total }),
+      onProgress: (done: number, total: number) => this.#setup.events.emit('taskProgress', { round, task: name, target: who, done, total }),
     };
   }
 }

@@ -94,4 +94,14 @@ empty('should refuse data with nothing to evaluate before training, naming data.
   assert.is(rounds, 0);
 });
 
+empty('should refuse the rouge task before training when no client has a test record :: data.splits [0.9, 0.1, 0]', async ({ dirs }) => {
+  const out = tempDir('fsllm-empty-');
+  dirs.push(out);
+  const run = new FedTrainer(dolly(out, [0.9, 0.1, 0], { tasks: [{ type: 'rouge', limit: 1 }] }));
+  let rounds = 0;
+  run.on('roundStart', () => void (rounds += 1));
+  await expectError(() => run.run(), FsllmError, 'ERR_FSLLM_CONFIG', /eval\.tasks: rouge scores each client's test split, but data\.splits: \[0\.9, 0\.1, 0\] leaves no example in the test split of any client/);
+  assert.is(rounds, 0);
+});
+
 empty.run();

@@ -1,7 +1,8 @@
 // Task scores inside the federated loop (eval.tasks), end to end on stories260K and the committed benchmark
-// samples: every task is scored on the global adapter in each evaluation round, the records carry the
-// task's metrics, the best round can follow a task metric, cost.json counts the scoring, and in the local
-// scenario each client's own adapter is scored.
+// samples: every task is scored on the global adapter in each evaluation round (rouge on each client's
+// held-out split, then merged; rougeHeldOut.test.ts checks what it scores), the records carry the task's
+// metrics, the best round can follow a task metric, cost.json counts the scoring, and in the local scenario
+// each client's own adapter is scored.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -55,20 +56,23 @@ loop('should score every task on the global adapter each evaluation round, pick 
   const expected = ['gsm8k.accuracy', 'mmlu.accuracy', 'mmlu.macroAccuracy', 'rouge.rougeL', ...(isolated ? ['humaneval.pass@1', 'humaneval.pass@2'] : [])].sort();
   assert.equal(metrics, expected);
   for (const metric of expected) {
-    const rounds = records.filter((r) => r.metric === metric).map((r) => r.round);
+    const rounds = records.filter((r) => r.metric === metric && r.target === 'global').map((r) => r.round);
     assert.equal(rounds, [0, 1, 2], `${metric} in every evaluation round`);
   }
   for (const r of records) {
-    assert.is(r.target, 'global');
+    if (r.metric !== 'rouge.rougeL') assert.is(r.target, 'global', r.metric);
     assert.is(r.split, 'test');
     assert.ok(r.value >= 0 && r.value <= 1, `${r.metric} = ${r.value}`);
   }
+  // ROUGE-L per client (3 of its 6 test records) and merged.
+  assert.equal(records.filter((r) => r.metric === 'rouge.rougeL').map((r) => `${r.round}:${r.target}:${r.count}`),
+    ['0:1:3', '0:2:3', '0:global:6', '1:1:3', '1:2:3', '1:global:6', '2:1:3', '2:2:3', '2:global:6']);
   assert.equal(records.filter((r) => r.metric === 'gsm8k.accuracy').map((r) => r.count), [3, 3, 3]);
   assert.equal(records.filter((r) => r.metric === 'mmlu.accuracy').map((r) => r.count), [4, 4, 4]);
   assert.ok(progress.some((p) => /^0 gsm8k 3\/3$/.test(p)), progress.join('\n'));
 
-  // The best round follows ROUGE-L upwards: the first round with the highest score.
-  const rouge = records.filter((r) => r.metric === 'rouge.rougeL');
+  // The best round follows the merged ROUGE-L upwards: the first round with the highest score.
+  const rouge = records.filter((r) => r.metric === 'rouge.rougeL' && r.target === 'global');
   const top = Math.max(...rouge.map((r) => r.value));
   assert.equal(result.best, { round: rouge.find((r) => r.value === top)!.round, value: top, key: 'rouge.rougeL' });
 

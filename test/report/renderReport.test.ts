@@ -199,6 +199,16 @@ render('should draw a gap where one client had no examples, and no line for a cl
   assert.is(count(loss.split('data-series="client 1"')[1]!.split('</g>')[0]!, 'M'), 2, 'two pieces around round 3');
 });
 
+render('should draw a task scored per client beside its merged score :: rouge.rougeL on the held-out splits', () => {
+  const rouge = syntheticRun({ clients: 3 }).flatMap((r): RunRecord[] => r.kind !== 'eval' || r.metric !== 'loss' ? [] : [
+    { ...r, split: 'test', metric: 'rouge.rougeL', value: r.value / 10, count: 2 },
+  ]);
+  const charts = svgs(page([...syntheticRun({ clients: 3 }), ...rouge]));
+  const chart = charts.find((svg) => svg.includes('<title>Eval rouge.rougeL on the test split, per round</title>'));
+  assert.ok(chart, 'a chart for the task score');
+  assert.equal(legendLabels(chart!), ['global', 'client 0', 'client 1', 'client 2']);
+});
+
 render('should refuse a non-array of records :: ERR_FSLLM_INVALID_ARG', () => {
   try {
     renderReport({ title: 't', config: null, records: 'nope' as unknown as RunRecord[], cost: null });

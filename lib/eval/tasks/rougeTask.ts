@@ -1,8 +1,10 @@
 /**
- * ROUGE-L of greedy responses to an instruction data set (Dolly-15k by default): each record is prompted
- * with the Alpaca template exactly as training formats it (`alpacaPrompt`: instruction, and context as the
- * input when it is not empty), the response is generated up to EOS or the start of a new template section,
- * and scored against the record's response with rouge-score's ROUGE-L F1; the metric is the mean F1.
+ * ROUGE-L of greedy responses to an instruction data set (Dolly-15k by default; the `instructions` option
+ * gives others, e.g. a client's held-out split in the federated loop, see lib/fl/serverTasks.ts): each record
+ * is prompted with the Alpaca template exactly as training formats it (`alpacaPrompt`: instruction, and
+ * context as the input when it is not empty), the response is generated up to EOS or the start of a new
+ * template section, and scored against the record's response with rouge-score's ROUGE-L F1; the metric is the
+ * mean F1.
  *
  * Which records: the data set's rows (in file order, index = row) shuffled by the seed (Fisher-Yates, see
  * `shuffled`), the first `limit` of that order; all of them without a limit. A seed therefore picks the same

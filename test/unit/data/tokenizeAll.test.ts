@@ -18,9 +18,10 @@ all.before(async (ctx) => {
 all('should tokenize in order and drop examples whose prompt fills tokLen', ({ tok }) => {
   const tokLen = 128;
   assert.ok(tok.encode(alpacaPrompt(long)).length >= tokLen, 'the long prompt alone exceeds tokLen');
-  const { examples, dropped } = tokenizeAll(tok, [short, long, short], tokLen);
+  const { examples, records, dropped } = tokenizeAll(tok, [short, long, short], tokLen);
   assert.is(dropped, 1);
   assert.is(examples.length, 2);
+  assert.equal(records, [short, short], 'the records behind the kept examples');
   assert.equal(examples[0], tokenizeInstruction(tok, short, tokLen));
   assert.ok(examples.every((e) => e.ids.length <= tokLen && e.labels.some((l) => l !== IGNORE_INDEX)));
 });

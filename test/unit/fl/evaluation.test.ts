@@ -1,11 +1,12 @@
-// Evaluation on the server, without a model: merging the clients' split losses into records, leaving out a
-// split with no examples, and best-round tracking with its fallback when bestKey's split is empty.
+// Evaluation on the server, without a model: merging the clients' split losses into records, merging task
+// scores on the clients' held-out records, leaving out a split with no examples, and best-round tracking with
+// its fallback when bestKey's split is empty.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { SplitLoss } from '../../../lib/comm/messages.js';
 import { BestRound } from '../../../lib/fl/BestRound.js';
-import { dropEmptySplits, mergeEvaluation } from '../../../lib/fl/mergeEvaluation.js';
+import { dropEmptySplits, mergeEvaluation, mergeHeldOutScores } from '../../../lib/fl/mergeEvaluation.js';
 import type { EvalRecord } from '../../../lib/report/records.js';
 
 const answers = (entries: [number, SplitLoss[]][]) => new Map(entries);
@@ -31,6 +32,32 @@ merge('should leave a client without examples out of the mean', () => {
 });
 
 merge.run();
+
+// ---
+
+const heldOut = suite('mergeHeldOutScores');
+const rouge = (target: number, value: number, count: number, variant?: string): EvalRecord =>
+  ({ kind: 'eval', round: 2, target, split: 'test', metric: 'rouge.rougeL', value, count, ...(variant ? { variant } : {}) });
+
+heldOut('should weight each client by the records it scored, not average the client means', () => {
+  const [merged, ...rest] = mergeHeldOutScores(2, [rouge(1, 0.5, 1), rouge(2, 0.2, 3)]);
+  assert.is(rest.length, 0);
+  assert.equal(merged, { kind: 'eval', round: 2, target: 'global', split: 'test', metric: 'rouge.rougeL', value: (0.5 + 3 * 0.2) / 4, count: 4 });
+  assert.is.not(merged!.value, (0.5 + 0.2) / 2);
+});
+
+heldOut('should merge each variant on its own and skip clients without records', () => {
+  const merged = mergeHeldOutScores(2, [rouge(1, 0.4, 2, 'AdapEmu'), rouge(2, NaN, 0, 'AdapEmu'), rouge(1, 0.1, 2, 'AdapFu')]);
+  assert.equal(merged.map((r) => [r.variant, r.value, r.count]), [['AdapEmu', 0.4, 2], ['AdapFu', 0.1, 2]]);
+});
+
+heldOut('should give NaN over count 0 when no client had a record', () => {
+  const [merged] = mergeHeldOutScores(0, [rouge(1, NaN, 0), rouge(2, NaN, 0)]);
+  assert.ok(Number.isNaN(merged!.value));
+  assert.is(merged!.count, 0);
+});
+
+heldOut.run();
 
 // ---
 

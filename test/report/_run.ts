@@ -47,6 +47,8 @@ export function syntheticCost(clients = 3, rounds = 5): CostSummary {
     bytesUpPerRound: perRound,
     totalBytes: 2 * perRound * rounds,
     wallSeconds: 83.4,
+    taskSeconds: 0,
+    generatedTokens: 0,
   };
 }
 

@@ -39,6 +39,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                       InstanceMethod<&ModelWrap::ImportAdapter>("importAdapter"),
                       InstanceMethod<&ModelWrap::ImportAdapterTensors>("importAdapterTensors"),
                       InstanceMethod<&ModelWrap::Logits>("logits"),
+                      InstanceMethod<&ModelWrap::NextTokenLogits>("nextTokenLogits"),
                       InstanceMethod<&ModelWrap::HiddenAt>("hiddenAt"),
                       InstanceMethod<&ModelWrap::EvalLoss>("evalLoss"),
                       InstanceMethod<&ModelWrap::Generate>("generate"),
@@ -109,6 +110,22 @@ Napi::Value ModelWrap::Logits(const Napi::CallbackInfo& info) {
   auto model = acquire(env, "logits()");
   auto out = std::make_shared<torch::Tensor>();
   job->work = [model, batch, out, precision] { *out = train::forward_logits(*model, batch.to_tensors(model->device()), precision); };
+  job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::NextTokenLogits(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto ids = expect_typed_array(env, info[1], napi_int32_array, "an Int32Array", "candidates").As<Napi::Int32Array>();
+  std::vector<int64_t> candidates(ids.Data(), ids.Data() + ids.ElementLength());
+  auto precision = parse_precision(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env), "options");
+  auto job = std::make_unique<FunctionJob>(env, "nextTokenLogits");
+  auto batch = parse_batch(env, info[0], "batch", *job);
+  auto model = acquire(env, "nextTokenLogits()");
+  auto out = std::make_shared<torch::Tensor>();
+  job->work = [model, batch, candidates = std::move(candidates), out, precision] {
+    *out = train::next_token_logits(*model, batch.to_tensors(model->device()), candidates, precision);
+  };
   job->resolve = [out](Napi::Env env) { return to_float32_array(env, *out); };
   return submit(env, std::move(job));
 }

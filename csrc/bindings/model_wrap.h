@@ -38,6 +38,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value ImportAdapterTensors(const Napi::CallbackInfo& info);
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value HiddenAt(const Napi::CallbackInfo& info);
+  // nextTokenLogits(batch, candidates: Int32Array, {precision}) -> Promise<Float32Array> (B, C)
+  Napi::Value NextTokenLogits(const Napi::CallbackInfo& info);
   Napi::Value EvalLoss(const Napi::CallbackInfo& info);
   // generate(prompts: Int32Array[], options, onStep?) -> Promise<rows>; see model_wrap_generate.cpp
   Napi::Value Generate(const Napi::CallbackInfo& info);

@@ -128,4 +128,9 @@ EvalMetrics eval_step(model::CausalLmImpl& model, const std::vector<MicroBatch>&
 // Full logits (B, T, V) fp32, eval mode, no gradients.
 torch::Tensor forward_logits(model::CausalLmImpl& model, const MicroBatch& batch, amp::Precision precision);
 
+// Logits of `candidates` at each row's last real position, (B, C) fp32, eval mode, no gradients: what
+// logit-scored tasks (MMLU) read, without the (B, T, V) logits of every position.
+torch::Tensor next_token_logits(model::CausalLmImpl& model, const MicroBatch& batch, const std::vector<int64_t>& candidates,
+                                amp::Precision precision);
+
 }  // namespace fsllm::train

@@ -14,7 +14,7 @@ import type { GenerateRow } from '../native/generateOptions.js';
 import { throwIfAborted } from '../util/abort.js';
 
 /** What evaluation needs of a model (a `Model` satisfies it; tests may wrap one to count calls). */
-export type EvalModel = Pick<Model, 'config' | 'tokenizer' | 'generate' | 'logits'>;
+export type EvalModel = Pick<Model, 'config' | 'tokenizer' | 'generate' | 'nextTokenLogits'>;
 
 /** Why a row ended: an end-of-sequence token, a stop string, or the token budget (or the model's context). */
 export type CompletionFinish = 'eos' | 'stop' | 'length';

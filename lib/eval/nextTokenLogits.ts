@@ -1,8 +1,7 @@
 /**
  * What logit-scored tasks (MMLU) need from the model: for each prompt, the logits of a few candidate tokens at
- * the position after its last token. {@link nextTokenLogitsFrom} provides it today over a full-logits forward
- * (`Model.logits`), which moves `seq × vocab` floats per prompt across the boundary to keep four; a native call
- * that returns only the chosen ids at the chosen positions would replace it without changing callers.
+ * the position after its last token. {@link nextTokenLogitsFrom} batches prompts for `Model.nextTokenLogits`,
+ * which runs the output head on each row's last position only and returns just the candidates' logits.
  */
 import { invalidArg } from '../errors/index.js';
 
@@ -13,7 +12,7 @@ import { invalidArg } from '../errors/index.js';
  */
 export type NextTokenLogits = (prompts: readonly (readonly number[])[], candidates: readonly number[]) => Promise<Float32Array[]>;
 
-/** The batch shape a full-logits forward takes (structurally `RawBatch` of lib/native). */
+/** The batch shape the model's forward takes (structurally `RawBatch` of lib/native). */
 export interface LogitsBatch {
   ids: Int32Array;
   attentionMask: Uint8Array;
@@ -23,27 +22,24 @@ export interface LogitsBatch {
 
 /** Options of {@link nextTokenLogitsFrom}. */
 export interface NextTokenLogitsFromOptions {
-  /**
-   * Prompts per forward call. Default 1: the forward returns every position's logits, `batch × seq × vocab`
-   * floats (a 700-token prompt of a 49k-token vocabulary is 137 MB), and longer prompts pad the others.
-   */
+  /** Prompts per forward call (right-padded to the longest of them). Default 8. */
   batchSize?: number;
   /** Id written in padding positions (masked out, so any valid id). Default 0. */
   padId?: number;
 }
 
 /**
- * A {@link NextTokenLogits} over a model that computes all logits `[batch, seq, vocab]` (row-major), such as
- * `Model.logits`. Prompts are right-padded, so each row's last real position sees only its own tokens
- * (causal attention); that position's logits are read.
- * @param model `logits(batch)` and the vocabulary size (`Model` satisfies it).
+ * A {@link NextTokenLogits} over a model's `nextTokenLogits(batch, candidates)` (`[batch, candidates]`, row-major,
+ * at each row's last real position), such as `Model`'s. Prompts are right-padded, so each row's last real
+ * position sees only its own tokens (causal attention).
+ * @param model `nextTokenLogits` and the vocabulary size (`Model` satisfies it).
  * @throws `ERR_FSLLM_INVALID_ARG` (when called) for an empty prompt or a candidate outside the vocabulary.
  */
 export function nextTokenLogitsFrom(
-  model: { logits(batch: LogitsBatch): Promise<Float32Array>; config: { vocabSize: number } },
+  model: { nextTokenLogits(batch: LogitsBatch, candidates: readonly number[]): Promise<Float32Array>; config: { vocabSize: number } },
   options: NextTokenLogitsFromOptions = {},
 ): NextTokenLogits {
-  const batchSize = options.batchSize ?? 1;
+  const batchSize = options.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArg('batchSize', 'an integer ≥ 1', batchSize);
   const vocab = model.config.vocabSize;
   return async (prompts, candidates) => {
@@ -61,11 +57,8 @@ export function nextTokenLogitsFrom(
         ids.set(row, b * seq);
         attentionMask.fill(1, b * seq, b * seq + row.length);
       });
-      const logits = await model.logits({ ids, attentionMask, batch: rows.length, seq });
-      rows.forEach((row, b) => {
-        const at = (b * seq + row.length - 1) * vocab; // (B, T, V) -> row b, its last real position
-        out.push(Float32Array.from(candidates, (id) => logits[at + id]!));
-      });
+      const logits = await model.nextTokenLogits({ ids, attentionMask, batch: rows.length, seq }, candidates);
+      rows.forEach((_, b) => out.push(logits.slice(b * candidates.length, (b + 1) * candidates.length)));
     }
     return out;
   };

@@ -197,6 +197,19 @@ export class Model {
   }
 
   /**
+   * The logits of a few candidate tokens at each row's last real position (the last with attentionMask 1),
+   * `[batch, candidates.length]` (row-major, fp32), in eval mode: what logit-scored tasks (MMLU) read. The
+   * output head runs on those positions only, so nothing of size `seq × vocab` is made.
+   * @throws `ERR_FSLLM_INVALID_ARG` for a candidate outside the vocabulary or a row without a real token.
+   * @example const [a, b] = await model.nextTokenLogits(batch, [tok.encode(' A')[0]!, tok.encode(' B')[0]!]);
+   */
+  async nextTokenLogits(batch: RawBatch, candidates: readonly number[], options: { precision?: Precision } = {}): Promise<Float32Array> {
+    const native = this.native;
+    const ids = Int32Array.from(candidates);
+    return this.lock.run(() => callNative(() => native.nextTokenLogits(batch, ids, options)));
+  }
+
+  /**
    * The hidden state `[batch, seq, hiddenSize]` (row-major, fp32) after `tap` transformer blocks, in eval mode
    * without gradients: 0 is the embedding output, `config.numLayers` the last block's output before the final
    * norm. Blocks after the tap are not run. The batch's buffers must not change until the promise settles.

@@ -160,6 +160,8 @@ export interface RawModel {
   importAdapterTensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Promise<void>;
   logits(batch: RawBatch, options?: { precision?: Precision }): Promise<Float32Array>;
   hiddenAt(batch: RawBatch, tap: number, options?: { precision?: Precision }): Promise<Float32Array>;
+  /** Logits of `candidates` at each row's last real position: `[batch, candidates.length]`. */
+  nextTokenLogits(batch: RawBatch, candidates: Int32Array, options?: { precision?: Precision }): Promise<Float32Array>;
   evalLoss(batches: RawBatch[], options?: { precision?: Precision }): Promise<{ lossSum: number; tokens: number }>;
   /** Decodes every prompt in one batch (left-padded); `onStep` is called after each step. */
   generate(prompts: Int32Array[], options: RawGenerateOptions, onStep?: (step: RawGenerateStep) => void): Promise<RawGeneratedRow[]>;

@@ -5,12 +5,12 @@ import type { GenerateRow, Model } from '../../lib/index.js';
 
 export type CountingModel = EvalModel & { generateCalls: number; generatedPrompts: number; generatedRows: number };
 
-/** `model`'s config, tokenizer and logits as they are; generate calls, their prompts and the rows they finished counted. */
+/** `model`'s config, tokenizer and next-token logits as they are; generate calls, their prompts and the rows they finished counted. */
 export function countingModel(model: Model): CountingModel {
   const counted: CountingModel = {
     config: model.config,
     tokenizer: model.tokenizer,
-    logits: (batch, options) => model.logits(batch, options),
+    nextTokenLogits: (batch, candidates, options) => model.nextTokenLogits(batch, candidates, options),
     generate: (async (prompts: Parameters<Model['generate']>[0], options?: Parameters<Model['generate']>[1]) => {
       counted.generateCalls += 1;
       counted.generatedPrompts += Array.isArray(prompts) ? prompts.length : 1;

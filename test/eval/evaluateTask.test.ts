@@ -141,7 +141,7 @@ evaluate('humaneval :: programs start while the model is still generating', asyn
   const watched = {
     config: model.config,
     tokenizer: model.tokenizer,
-    logits: model.logits.bind(model),
+    nextTokenLogits: model.nextTokenLogits.bind(model),
     // Holds the generate call open until a program has started (5 s at most): a task that ran programs only
     // between generate calls would start none, and the check below would fail after the wait.
     generate: (async (prompts: Parameters<Model['generate']>[0], options?: Parameters<Model['generate']>[1]) => {

@@ -84,20 +84,23 @@ run.run();
 
 // ---
 
-/** A fake full-logits forward: logit of token v at (row b, position t) = 1000*ids[b,t] + 10*t + v/1000, masked rows checked. */
+/**
+ * A fake `nextTokenLogits`: the logit of candidate v for row b = 1000*ids[b,t] + 10*t + v/1000 at t, the row's
+ * last real position; it also checks each row is its prompt followed by padding only (right padding).
+ */
 function fakeModel(vocabSize: number) {
   const calls: LogitsBatch[] = [];
   return {
     calls,
     config: { vocabSize },
-    async logits(batch: LogitsBatch): Promise<Float32Array> {
+    async nextTokenLogits(batch: LogitsBatch, candidates: readonly number[]): Promise<Float32Array> {
       calls.push(batch);
-      const out = new Float32Array(batch.batch * batch.seq * vocabSize);
+      const out = new Float32Array(batch.batch * candidates.length);
       for (let b = 0; b < batch.batch; b++) {
-        for (let t = 0; t < batch.seq; t++) {
-          const at = b * batch.seq + t;
-          for (let v = 0; v < vocabSize; v++) out[at * vocabSize + v] = batch.attentionMask[at] ? batch.ids[at]! * 1000 + t * 10 + v / 1000 : NaN;
-        }
+        const mask = batch.attentionMask.subarray(b * batch.seq, (b + 1) * batch.seq);
+        const t = mask.lastIndexOf(1);
+        assert.ok(mask.subarray(0, t + 1).every((m) => m === 1), `row ${b} is not right-padded`);
+        candidates.forEach((v, c) => (out[b * candidates.length + c] = batch.ids[b * batch.seq + t]! * 1000 + t * 10 + v / 1000));
       }
       return out;
     },

@@ -124,7 +124,9 @@ export function evalCharts(data: RunData): LineChartOptions[] {
         });
       }
     });
-    return { title: `Eval ${metric} on the ${split} split, per round`, series, xLabel: 'round', yLabel: metric, integerX: true };
+    // Task scores (`<task>.<metric>`, see lib/fl/serverTasks.ts) run the other way from losses.
+    const title = metric.includes('.') ? `Task score ${metric} (higher is better), per round` : `Eval ${metric} on the ${split} split, per round`;
+    return { title, series, xLabel: 'round', yLabel: metric, integerX: true };
   });
 }
 

@@ -99,7 +99,7 @@ heldOut('should score each client\'s own test split and merge over all scored re
   }
 
   const html = renderReport({ title: 'rouge', config: null, records: result.history, cost: null });
-  const chart = html.split('<svg').find((svg) => svg.includes('<title>Eval rouge.rougeL on the test split, per round</title>'));
+  const chart = html.split('<svg').find((svg) => svg.includes('<title>Task score rouge.rougeL (higher is better), per round</title>'));
   assert.ok(chart, 'the report charts the task');
   for (const label of ['global', 'client 1', 'client 2']) assert.ok(chart!.includes(`data-series="${label}"`), label);
 });

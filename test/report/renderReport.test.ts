@@ -204,7 +204,7 @@ render('should draw a task scored per client beside its merged score :: rouge.ro
     { ...r, split: 'test', metric: 'rouge.rougeL', value: r.value / 10, count: 2 },
   ]);
   const charts = svgs(page([...syntheticRun({ clients: 3 }), ...rouge]));
-  const chart = charts.find((svg) => svg.includes('<title>Eval rouge.rougeL on the test split, per round</title>'));
+  const chart = charts.find((svg) => svg.includes('<title>Task score rouge.rougeL (higher is better), per round</title>'));
   assert.ok(chart, 'a chart for the task score');
   assert.equal(legendLabels(chart!), ['global', 'client 0', 'client 1', 'client 2']);
 });

@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<void> }>> = {
   'lora-step': () => import('./lora-step/loraStep.bench.ts'),
+  generate: () => import('./generate/generate.bench.ts'),
   'simulate-clients': () => import('./simulate-clients/simulateClients.bench.ts'),
   closed: () => import('./closed/closed.bench.ts'),
   codecs: () => import('./codecs/codecs.bench.ts'),

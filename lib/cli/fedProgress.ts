@@ -9,6 +9,17 @@ import type { EvalRecord } from '../report/records.js';
 
 const BAR = 20;
 
+/**
+ * The run-wide figures of `records` as `test loss 2.534, gsm8k.accuracy 0.040`: loss per split and task
+ * scores; perplexity follows from the loss, so it is left out.
+ */
+export function formatGlobalFigures(records: readonly EvalRecord[], digits: number): string {
+  return records
+    .filter((e) => e.target === 'global' && e.metric !== 'perplexity')
+    .map((e) => `${e.variant ? `${e.variant} ` : ''}${e.metric === 'loss' ? `${e.split} loss` : e.metric} ${formatFixed(e.value, digits)}`)
+    .join(', ');
+}
+
 function bar(done: number, total: number): string {
   const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * BAR);
   return `${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}`;
@@ -43,9 +54,7 @@ export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = pr
     lastEval = e.records;
   });
   run.on('roundEnd', (r) => {
-    // Loss per split and task scores; perplexity follows from the loss, so the line leaves it out.
-    const evals = lastEval.filter((e) => e.round === r.round && e.target === 'global' && e.metric !== 'perplexity');
-    const evalText = evals.map((e) => `${e.variant ? `${e.variant} ` : ''}${e.metric === 'loss' ? `${e.split} loss` : e.metric} ${formatFixed(e.value, 3)}`).join(', ');
+    const evalText = formatGlobalFigures(lastEval.filter((e) => e.round === r.round), 3);
     const line = `round ${r.round}/${total}  train loss ${formatFixed(r.trainLoss, 3)}${evalText ? `  ${evalText}` : ''}  up ${kib(r.bytesUp)} down ${kib(r.bytesDown)}  ${((Date.now() - started) / 1000).toFixed(1)}s`;
     if (tty) draw(`${line}\n`);
     else stream.write(`${line}\n`);

@@ -2,7 +2,7 @@
 import { loadRunConfig } from '../config/index.js';
 import { FedTrainer } from '../fl/FedTrainer.js';
 import { formatFixed } from '../report/format.js';
-import { showFedProgress } from './fedProgress.js';
+import { formatGlobalFigures, showFedProgress } from './fedProgress.js';
 import { parseRunArgs } from './runArgs.js';
 
 export const RUN_USAGE = `fsllm run --cfg FILE [key=value ...] [--resume]
@@ -21,7 +21,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const result = await run.run({ signal: controller.signal });
-  const global = result.final.filter((e) => e.target === 'global').map((e) => `${e.variant ? `${e.variant} ` : ''}${e.split} loss ${formatFixed(e.value, 4)}`).join(', ');
+  const global = formatGlobalFigures(result.final, 4);
   console.log(`done after ${result.rounds} rounds (${result.reason})${global ? `: ${global}` : ''}`);
   if (result.best) console.log(`best ${result.best.key} ${formatFixed(result.best.value, 4)} at round ${result.best.round}`);
   console.log(`wrote ${result.outDir} (metrics.jsonl, cost.json, report.html, adapter)`);

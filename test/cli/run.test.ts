@@ -43,7 +43,10 @@ run('runs an FS-LLM YAML with overrides and writes the whole output folder', asy
   const { stdout, stderr, code } = await fsllm(['run', '--cfg', gsmYaml, ...shrink]);
   assert.is(code, 0, stderr);
   assert.match(stdout, /FS-LLM config/);
-  assert.match(stdout, /done after 2 rounds \(completed\)/);
+  // The closing line names each figure: val and test loss once each, perplexity not repeated as a loss.
+  const closing = /done after 2 rounds \(completed\): (.+)/.exec(stdout);
+  assert.ok(closing, stdout);
+  assert.match(closing![1]!, /^val loss \d+\.\d{4}, test loss \d+\.\d{4}$/);
   // Not a TTY: plain progress lines per round on stderr.
   assert.match(stderr, /round 1\/2 {2}train loss \d+\.\d+ {2}val loss/);
   assert.match(stderr, /round 2\/2 /);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "kernels/linear.h"
 
 namespace fsllm::model {
 
@@ -101,7 +102,7 @@ torch::Tensor CausalLmImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, Hid
 }
 
 torch::Tensor CausalLmImpl::logits(const torch::Tensor& hidden) {
-  return torch::nn::functional::linear(hidden, lm_head_weight());  // (..., D) -> (..., V)
+  return kernels::linear(hidden, lm_head_weight());  // (..., D) -> (..., V)
 }
 
 std::vector<std::pair<std::string, peft::LoraLinear>> CausalLmImpl::projections() {

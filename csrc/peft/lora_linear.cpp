@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "kernels/dropout.h"
+#include "kernels/linear.h"
 
 namespace fsllm::peft {
 
@@ -15,7 +16,7 @@ LoraLinearImpl::LoraLinearImpl(int64_t in_features, int64_t out_features, bool b
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
-  if (!has_lora() || merged_) return torch::nn::functional::linear(x, weight_, bias_);  // (..., out)
+  if (!has_lora() || merged_) return kernels::linear(x, weight_, bias_);  // (..., out)
   auto h = x;
   if (dropout_ > 0.0 && is_training()) {
     // On CPU a counter-hashed mask: built in parallel and regenerated for backward instead of stored
@@ -24,8 +25,8 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
   }
   // The low-rank branch accumulates into the base output in place, one GEMM with beta = 1 and alpha =
   // scaling: no separate passes over (N, out) to scale and add. (N, in) -> (N, R) -> (N, out).
-  auto y = torch::nn::functional::linear(x.reshape({-1, in_features_}), weight_, bias_);
-  auto down = torch::nn::functional::linear(h.reshape({-1, in_features_}), lora_a_);
+  auto y = kernels::linear(x.reshape({-1, in_features_}), weight_, bias_);
+  auto down = kernels::linear(h.reshape({-1, in_features_}), lora_a_);
   y.addmm_(down, lora_b_.to(y.scalar_type()).t(), /*beta=*/1.0, /*alpha=*/scaling_);
   auto shape = x.sizes().vec();
   shape.back() = out_features_;

@@ -7,40 +7,17 @@
  *   options: --prompts N (32) --batch B (16) --max-new-tokens T (128) --threads T (cores) --runs R (1)
  *            --model DIR --data-root DIR --python PY --skip-anchor
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
+import { defaultPython, runJsonChild } from '../children.ts';
 import { dataRoot } from '../sharedData.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-
-function lastJsonLine(stdout: string, what: string): Record<string, unknown> {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`${what} printed no JSON line`);
-  return JSON.parse(line) as Record<string, unknown>;
-}
-
-function runChild(command: string, args: string[], what: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  console.error(`generate: running ${what} ...`);
-  const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env, maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`${what} failed with exit code ${r.status}`);
-  const out = lastJsonLine(r.stdout, what);
-  console.error(`generate: ${what}: ${JSON.stringify(out)}`);
-  return out;
-}
-
-function defaultPython(): string | null {
-  for (const venv of ['.venv', '.venv-debian']) {
-    const py = path.join(root, 'bench', venv, 'bin', 'python');
-    if (existsSync(py)) return py;
-  }
-  return null;
-}
 
 /** Rows whose ids are identical, and the first row that differs (with where), for the report. */
 function compareIds(ours: number[][], hf: number[][]): { matching: number; firstMismatch: { row: number; at: number; ours: number; hf: number } | null } {
@@ -84,10 +61,10 @@ export async function run(argv: string[]): Promise<void> {
   const threads = String(numbers.threads);
   const env = { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, FSLLM_NUM_THREADS: threads };
   try {
-    const ours = runChild(process.execPath, ['--import', 'tsx', path.join(here, 'ourGenerate.ts'), JSON.stringify({ ...numbers, model: values.model, dataRoot: data, workDir })], 'fsllm-native', env);
+    const ours = runJsonChild('generate', process.execPath, ['--import', 'tsx', path.join(here, 'ourGenerate.ts'), JSON.stringify({ ...numbers, model: values.model, dataRoot: data, workDir })], 'fsllm-native', env);
     const python = values.python ?? defaultPython();
     if (!python && !values['skip-anchor']) console.error('generate: no anchor venv (run bench/setup); ratio omitted');
-    const hf = values['skip-anchor'] || !python ? null : runChild(python, [
+    const hf = values['skip-anchor'] || !python ? null : runJsonChild('generate', python, [
       path.join(root, 'bench', 'python', 'hf_generate.py'), '--model', values.model, '--prompts', path.join(workDir, 'prompts.json'),
       '--ids-out', path.join(workDir, 'hf-ids.json'), '--batch', values.batch, '--max-new-tokens', values['max-new-tokens'], '--threads', threads, '--runs', values.runs,
     ], 'HF transformers', env);

@@ -4,40 +4,17 @@
  * each needs the cores and several GB). Ends with one JSON line of ratios (ours / theirs).
  *   options: --steps N (10) --warmup W (2) --threads T (2) --model DIR --dolly FILE --python PY --skip-anchor
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
+import { defaultPython, runJsonChild } from '../children.ts';
 import { sharedDatasets } from '../sharedData.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-
-function lastJsonLine(stdout: string, what: string): Record<string, unknown> {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`${what} printed no JSON line`);
-  return JSON.parse(line) as Record<string, unknown>;
-}
-
-function runChild(command: string, args: string[], what: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  console.error(`lora-step: running ${what} ...`);
-  const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env, maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`${what} failed with exit code ${r.status}`);
-  const out = lastJsonLine(r.stdout, what);
-  console.error(`lora-step: ${what}: ${JSON.stringify(out)}`);
-  return out;
-}
-
-function defaultPython(): string | null {
-  for (const venv of ['.venv', '.venv-debian']) {
-    const py = path.join(root, 'bench', venv, 'bin', 'python');
-    if (existsSync(py)) return py;
-  }
-  return null;
-}
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -57,17 +34,17 @@ export async function run(argv: string[]): Promise<void> {
   // OpenBLAS keeps its own thread pool: pin it too so both sides use exactly `threads` cores.
   const env = { ...process.env, OPENBLAS_NUM_THREADS: values.threads, OMP_NUM_THREADS: values.threads, FSLLM_NUM_THREADS: values.threads };
   const ours = (workload: 'fixed' | 'dolly', batch: number) =>
-    runChild(process.execPath, ['--import', 'tsx', path.join(here, 'ourStep.ts'), JSON.stringify({ ...common, model: values.model, workload, batch, dolly: values.dolly })], `fsllm-native ${workload}`, env);
+    runJsonChild('lora-step', process.execPath, ['--import', 'tsx', path.join(here, 'ourStep.ts'), JSON.stringify({ ...common, model: values.model, workload, batch, dolly: values.dolly })], `fsllm-native ${workload}`, env);
   const python = values.python ?? defaultPython();
   const anchor = (workload: 'fixed' | 'dolly') => {
     if (values['skip-anchor'] || !python) return null;
-    return runChild(python, [path.join(root, 'bench', 'python', 'hf_lora_step.py'), '--model', values.model, '--workload', workload,
+    return runJsonChild('lora-step', python, [path.join(root, 'bench', 'python', 'hf_lora_step.py'), '--model', values.model, '--workload', workload,
       '--steps', values.steps, '--warmup', values.warmup, '--threads', values.threads, '--dolly', values.dolly], `HF PEFT ${workload}`, env);
   };
 
   // The first heavy process after an idle spell ran ~20% slower here (CPU clocks or VM scheduling): warm
   // the machine with a short untimed run so whichever system goes first is not penalised.
-  runChild(process.execPath, ['--import', 'tsx', path.join(here, 'ourStep.ts'), JSON.stringify({ ...common, steps: 3, warmup: 1, model: values.model, workload: 'fixed', batch: 4, dolly: values.dolly })], 'machine warm-up (discarded)', env);
+  runJsonChild('lora-step', process.execPath, ['--import', 'tsx', path.join(here, 'ourStep.ts'), JSON.stringify({ ...common, steps: 3, warmup: 1, model: values.model, workload: 'fixed', batch: 4, dolly: values.dolly })], 'machine warm-up (discarded)', env);
   const oursFixed = ours('fixed', 4);
   const oursDolly = ours('dolly', 8);
   const hfFixed = anchor('fixed');

@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   closed: () => import('./closed/closed.bench.ts'),
   codecs: () => import('./codecs/codecs.bench.ts'),
   load: () => import('./load/load.bench.ts'),
+  'base-dtype': () => import('./base-dtype/baseDtype.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

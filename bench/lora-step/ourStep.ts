@@ -5,7 +5,7 @@
  * on q_proj and v_proj; AdamW lr 3e-4, weight decay 0; fp32; batches built before the timed loop.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { binding, Model, pack, readInstructions, TrainSession, tokenizeInstruction, type RawBatch, type TokenizedExample } from '../../lib/index.js';
+import { binding, Model, pack, readInstructions, TrainSession, tokenizeInstruction, type BaseDtype, type RawBatch, type TokenizedExample } from '../../lib/index.js';
 import { shuffled } from '../../lib/util/random.js';
 import { stepFlops } from './flops.js';
 
@@ -19,6 +19,9 @@ interface Args {
   warmup: number;
   seed: number;
   dolly: string;
+  /** How the base is stored (default fp32) and whether blocks are recomputed in backward (default false). */
+  baseDtype?: BaseDtype;
+  checkpointActivations?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -72,7 +75,7 @@ async function dollyBatches(model: Model, n: number): Promise<{ batches: RawBatc
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 binding().setNumThreads(args.threads);
-const model = await Model.load(args.model);
+const model = await Model.load(args.model, { baseDtype: args.baseDtype ?? 'fp32' });
 await model.attachLora({ r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], seed: args.seed });
 const session = await TrainSession.create(model, { optimizer: { type: 'adamw', weightDecay: 0 } });
 const total = args.warmup + args.steps;
@@ -89,7 +92,7 @@ const losses: number[] = [];
 for (let i = 0; i < total; i++) {
   const b = batches[i]!;
   const start = performance.now();
-  const m = await session.trainStep(b, { lr: 3e-4 });
+  const m = await session.trainStep(b, { lr: 3e-4, checkpointActivations: args.checkpointActivations ?? false });
   const ms = performance.now() - start;
   losses.push(m.loss);
   if (i < args.warmup) continue;
@@ -104,6 +107,9 @@ const info = binding().runtimeInfo();
 console.log(JSON.stringify({
   system: 'fsllm-native',
   workload: args.workload,
+  baseDtype: model.baseDtype,
+  baseBytesPerParam: model.baseBytesPerParam,
+  checkpointActivations: args.checkpointActivations ?? false,
   tokensPerSec: tokens / seconds,
   usefulTokensPerSec: useful / seconds,
   stepMsP50: percentile(stepMs, 0.5),

@@ -53,7 +53,16 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     throw_invalid_arg(info.Env(), "Model cannot be constructed directly; use loadModel()");
   }
   model_ = *info[0].As<Napi::External<ModelPtr>>().Data();
-  for (auto& p : model_->parameters()) num_parameters_ += p.numel();
+  for (auto& p : model_->parameters()) {
+    num_parameters_ += p.numel();
+    base_bytes_ += p.numel() * static_cast<int64_t>(p.element_size());
+  }
+  // Projections stored below fp32 hold their base as a buffer, not a parameter.
+  for (auto& [name, linear] : model_->projections()) {
+    if (!linear->base_frozen()) continue;
+    num_parameters_ += linear->base_numel();
+    base_bytes_ += linear->base_bytes();
+  }
 }
 
 std::shared_ptr<model::CausalLmImpl> ModelWrap::acquire(Napi::Env env, const char* operation) {
@@ -80,16 +89,17 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto config = parse_model_config(expect_object(env, info[0], "config"));
   auto sources = guard_sync(env, "loadModel", [&] { return parse_tensor_sources(env, info[1]); });
-  const auto device_name = get_string(info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env), "device", "options", "cpu");
+  const auto options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  const auto device_name = get_string(options, "device", "options", "cpu");
+  const auto base = guard_sync(env, "loadModel", [&] { return quant::parse_base_dtype(get_string(options, "baseDtype", "options", "fp32")); });
   auto result = std::make_shared<ModelPtr>();
   auto unexpected = std::make_shared<std::vector<std::string>>();
   auto job = std::make_unique<FunctionJob>(env, "loadModel");
-  job->work = [config, sources, device_name, result, unexpected] {
+  job->work = [config, sources, device_name, base, result, unexpected] {
     // Checked before any weight is read: asking a CPU-only build for CUDA fails at once.
     const auto device = resolve_device(device_name);
     auto model = model::make_causal_lm(config);
-    auto tensors = io::load_tensors(sources, torch::kFloat32);
-    *unexpected = model::load_weights(*model, std::move(tensors)).unexpected;
+    *unexpected = model::load_weights(*model, sources, base).unexpected;
     if (!device.is_cpu()) model->to(device);
     *result = model;
   };
@@ -171,6 +181,8 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
   o.Set("numParameters", Napi::Number::New(env, static_cast<double>(num_parameters_)));
+  // LoRA factors are not counted here: they exist only once an adapter is attached, and stay fp32.
+  o.Set("baseBytes", Napi::Number::New(env, static_cast<double>(base_bytes_)));
   o.Set("disposed", Napi::Boolean::New(env, !model_));
   if (model_) o.Set("device", Napi::String::New(env, model_->device().str()));
   return o;

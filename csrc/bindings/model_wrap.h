@@ -52,6 +52,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   // The running (or last) generate()'s flags; replaced by each generate() call, read by stopGeneration().
   std::shared_ptr<train::GenerateControl> generation_;
   int64_t num_parameters_ = 0;
+  int64_t base_bytes_ = 0;  // bytes of the base weights as stored (fp32, bf16 or blocks)
   bool busy_ = false;
 };
 

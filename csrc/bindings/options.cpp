@@ -173,6 +173,7 @@ train::StepOptions parse_step_options(Napi::Object o) {
   const auto mode = get_string(o, "proximalMode", p, "params");
   if (mode != "params" && mode != "merged") bad(o.Env(), p, "proximalMode", "'params' or 'merged'");
   s.proximal_mode = mode == "merged" ? train::ProximalMode::kMerged : train::ProximalMode::kParams;
+  s.checkpoint_activations = get_bool(o, "checkpointActivations", p, false);
   return s;
 }
 

@@ -5,6 +5,7 @@
 // checks bounds and sizes before reading a byte.
 #include "io/tensor_loader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -84,12 +85,7 @@ torch::Tensor dequantize(const uint8_t* bytes, const TensorSourceSpec& spec) {
   auto out = torch::empty(spec.shape, torch::kFloat32);
   const int64_t n_blocks = out.numel() / kGgmlBlockValues;
   GgmlBlock kind;
-  switch (spec.dtype) {
-    case StoredDType::kQ8_0: kind = GgmlBlock::kQ8_0; break;
-    case StoredDType::kQ4_0: kind = GgmlBlock::kQ4_0; break;
-    case StoredDType::kQ4_1: kind = GgmlBlock::kQ4_1; break;
-    default: throw Error(ErrorCode::kNative, "dequantize: not a block type: " + where(spec));
-  }
+  if (!stored_ggml_block(spec.dtype, &kind)) throw Error(ErrorCode::kNative, "dequantize: not a block type: " + where(spec));
   decode_ggml_blocks(kind, bytes, n_blocks, info(spec.dtype).block_bytes, out.data_ptr<float>());
   return out;
 }
@@ -196,10 +192,8 @@ torch::Tensor decode_tensor(const uint8_t* bytes, const TensorSourceSpec& spec, 
   return out;
 }
 
-std::unordered_map<std::string, torch::Tensor> load_tensors(const std::vector<TensorSourceSpec>& specs,
-                                                            torch::ScalarType target) {
-  // Validate
-  check_target(target);
+void visit_tensors(const std::vector<TensorSourceSpec>& specs,
+                   const std::function<void(const TensorSourceSpec&, const uint8_t*)>& visit) {
   std::unordered_set<std::string> names;
   for (const auto& spec : specs) {
     FSLLM_CHECK(names.insert(spec.name).second, ErrorCode::kInvalidArg, "duplicate tensor name " + spec.name);
@@ -215,9 +209,6 @@ std::unordered_map<std::string, torch::Tensor> load_tensors(const std::vector<Te
     group.push_back(&spec);
   }
 
-  // Decode
-  std::unordered_map<std::string, torch::Tensor> out;
-  out.reserve(specs.size());
   for (const auto& file : files) {
     const MappedFile mapped(file);
     for (const TensorSourceSpec* spec : by_file[file]) {
@@ -226,10 +217,39 @@ std::unordered_map<std::string, torch::Tensor> load_tensors(const std::vector<Te
                   where(*spec) + ": needs bytes [" + std::to_string(spec->offset) + ", " +
                       std::to_string(spec->offset + spec->byte_length) + ") but the file has " +
                       std::to_string(mapped.size()) + " bytes; it is truncated or its header is wrong");
-      out.emplace(spec->name, decode_tensor(mapped.data() + spec->offset, *spec, target));
+      visit(*spec, mapped.data() + spec->offset);
     }
   }
+}
+
+std::unordered_map<std::string, torch::Tensor> load_tensors(const std::vector<TensorSourceSpec>& specs,
+                                                            torch::ScalarType target) {
+  check_target(target);
+  std::unordered_map<std::string, torch::Tensor> out;
+  out.reserve(specs.size());
+  visit_tensors(specs, [&](const TensorSourceSpec& spec, const uint8_t* bytes) {
+    out.emplace(spec.name, decode_tensor(bytes, spec, target));
+  });
   return out;
+}
+
+bool stored_ggml_block(StoredDType dtype, GgmlBlock* kind) {
+  switch (dtype) {
+    case StoredDType::kQ8_0: *kind = GgmlBlock::kQ8_0; return true;
+    case StoredDType::kQ4_0: *kind = GgmlBlock::kQ4_0; return true;
+    case StoredDType::kQ4_1: *kind = GgmlBlock::kQ4_1; return true;
+    default: return false;
+  }
+}
+
+torch::Tensor copy_block_rows(const uint8_t* bytes, const TensorSourceSpec& spec) {
+  check_spec(spec);
+  FSLLM_CHECK(is_block_type(spec.dtype) && spec.shape.size() == 2 && spec.transform != Transform::kTranspose,
+              ErrorCode::kCheckpoint, where(spec) + ": only 2-D ggml block tensors without a transpose are kept as blocks");
+  const int64_t rows = spec.shape[0];
+  auto out = torch::empty({rows, spec.byte_length / std::max<int64_t>(1, rows)}, torch::kUInt8);
+  if (spec.byte_length > 0) std::memcpy(out.data_ptr(), bytes, static_cast<size_t>(spec.byte_length));
+  return spec.transform == Transform::kUnpermuteRope ? unpermute_rope(out, spec.heads) : out;
 }
 
 }  // namespace fsllm::io

@@ -8,9 +8,12 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "io/ggml_blocks.h"
 
 namespace fsllm::io {
 
@@ -46,6 +49,20 @@ struct TensorSourceSpec {
 // disagree.
 std::unordered_map<std::string, torch::Tensor> load_tensors(const std::vector<TensorSourceSpec>& specs,
                                                             torch::ScalarType target);
+
+// The same validation and file mapping as load_tensors, but hands each tensor's stored bytes to `visit`
+// (spec, bytes: spec.byte_length of them) instead of decoding it, so a caller can keep one decoded tensor at
+// a time, or none (ggml blocks kept as they are). `bytes` is valid only during the call.
+void visit_tensors(const std::vector<TensorSourceSpec>& specs,
+                   const std::function<void(const TensorSourceSpec&, const uint8_t*)>& visit);
+
+// A ggml block tensor's bytes as a uint8 (rows, row bytes) tensor with spec's transform applied to its rows
+// (kUnpermuteRope permutes whole rows, so blocks stay intact). Throws kCheckpoint for a non-block dtype, a
+// transpose (it would cut through blocks) or a tensor that is not 2-D.
+torch::Tensor copy_block_rows(const uint8_t* bytes, const TensorSourceSpec& spec);
+
+// Whether spec's dtype is one of ggml's blocks; which one in `kind`.
+bool stored_ggml_block(StoredDType dtype, GgmlBlock* kind);
 
 // "f32", "f16", "bf16", "f64", "i32", "i64", "q8_0", "q4_0", "q4_1" -> enum; anything else throws
 // fsllm::Error kInvalidArg.

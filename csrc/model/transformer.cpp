@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "kernels/linear.h"
+#include "model/checkpoint.h"
 
 namespace fsllm::model {
 
@@ -94,7 +95,14 @@ torch::Tensor CausalLmImpl::run_blocks(torch::Tensor x, ForwardContext& ctx, Hid
   int64_t i = 0;
   for (const auto& block : *list) {
     if (tap != nullptr && tap->reached(i, x)) return x;
-    x = block->as<DecoderBlock>()->forward(x, ctx, i);
+    auto* decoder = block->as<DecoderBlock>();
+    if (checkpoint_blocks_ && torch::GradMode::is_enabled()) {
+      // The recomputation runs after this call has returned: it holds the block and a copy of the context.
+      std::shared_ptr<torch::nn::Module> keep = block;
+      x = checkpointed([keep, decoder, ctx, i](const torch::Tensor& in) mutable { return decoder->forward(in, ctx, i); }, x);
+    } else {
+      x = decoder->forward(x, ctx, i);
+    }
     ++i;
   }
   if (tap != nullptr) tap->reached(i, x);

@@ -38,6 +38,10 @@ class CausalLmImpl : public torch::nn::Module {
   int64_t adapter_version() const { return adapter_version_; }
   void bump_adapter_version() { ++adapter_version_; }
 
+  // While set (and gradients are on), each block keeps only its input and runs again in backward
+  // (model/checkpoint.h): activation memory of one block instead of all, for a second forward pass.
+  void set_checkpoint_blocks(bool on) { checkpoint_blocks_ = on; }
+
  protected:
   // (B, T) ids and (B, T) positions -> (B, T, D) before the final norm.
   virtual torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) = 0;
@@ -48,6 +52,7 @@ class CausalLmImpl : public torch::nn::Module {
   ModelConfig config_;
   Rope rope_;
   int64_t adapter_version_ = 0;
+  bool checkpoint_blocks_ = false;
 
  private:
   // Runs the blocks in order; `tap` (may be null) is offered every intermediate state (HiddenTap::reached).

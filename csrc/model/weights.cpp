@@ -3,6 +3,8 @@
 #include "model/weights.h"
 
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
 
@@ -22,36 +24,60 @@ std::string shape_str(at::IntArrayRef s) {
 
 }  // namespace
 
-LoadReport load_weights(CausalLmImpl& model, std::unordered_map<std::string, torch::Tensor>&& tensors) {
+LoadReport load_weights(CausalLmImpl& model, const std::vector<io::TensorSourceSpec>& specs, quant::BaseFormat base) {
   torch::NoGradGuard no_grad;
+  std::unordered_map<std::string, torch::Tensor> params;
+  for (auto& item : model.named_parameters(/*recurse=*/true)) {
+    if (!is_lora_param(item.key())) params.emplace(item.key(), item.value());
+  }
+  // The projections stored below fp32, by the key of their weight.
+  std::unordered_map<std::string, peft::LoraLinear> frozen;
+  if (base != quant::BaseFormat::kFp32) {
+    for (auto& [name, linear] : model.projections()) {
+      if (CausalLmImpl::layer_of(name) >= 0) frozen.emplace(name + ".weight", linear);
+    }
+  }
+  std::unordered_set<std::string> loaded;
+  LoadReport report;
+  io::visit_tensors(specs, [&](const io::TensorSourceSpec& spec, const uint8_t* bytes) {
+    const auto& name = spec.name;
+    auto param = params.find(name);
+    if (param == params.end()) {
+      // A tied head saved anyway is expected, not a surprise.
+      if (!(name == "lm_head.weight" && model.config().tie_word_embeddings)) report.unexpected.push_back(name);
+      return;
+    }
+    auto check_shape = [&](at::IntArrayRef shape) {
+      FSLLM_CHECK(shape == param->second.sizes(), ErrorCode::kCheckpoint,
+                  "Checkpoint tensor " + name + " has shape " + shape_str(shape) + " but the model config expects " +
+                      shape_str(param->second.sizes()) + "; the weights do not belong to this config.json");
+    };
+    loaded.insert(name);
+    auto target = frozen.find(name);
+    io::GgmlBlock kind;
+    if (target != frozen.end() && io::stored_ggml_block(spec.dtype, &kind) && quant::keeps_ggml_blocks(base, kind) &&
+        spec.transform != io::Transform::kTranspose) {
+      check_shape(spec.shape);
+      target->second->freeze_base(quant::from_ggml_blocks(io::copy_block_rows(bytes, spec), kind, spec.shape[0], spec.shape[1]));
+      return;
+    }
+    auto tensor = io::decode_tensor(bytes, spec, torch::kFloat32);
+    check_shape(tensor.sizes());
+    if (target != frozen.end()) {
+      target->second->freeze_base(quant::freeze(tensor, base, name));
+      return;
+    }
+    param->second.set_data(tensor.to(param->second.device(), param->second.scalar_type()).contiguous());
+  });
   std::vector<std::string> missing;
   for (auto& item : model.named_parameters(/*recurse=*/true)) {
-    const auto& name = item.key();
-    if (is_lora_param(name)) continue;
-    auto found = tensors.find(name);
-    if (found == tensors.end()) {
-      missing.push_back(name);
-      continue;
-    }
-    auto& param = item.value();
-    FSLLM_CHECK(found->second.sizes() == param.sizes(), ErrorCode::kCheckpoint,
-                "Checkpoint tensor " + name + " has shape " + shape_str(found->second.sizes()) +
-                    " but the model config expects " + shape_str(param.sizes()) +
-                    "; the weights do not belong to this config.json");
-    param.set_data(found->second.to(param.device(), param.scalar_type()).contiguous());
-    tensors.erase(found);
+    if (params.count(item.key()) && !loaded.count(item.key())) missing.push_back(item.key());
   }
   if (!missing.empty()) {
     std::string list;
     for (size_t i = 0; i < missing.size() && i < 8; ++i) list += (i ? ", " : "") + missing[i];
     if (missing.size() > 8) list += ", ... (" + std::to_string(missing.size()) + " in all)";
     throw Error(ErrorCode::kCheckpoint, "Checkpoint is missing weights: " + list);
-  }
-  LoadReport report;
-  for (auto& kv : tensors) {
-    // A tied head saved anyway is expected, not a surprise.
-    if (kv.first == "lm_head.weight" && model.config().tie_word_embeddings) continue;
-    report.unexpected.push_back(kv.first);
   }
   return report;
 }

@@ -60,6 +60,12 @@ int64_t set_layers_trainable(model::CausalLmImpl& model, const std::vector<int64
   }
   FSLLM_CHECK(!any_merged(model), ErrorCode::kInvalidArg,
               "The adapter is merged into the base weights; call unmergeLora() before setLayersTrainable()");
+  for (auto& [name, linear] : model.projections()) {
+    const bool selected = std::count(layers.begin(), layers.end(), model::CausalLmImpl::layer_of(name)) > 0;
+    FSLLM_CHECK(!(trainable && selected && linear->base_frozen()), ErrorCode::kUnsupported,
+                "setLayersTrainable needs an fp32 base, but " + name + " is stored as " +
+                    quant::base_dtype_name(linear->frozen_base().format) + "; load the model with baseDtype 'fp32' to train whole layers");
+  }
   for (auto& item : model.named_parameters(/*recurse=*/true)) {
     const auto& name = item.key();
     if (is_lora(name) || std::count(layers.begin(), layers.end(), model::CausalLmImpl::layer_of(name)) == 0) continue;

@@ -61,6 +61,11 @@ void remove_lora(model::CausalLmImpl& model) {
 }
 
 void merge_lora(model::CausalLmImpl& model, bool merge) {
+  for (auto& [name, linear] : model.projections()) {
+    FSLLM_CHECK(!(merge && linear->has_lora() && linear->base_frozen()), ErrorCode::kUnsupported,
+                "mergeLora needs an fp32 base, but " + name + " is stored as " + quant::base_dtype_name(linear->frozen_base().format) +
+                    "; load the model with baseDtype 'fp32' to merge (or keep the adapter separate)");
+  }
   for (auto& [name, linear] : model.projections()) merge ? linear->merge() : linear->unmerge();
 }
 

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "kernels/dropout.h"
 #include "kernels/linear.h"
+#include "quant/frozen_linear.h"
 
 namespace fsllm::peft {
 
@@ -16,21 +17,38 @@ LoraLinearImpl::LoraLinearImpl(int64_t in_features, int64_t out_features, bool b
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
-  if (!has_lora() || merged_) return kernels::linear(x, weight_, bias_);  // (..., out)
-  auto h = x;
-  if (dropout_ > 0.0 && is_training()) {
-    // On CPU a counter-hashed mask: built in parallel and regenerated for backward instead of stored
-    // (libtorch's CPU bernoulli_ is a serial loop that cost ~4% of a SmolLM2 LoRA step).
-    h = x.device().is_cpu() ? kernels::dropout_train(x, dropout_) : torch::dropout(x, dropout_, /*train=*/true);
+  auto x2d = x.reshape({-1, in_features_});
+  auto y = base_frozen() ? quant::frozen_linear(x2d, frozen_, bias_) : kernels::linear(x2d, weight_, bias_);  // (N, out)
+  if (has_lora() && !merged_) {
+    auto h = x2d;
+    if (dropout_ > 0.0 && is_training()) {
+      // On CPU a counter-hashed mask: built in parallel and regenerated for backward instead of stored
+      // (libtorch's CPU bernoulli_ is a serial loop that cost ~4% of a SmolLM2 LoRA step).
+      h = x.device().is_cpu() ? kernels::dropout_train(x2d, dropout_) : torch::dropout(x2d, dropout_, /*train=*/true);
+    }
+    // The low-rank branch accumulates into the base output in place, one GEMM with beta = 1 and alpha =
+    // scaling: no separate passes over (N, out) to scale and add. (N, in) -> (N, R) -> (N, out).
+    auto down = kernels::linear(h, lora_a_);
+    y.addmm_(down, lora_b_.to(y.scalar_type()).t(), /*beta=*/1.0, /*alpha=*/scaling_);
   }
-  // The low-rank branch accumulates into the base output in place, one GEMM with beta = 1 and alpha =
-  // scaling: no separate passes over (N, out) to scale and add. (N, in) -> (N, R) -> (N, out).
-  auto y = kernels::linear(x.reshape({-1, in_features_}), weight_, bias_);
-  auto down = kernels::linear(h.reshape({-1, in_features_}), lora_a_);
-  y.addmm_(down, lora_b_.to(y.scalar_type()).t(), /*beta=*/1.0, /*alpha=*/scaling_);
   auto shape = x.sizes().vec();
   shape.back() = out_features_;
   return y.view(shape);
+}
+
+void LoraLinearImpl::freeze_base(quant::FrozenWeight frozen) {
+  FSLLM_CHECK(frozen.out == out_features_ && frozen.in == in_features_, ErrorCode::kCheckpoint,
+              "A frozen base of (" + std::to_string(frozen.out) + ", " + std::to_string(frozen.in) + ") does not fit a (" +
+                  std::to_string(out_features_) + ", " + std::to_string(in_features_) + ") projection");
+  FSLLM_CHECK(!merged_, ErrorCode::kInvalidArg, "Unmerge the adapter before storing the base below fp32");
+  torch::NoGradGuard no_grad;
+  frozen.data = register_buffer("weight_frozen", frozen.data.to(weight_.device()));
+  frozen_ = std::move(frozen);
+  weight_.set_data(torch::empty({0}, weight_.options()));  // the fp32 copy is gone
+}
+
+int64_t LoraLinearImpl::base_bytes() const {
+  return base_frozen() ? frozen_.bytes() : weight_.numel() * static_cast<int64_t>(weight_.element_size());
 }
 
 void LoraLinearImpl::attach_lora(const LoraConfig& config, torch::Generator& generator) {
@@ -71,6 +89,7 @@ torch::Tensor LoraLinearImpl::delta_weight() const {
 
 void LoraLinearImpl::merge() {
   if (!has_lora() || merged_) return;
+  FSLLM_CHECK(!base_frozen(), ErrorCode::kUnsupported, "A base stored below fp32 cannot take a merged adapter");
   torch::NoGradGuard no_grad;
   weight_.add_(delta_weight().to(weight_.scalar_type()));
   merged_ = true;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "peft/lora_config.h"
+#include "quant/frozen_weight.h"
 
 namespace fsllm::peft {
 
@@ -20,7 +21,18 @@ class LoraLinearImpl : public torch::nn::Module {
   void detach_lora();
   bool has_lora() const { return lora_a_.defined(); }
 
+  // Stores the base weight as `frozen` (bf16, fp16 or ggml blocks) instead of the fp32 `weight`, which is
+  // emptied: products then read it a tile at a time (quant::frozen_linear). The base can no longer be merged
+  // into or trained.
+  void freeze_base(quant::FrozenWeight frozen);
+  bool base_frozen() const { return frozen_.data.defined(); }
+  const quant::FrozenWeight& frozen_base() const { return frozen_; }
+  // Values and bytes of the base weight, however it is stored.
+  int64_t base_numel() const { return base_frozen() ? frozen_.out * frozen_.in : weight_.numel(); }
+  int64_t base_bytes() const;
+
   // Folds scaling * B A into the base weight (and back). The LoRA branch is skipped while merged.
+  // Throws kUnsupported for a frozen low-precision base (peft::merge_lora says which and what to do).
   void merge();
   void unmerge();
   bool merged() const { return merged_; }
@@ -44,6 +56,7 @@ class LoraLinearImpl : public torch::nn::Module {
   torch::nn::Linear lora_b_mod_{nullptr};
   torch::Tensor lora_a_;  // (R, in), alias of lora_a_mod_->weight
   torch::Tensor lora_b_;  // (out, R)
+  quant::FrozenWeight frozen_;  // data undefined unless freeze_base() was called; data is a registered buffer
   double scaling_ = 0.0;
   double dropout_ = 0.0;
   bool merged_ = false;

@@ -204,6 +204,11 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
     if (term.requires_grad()) (term * m.loss_scale).backward();
   }
   amp::AutocastGuard autocast(options.precision, model_->lm_head_weight().device());
+  model_->set_checkpoint_blocks(options.checkpoint_activations);
+  struct CheckpointOff {
+    model::CausalLmImpl& model;
+    ~CheckpointOff() { model.set_checkpoint_blocks(false); }
+  } checkpoint_off{*model_};
   double total = 0.0;
   for (const auto& b : batches) {
     fork_yield_point();

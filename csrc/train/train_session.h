@@ -26,6 +26,7 @@ struct StepOptions {
   amp::Precision precision = amp::Precision::kFp32;
   double proximal_mu = 0.0;    // FedProx mu / FedBiOT lambda (>= 0); > 0 needs set_proximal_anchor()
   ProximalMode proximal_mode = ProximalMode::kParams;
+  bool checkpoint_activations = false;  // recompute each block in backward instead of keeping its activations
 };
 
 struct StepMetrics {

@@ -72,7 +72,8 @@ const train: Rules = {
   scheduler: { type: schedulerType, warmup_ratio: to('train.scheduler.warmupRatio') },
   is_enable_half: flag((v, c, p) => {
     c.set('train.precision', v ? 'fp16' : 'fp32', p);
-    if (v) c.note(p, 'trains in mixed fp16 with loss scaling (FS-LLM casts the whole model to fp16)');
+    c.set('model.baseDtype', v ? 'fp16' : 'fp32', p);
+    if (v) c.note(p, 'stores the frozen base in fp16 and trains in mixed fp16 with loss scaling (FS-LLM casts the whole model to fp16; LoRA weights stay fp32 here)');
   }),
   data_para_dids: noteIf(notEmpty, 'ignored (one device per process)'),
 };

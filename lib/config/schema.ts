@@ -10,6 +10,7 @@ import {
   DATASET_TYPES, EVAL_SPLITS, OPTIMIZERS, PRECISIONS, SCHEDULERS, SPLITTERS,
   type FedTrainerOptions,
 } from './types.js';
+import { BASE_DTYPES } from '../native/baseDtype.js';
 import { DEVICE_PATTERN, type Device } from '../native/device.js';
 
 /** What a leaf expects and how to fix a bad value, as used in `<path>: expected <expected>, got <x> (<fix>)`. */
@@ -80,6 +81,7 @@ const model = z.strictObject({
   device: z.custom<Device>((v) => typeof v === 'string' && DEVICE_PATTERN.test(v))
     .register(fieldHelp, { expected: '"cpu", "cuda" or "cuda:N"', fix: 'set "cpu", or "cuda" with a CUDA build of libtorch' })
     .default('cpu'),
+  baseDtype: oneOf(BASE_DTYPES).default('fp32'),
 }).register(fieldHelp, { expected: 'a mapping such as { path: "./models/smollm2-135m" }', fix: 'set model.path' });
 
 const data = z.strictObject({
@@ -152,6 +154,7 @@ const train = section({
     warmupRatio: num({ gte: 0, lt: 1 }, '0.03').optional(),
   }),
   maxGradNorm: num({ gte: 0 }, '1.0').default(0),
+  checkpointActivations: bool().default(false),
   precision: oneOf(PRECISIONS).default('fp32'),
   fedprox: section({ mu: num({ gte: 0 }, '0.01').default(0) }),
   keepOptimizerState: bool().default(false),

@@ -8,6 +8,7 @@
  */
 
 import type { TaskSpec } from '../eval/taskSpec.js';
+import type { BaseDtype } from '../native/baseDtype.js';
 import type { Device } from '../native/device.js';
 
 /** Built-in datasets (see DESIGN §3.1), or `'file'` for an Alpaca-style JSON/JSONL file. */
@@ -45,6 +46,8 @@ export interface ModelOptions {
   threads?: number;
   /** Where the base model and every client's step run: "cpu" (default), "cuda" or "cuda:N". */
   device?: Device;
+  /** How the blocks' frozen base weights are stored: "fp32" (default), "bf16", "fp16", "int8" or "q4" (Model.load's baseDtype). */
+  baseDtype?: BaseDtype;
 }
 
 export interface DataOptions {
@@ -160,6 +163,8 @@ export interface TrainOptions {
   scheduler?: TrainSchedulerOptions;
   /** Gradient-norm clip (≥ 0; 0 = off). Default 0. */
   maxGradNorm?: number;
+  /** Recompute each block in backward instead of keeping its activations (less memory, one more forward). Default false. */
+  checkpointActivations?: boolean;
   /** Default `'fp32'`. */
   precision?: TrainPrecision;
   /** FedProx proximal weight mu (≥ 0; 0 = off). Default 0. */
@@ -328,7 +333,7 @@ export interface FedTrainerOptions {
 
 /** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
 export interface ResolvedOptions {
-  model: Required<Pick<ModelOptions, 'path' | 'device'>> & Pick<ModelOptions, 'threads'>;
+  model: Required<Pick<ModelOptions, 'path' | 'device' | 'baseDtype'>> & Pick<ModelOptions, 'threads'>;
   data: Required<Omit<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>> & Pick<DataOptions, 'file' | 'keys' | 'root' | 'cacheDir'>;
   /** `clientNum` is unset only with the `meta` splitter, where the data decides (one client per category). */
   federate: Required<Omit<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>> &

@@ -39,6 +39,7 @@ export interface ClientOptions {
   lr: number;
   precision: Precision;
   maxGradNorm: number;
+  checkpointActivations: boolean;
   /** Keep optimizer moments across rounds (else a fresh optimizer each round, as FS-LLM). */
   keepOptimizerState: boolean;
   evalBatchSize: number;
@@ -132,7 +133,7 @@ export class Client {
       await manualSeed(mixSeed(o.seed, round, this.id));
       const steps = 'steps' in o.local ? o.local.steps : o.local.epochs * o.data.stepsPerEpoch;
       const fit = await o.trainer.fit({
-        model, session, data: o.data, steps, lr: o.lr, precision: o.precision, maxGradNorm: o.maxGradNorm, round, clientId: this.id, signal: o.signal,
+        model, session, data: o.data, steps, lr: o.lr, precision: o.precision, maxGradNorm: o.maxGradNorm, checkpointActivations: o.checkpointActivations, round, clientId: this.id, signal: o.signal,
       });
       const offloaded = this.#offloaded!;
       this.#offloaded = null;

@@ -68,6 +68,7 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     lr: o.train.optimizer.lr,
     precision: o.train.precision,
     maxGradNorm: o.train.maxGradNorm,
+    checkpointActivations: o.train.checkpointActivations,
     keepOptimizerState: o.train.keepOptimizerState,
     evalBatchSize: o.eval.batchSize,
     seed: o.federate.seed,

@@ -8,6 +8,6 @@ import { Model } from '../native/Model.js';
 import { loadEmulator } from '../emulator/loadEmulator.js';
 
 export function openModel(o: ResolvedOptions, emulatorDir: string | null = null): Promise<Model> {
-  const load = { device: o.model.device };
+  const load = { device: o.model.device, baseDtype: o.model.baseDtype };
   return emulatorDir === null ? Model.load(o.model.path, load) : loadEmulator(emulatorDir, load);
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { encodeAdapter } from '../comm/adapterFrame.js';
 import type { ResolvedOptions } from '../config/index.js';
-import type { AdapterState } from '../native/index.js';
+import type { AdapterState, Model } from '../native/index.js';
 import { writeAdapterFiles } from '../native/peftAdapter.js';
 import { writeReport } from '../report/index.js';
 import type { CostSummary, EvalRecord, RunRecord, TrainRecord } from '../report/records.js';
@@ -54,7 +54,7 @@ export interface FinishedRun {
   taskCost: TaskCost;
 }
 
-function costOf(history: RunRecord[], trainableParameters: number, adapterMessageBytes: number, wallSeconds: number, taskCost: TaskCost): CostSummary {
+function costOf(history: RunRecord[], base: Model, trainableParameters: number, adapterMessageBytes: number, wallSeconds: number, taskCost: TaskCost): CostSummary {
   const train = history.filter((r): r is TrainRecord => r.kind === 'train');
   const rounds = history.filter((r) => r.kind === 'round');
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -62,6 +62,8 @@ function costOf(history: RunRecord[], trainableParameters: number, adapterMessag
   const up = sum(rounds.map((r) => r.bytesUp));
   return {
     trainableParameters,
+    baseDtype: base.baseDtype,
+    baseBytesPerParam: base.baseBytesPerParam,
     adapterMessageBytes,
     meanMsPerStep: sum(train.map((t) => t.msPerStep * t.steps)) / Math.max(1, sum(train.map((t) => t.steps))),
     peakRssBytes: Math.max(0, ...rounds.map((r) => r.rssBytes)),
@@ -89,7 +91,7 @@ export async function finishRun(o: ResolvedOptions, run: FinishedRun): Promise<F
   const trained = uploadNames
     ? initial.manifest.filter((e) => uploadNames.has(e.name)).reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0)
     : model.trainableParameters;
-  const cost = costOf(history, trained, encodeAdapter(initial).byteLength, (Date.now() - run.startedAt) / 1000, run.taskCost);
+  const cost = costOf(history, model.model, trained, encodeAdapter(initial).byteLength, (Date.now() - run.startedAt) / 1000, run.taskCost);
   await output.writeCost(cost);
   if (o.output.report) await writeReport(output.dir);
   const lastEvalRound = Math.max(0, ...history.filter((r) => r.kind === 'eval').map((r) => r.round));

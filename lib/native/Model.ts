@@ -12,6 +12,7 @@ import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { AsyncLock } from '../util/lock.js';
 import { normalizeLora, type LoraOptions } from './lora.js';
 import type { AdapterState } from './adapterState.js';
+import { checkBaseDtype, type BaseDtype } from './baseDtype.js';
 import { checkDevice, type Device } from './device.js';
 import { generate, type GeneratePrompt } from './generate.js';
 import type { GenerateBatchOptions, GenerateOptions, GenerateResult, GenerateRow } from './generateOptions.js';
@@ -24,6 +25,12 @@ export interface LoadModelOptions {
    * A device this libtorch build or machine lacks fails with `ERR_FSLLM_UNSUPPORTED`.
    */
   device?: Device;
+  /**
+   * How the blocks' frozen base weights are stored: 'fp32' (default), 'bf16', 'fp16', 'int8' or 'q4' (see
+   * {@link BaseDtype}). Training a LoRA adapter works on each; merging the adapter into the base and
+   * `setLayersTrainable` need 'fp32'.
+   */
+  baseDtype?: BaseDtype;
 }
 
 /** Source of {@link Model.lockOrder}. */
@@ -41,6 +48,8 @@ export class Model {
   readonly config: ModelConfig;
   readonly tokenizer: Tokenizer | null;
   readonly source: string;
+  /** How the blocks' base weights are stored (the `baseDtype` it was loaded with). */
+  readonly baseDtype: BaseDtype;
   /** Checkpoint keys that matched no parameter (ignored). */
   readonly unexpectedKeys: readonly string[];
   #lora: ReturnType<typeof normalizeLora> | null = null;
@@ -48,11 +57,12 @@ export class Model {
   #disposed = false;
   #openSessions = 0;
 
-  private constructor(native: RawModel, checkpoint: Checkpoint, tokenizer: Tokenizer | null, source: string) {
+  private constructor(native: RawModel, checkpoint: Checkpoint, tokenizer: Tokenizer | null, source: string, baseDtype: BaseDtype) {
     this.#native = native;
     this.config = checkpoint.config;
     this.tokenizer = tokenizer;
     this.source = source;
+    this.baseDtype = baseDtype;
     this.unexpectedKeys = native.unexpectedKeys;
   }
 
@@ -65,11 +75,12 @@ export class Model {
   static async load(path: string, options: LoadModelOptions = {}): Promise<Model> {
     if (typeof path !== 'string' || path.length === 0) throw invalidArg('path', 'a model folder or file path', path);
     const device = checkDevice(options.device ?? 'cpu');
+    const baseDtype = checkBaseDtype(options.baseDtype ?? 'fp32');
     const checkpoint = await openCheckpoint(path);
     const tokenizerPath = options.tokenizerPath ?? checkpoint.tokenizerPath;
     const tokenizer = tokenizerPath ? await loadTokenizer(tokenizerPath) : null;
-    const native = await callNative(() => binding().loadModel(checkpoint.config, checkpoint.tensors, { device }));
-    return new Model(native, checkpoint, tokenizer, path);
+    const native = await callNative(() => binding().loadModel(checkpoint.config, checkpoint.tensors, { device, baseDtype }));
+    return new Model(native, checkpoint, tokenizer, path, baseDtype);
   }
 
   /** The LoRA configuration attached, or null. */
@@ -85,6 +96,16 @@ export class Model {
   /** Number of base parameters (as loaded; LoRA not counted), frozen or made trainable alike. */
   get numParameters(): number {
     return this.#native.info().numParameters;
+  }
+
+  /** Bytes the base parameters occupy as stored (LoRA not counted). */
+  get baseBytes(): number {
+    return this.#native.info().baseBytes;
+  }
+
+  /** `baseBytes` per base parameter: 4 for fp32, 2 for bf16/fp16, ~1.4 for int8 and ~0.6 for q4 on SmolLM2-135M. */
+  get baseBytesPerParam(): number {
+    return this.baseBytes / this.numParameters;
   }
 
   /** @internal */

@@ -47,6 +47,12 @@ export interface StepOptions {
    * from the anchor. `proximal` reports the term; `loss` stays the cross-entropy.
    */
   proximalMode?: 'params' | 'merged';
+  /**
+   * Activation checkpointing (default false): each block keeps only its input during the forward pass and
+   * runs again in backward, with the same dropout masks, so the gradients are unchanged. Activation memory
+   * falls to about one block's; the step costs one more forward pass.
+   */
+  checkpointActivations?: boolean;
   /** Aborts between micro-batches with `ERR_FSLLM_ABORTED`; the weights are then unchanged. */
   signal?: AbortSignal;
 }
@@ -104,9 +110,11 @@ export class TrainSession {
     }
     const proximalMode = options.proximalMode ?? 'params';
     if (proximalMode !== 'params' && proximalMode !== 'merged') throw invalidArg('step.proximalMode', "'params' or 'merged'", proximalMode);
+    const checkpointActivations = options.checkpointActivations ?? false;
+    if (typeof checkpointActivations !== 'boolean') throw invalidArg('step.checkpointActivations', 'true or false', options.checkpointActivations);
     const list = Array.isArray(batches) ? batches : [batches];
     const native = this.#native;
-    const raw = { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu, proximalMode } as const;
+    const raw = { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu, proximalMode, checkpointActivations } as const;
     if (options.signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
     return this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw)));
   }

@@ -50,6 +50,8 @@ export interface RawStepOptions {
   proximalMu?: number;
   /** `'params'` (default): (mu/2)·‖θ − θ0‖² on the LoRA tensors; `'merged'`: mu·Σ‖s·(BA − B0A0)‖² (no ½). */
   proximalMode?: 'params' | 'merged';
+  /** Recompute each block in backward instead of keeping its activations (default false). */
+  checkpointActivations?: boolean;
 }
 
 export interface RawStepMetrics {
@@ -167,7 +169,7 @@ export interface RawModel {
   generate(prompts: Int32Array[], options: RawGenerateOptions, onStep?: (step: RawGenerateStep) => void): Promise<RawGeneratedRow[]>;
   /** Ends row `row` of the running generate(), or every row when `row` is omitted (abort). */
   stopGeneration(row?: number): void;
-  info(): { numParameters: number; disposed: boolean; device?: string };
+  info(): { numParameters: number; baseBytes: number; disposed: boolean; device?: string };
   dispose(): void;
 }
 
@@ -218,7 +220,7 @@ export interface NativeBinding {
   TrainSession: unknown;
   initialize(options: { FsllmError: typeof FsllmError }): void;
   /** `device`: 'cpu' (default), 'cuda' or 'cuda:N'; checked natively against this libtorch build. */
-  loadModel(config: ModelConfig, tensors: TensorSource[], options?: { device?: string }): Promise<RawModel>;
+  loadModel(config: ModelConfig, tensors: TensorSource[], options?: { device?: string; baseDtype?: string }): Promise<RawModel>;
   createSession(
     model: RawModel,
     options: { optimizer?: RawOptimizerOptions; lossScale?: RawLossScaleOptions; layers?: number[] },

@@ -3,6 +3,7 @@ export { Model, type LoadModelOptions } from './Model.js';
 export { type FinishReason, type GenerateBatchOptions, type GenerateOptions, type GenerateResult, type GenerateRow, type GenerateRowId } from './generateOptions.js';
 export { type GeneratePrompt } from './generate.js';
 export { checkDevice, type Device } from './device.js';
+export { BASE_DTYPES, checkBaseDtype, type BaseDtype } from './baseDtype.js';
 export { manualSeed } from './manualSeed.js';
 export { setNumThreads } from './threads.js';
 export { TrainSession, type OptimizerOptions, type StepMetrics, type StepOptions, type TrainSessionOptions } from './TrainSession.js';

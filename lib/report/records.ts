@@ -3,6 +3,7 @@
  * results object all read these shapes; nothing else describes a run's history. They live beside the report
  * that draws them, so lib/fl (which writes them) depends on lib/report and never the other way round.
  */
+import type { BaseDtype } from '../native/baseDtype.js';
 
 /** One client's local training in one round. */
 export interface TrainRecord {
@@ -60,6 +61,9 @@ export type RunRecord = TrainRecord | EvalRecord | RoundRecord;
 /** Costs of a run, written once to `cost.json`. */
 export interface CostSummary {
   trainableParameters: number;
+  /** How the base model's block weights were stored, and what that came to per base parameter (bytes). */
+  baseDtype: BaseDtype;
+  baseBytesPerParam: number;
   /** Encoded size of one adapter message (the real frame that crosses the wire). */
   adapterMessageBytes: number;
   meanMsPerStep: number;

@@ -72,6 +72,8 @@ function costTable(cost: CostSummary | null): string {
   if (!cost) return '<p class="empty">No cost summary (cost.json) for this run.</p>';
   const rows: [string, [string, string]][] = [
     ['Trainable parameters', [formatInt(cost.trainableParameters), '']],
+    // Older runs' cost.json lacks the base's storage.
+    ...(cost.baseDtype ? [['Base weights stored as', [escapeHtml(cost.baseDtype), `${cost.baseBytesPerParam.toFixed(2)} bytes per parameter`]] as [string, [string, string]]] : []),
     ['Adapter message (encoded)', bytesCells(cost.adapterMessageBytes)],
     ['Mean time per optimizer step', [formatMs(cost.meanMsPerStep), '']],
     ['Peak resident memory', bytesCells(cost.peakRssBytes)],

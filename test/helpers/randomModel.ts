@@ -17,8 +17,14 @@ export interface RandomLlamaShape {
   positions: number;
 }
 
-/** Writes the model into `dir` (which must exist) and returns `dir`. Weights are uniform in ±scale. */
-export async function writeRandomLlama(dir: string, shape: RandomLlamaShape, seed = 7, scale = 0.05): Promise<string> {
+/** Rewrites the values of one block projection weight (attention and MLP; `rows` of them), e.g. to round them. */
+export type ProjectionValues = (values: Float32Array, rows: number) => Float32Array;
+
+/**
+ * Writes the model into `dir` (which must exist) and returns `dir`. Weights are uniform in ±scale; the blocks'
+ * projection weights pass through `projections` when given.
+ */
+export async function writeRandomLlama(dir: string, shape: RandomLlamaShape, seed = 7, scale = 0.05, projections?: ProjectionValues): Promise<string> {
   const { hidden: h, intermediate: m, layers, heads, vocab, positions } = shape;
   const kvHeads = shape.kvHeads ?? heads;
   const hd = h / heads;
@@ -29,13 +35,18 @@ export async function writeRandomLlama(dir: string, shape: RandomLlamaShape, see
     return { name, dtype: 'f32', shape: dims, data };
   };
   const ones = (name: string): SafetensorsTensor => ({ name, dtype: 'f32', shape: [h], data: new Float32Array(h).fill(1) });
+  const projection = (name: string, dims: number[]): SafetensorsTensor => {
+    const t = tensor(name, dims);
+    return projections ? { ...t, data: projections(t.data as Float32Array, dims[0]!) } : t;
+  };
   const tensors = [tensor('model.embed_tokens.weight', [vocab, h]), ones('model.norm.weight')];
   for (let l = 0; l < layers; l++) {
     const p = `model.layers.${l}`;
     tensors.push(ones(`${p}.input_layernorm.weight`), ones(`${p}.post_attention_layernorm.weight`));
-    tensors.push(tensor(`${p}.self_attn.q_proj.weight`, [heads * hd, h]), tensor(`${p}.self_attn.k_proj.weight`, [kvHeads * hd, h]));
-    tensors.push(tensor(`${p}.self_attn.v_proj.weight`, [kvHeads * hd, h]), tensor(`${p}.self_attn.o_proj.weight`, [h, heads * hd]));
-    tensors.push(tensor(`${p}.mlp.gate_proj.weight`, [m, h]), tensor(`${p}.mlp.up_proj.weight`, [m, h]), tensor(`${p}.mlp.down_proj.weight`, [h, m]));
+    tensors.push(projection(`${p}.self_attn.q_proj.weight`, [heads * hd, h]), projection(`${p}.self_attn.k_proj.weight`, [kvHeads * hd, h]));
+    tensors.push(projection(`${p}.self_attn.v_proj.weight`, [kvHeads * hd, h]), projection(`${p}.self_attn.o_proj.weight`, [h, heads * hd]));
+    tensors.push(projection(`${p}.mlp.gate_proj.weight`, [m, h]), projection(`${p}.mlp.up_proj.weight`, [m, h]));
+    tensors.push(projection(`${p}.mlp.down_proj.weight`, [h, m]));
   }
   await writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   const config = {

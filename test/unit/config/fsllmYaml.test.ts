@@ -38,7 +38,8 @@ const fixtures = suite('fromFsllmConfig :: real FS-LLM configs');
 fixtures('should map every key of dolly_meta_federate.yaml', () => {
   const { options, ignored } = fromFsllmConfig(fixture('dolly_meta_federate.yaml'));
   const o = resolveOptions(options);
-  assert.equal(o.model, { path: 'decapoda-research/llama-7b-hf', device: 'cpu' });
+  // is_enable_half: FS-LLM casts the model to fp16; here the frozen base is stored in fp16 and training is mixed fp16.
+  assert.equal(o.model, { path: 'decapoda-research/llama-7b-hf', device: 'cpu', baseDtype: 'fp16' });
   assert.equal(o.data, { type: 'dolly-15k', root: 'data/', splitter: 'meta', alpha: 0.5, splits: [0.99, 0, 0.01], tokLen: 650, subsample: 1 });
   assert.equal(o.federate, { mode: 'standalone', scenario: 'fed', clientNum: 8, totalRounds: 500, weighting: 'samples', seed: 0, clientProcesses: false, deadlineSeconds: 0, maxRetries: 2 });
   assert.equal(o.adapter, { method: 'lora', r: 8, alpha: 64, dropout: 0.1, targets: ['q_proj', 'v_proj'], rslora: false });
@@ -151,7 +152,7 @@ keys('should map llm, train, grad, dataloader and top-level keys', () => {
   assert.equal([o.data.tokLen, o.train.gradAccum, o.train.localEpochs, o.train.localSteps, o.train.batchSize], [300, 2, 2, undefined, 8]);
   assert.equal(o.train.optimizer, { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0.001 });
   assert.equal(o.train.scheduler, { type: 'cosine', warmupSteps: 0, warmupRatio: 0.1 });
-  assert.equal([o.train.maxGradNorm, o.train.precision, o.federate.seed, o.output.dir], [0, 'fp32', 7, path.join('exp', 'run1')]);
+  assert.equal([o.train.maxGradNorm, o.train.precision, o.model.baseDtype, o.federate.seed, o.output.dir], [0, 'fp32', 'fp32', 7, path.join('exp', 'run1')]);
   assert.ok(ignored.some((n) => /^llm\.retry_on_nan_loss: ignored \(we never build all-masked batches/.test(n)));
   assert.ok(ignored.some((n) => /^llm\.cache\.model: ignored/.test(n)));
   const adam = translate({ train: { local_update_steps: 1, optimizer: { type: 'Adam', lr: 1e-4, betas: [0.8, 0.99] } }, grad: { grad_clip: 1.5 } }).o.train;

@@ -11,13 +11,13 @@ const resolve = suite('resolveOptions');
 
 resolve('should fill every default from the minimal options', () => {
   const o = resolveOptions(MINIMAL);
-  assert.equal(o.model, { path: './m', device: 'cpu' });
+  assert.equal(o.model, { path: './m', device: 'cpu', baseDtype: 'fp32' });
   assert.equal(o.data, { type: 'gsm8k', splitter: 'iid', alpha: 0.5, splits: [0.8, 0.1, 0.1], tokLen: 128, subsample: 1 });
   assert.equal(o.federate, { mode: 'standalone', scenario: 'fed', clientNum: 3, totalRounds: 10, weighting: 'samples', seed: 0, clientProcesses: false, deadlineSeconds: 0, maxRetries: 2 });
   assert.equal(o.adapter, { method: 'lora', r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], rslora: false });
   assert.equal(o.train, {
     localSteps: 10, batchSize: 4, gradAccum: 1, optimizer: { type: 'adamw', lr: 3e-4 },
-    scheduler: { type: 'constant', warmupSteps: 0 }, maxGradNorm: 0, precision: 'fp32', fedprox: { mu: 0 },
+    scheduler: { type: 'constant', warmupSteps: 0 }, maxGradNorm: 0, checkpointActivations: false, precision: 'fp32', fedprox: { mu: 0 },
     keepOptimizerState: false, pack: true,
   });
   assert.equal(o.eval, { every: 1, splits: ['val', 'test'], batchSize: 8, bestKey: 'val_loss', earlyStop: { patience: 0, delta: 0 }, tasks: [], tasksEvery: 1 });
@@ -88,6 +88,7 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['section as number', { train: 5 }, /train: expected a mapping of options, got 5 \(options: localSteps, localEpochs/],
   ['eval split name', { eval: { splits: ['train'] } }, /eval\.splits\[0\]: expected one of "val", "test", got "train"/],
   ['device name', { model: { path: './m', device: 'gpu' } }, /model\.device: expected "cpu", "cuda" or "cuda:N", got "gpu" \(set "cpu", or "cuda" with a CUDA build of libtorch\)/],
+  ['base dtype', { model: { path: './m', baseDtype: 'int4' } }, /model\.baseDtype: expected one of "fp32", "bf16", "fp16", "int8", "q4", got "int4"/],
   ['port above 65535', { distribute: { port: 70000 } }, /distribute\.port: expected a TCP port in \[0, 65535\], got 70000 \(set a port such as 50051, or 0 to let the server pick a free one\)/],
   ['negative port', { distribute: { port: -1 } }, /distribute\.port: expected a TCP port in \[0, 65535\], got -1/],
   ['adapter rank as a word', { adapter: { r: 'eight' } }, /adapter\.r: expected an integer ≥ 1, got "eight" \(set an integer such as 8\)/],

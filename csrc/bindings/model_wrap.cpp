@@ -10,6 +10,7 @@
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
 #include "bindings/options.h"
+#include "core/cpu_block_cache.h"
 #include "core/device.h"
 #include "io/tensor_loader.h"
 #include "model/weights.h"
@@ -100,6 +101,9 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
     const auto device = resolve_device(device_name);
     auto model = model::make_causal_lm(config);
     *unexpected = model::load_weights(*model, sources, base).unexpected;
+    // Each tensor was decoded once, into blocks no training step reuses: keeping them cached would cost
+    // more memory than a base below fp32 saves.
+    fsllm::release_cpu_block_cache();
     if (!device.is_cpu()) model->to(device);
     *result = model;
   };

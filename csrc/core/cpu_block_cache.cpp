@@ -154,6 +154,13 @@ void install_cpu_block_cache() {
 
 void set_cpu_block_cache_limit(size_t limit_bytes) { CpuBlockCache::instance().set_limit(limit_bytes); }
 
+void release_cpu_block_cache() {
+  auto& cache = CpuBlockCache::instance();
+  const size_t limit = cache.stats().limit_bytes;
+  cache.set_limit(0);
+  cache.set_limit(limit);
+}
+
 CpuBlockCacheStats cpu_block_cache_stats() { return CpuBlockCache::instance().stats(); }
 
 }  // namespace fsllm

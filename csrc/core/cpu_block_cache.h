@@ -24,6 +24,9 @@ struct CpuBlockCacheStats {
 void install_cpu_block_cache();
 // Frees cached blocks until at most `limit_bytes` stay (memory in use is untouched).
 void set_cpu_block_cache_limit(size_t limit_bytes);
+// Frees every cached block, keeping the limit: after a one-off burst (a model load decodes each tensor
+// once) whose blocks no later step will ask for again.
+void release_cpu_block_cache();
 CpuBlockCacheStats cpu_block_cache_stats();
 
 }  // namespace fsllm

@@ -28,7 +28,9 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
     }
     // The low-rank branch accumulates into the base output in place, one GEMM with beta = 1 and alpha =
     // scaling: no separate passes over (N, out) to scale and add. (N, in) -> (N, R) -> (N, out).
-    auto down = kernels::linear(h, lora_a_);
+    // Under autocast the branch comes out in the autocast dtype while a stored base's product stays in x's
+    // (quant::frozen_linear): the branch follows the base.
+    auto down = kernels::linear(h, lora_a_).to(y.scalar_type());
     y.addmm_(down, lora_b_.to(y.scalar_type()).t(), /*beta=*/1.0, /*alpha=*/scaling_);
   }
   auto shape = x.sizes().vec();

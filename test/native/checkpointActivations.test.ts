@@ -1,7 +1,7 @@
 // Activation checkpointing (trainStep's checkpointActivations; csrc/model/checkpoint): each block runs again
 // in backward, so the step must be the plain step: the same losses and the same adapter afterwards, with
 // LoRA dropout on (the recomputation must redraw the very same masks), over two micro-batches, under bf16
-// autocast (restored for the recomputation) and on a q4 base.
+// autocast (restored for the recomputation), on a q4 base, and both at once.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -44,7 +44,7 @@ async function twoSteps(model: Model, initial: AdapterState, checkpointActivatio
   }
 }
 
-for (const [base, precision] of [['fp32', 'fp32'], ['fp32', 'bf16'], ['q4', 'fp32']] as const) {
+for (const [base, precision] of [['fp32', 'fp32'], ['fp32', 'bf16'], ['q4', 'fp32'], ['q4', 'bf16']] as const) {
   checkpoint(`${base} base, ${precision}: the checkpointed step is the plain step`, async ({ models }) => {
     const { model, initial } = models.get(base)!;
     const plain = await twoSteps(model, initial, false, precision);

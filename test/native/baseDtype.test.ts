@@ -104,6 +104,7 @@ for (const dtype of Object.keys(ROUNDING) as Exclude<BaseDtype, 'fp32'>[]) {
         assertClose(got, await logitsOf(decoded!, rows), 2e-4, `${dtype} logits of ${rows.length * rows[0]!.length} rows`);
         // The format really stored something else than fp32 (and not something far off).
         const fromFull = maxAbsDiff(got, await logitsOf(full!, rows));
+        console.log(`  ${dtype}, ${rows.length * rows[0]!.length} rows: logits vs the fp32 base, max |diff| ${fromFull.toFixed(4)}`);
         assert.ok(fromFull > 0 && fromFull < 2, `${dtype}: logits differ from the fp32 base's by ${fromFull}`);
       }
       const trainRows = randomRows(8, 3, 20, SHAPE.vocab);

@@ -63,8 +63,10 @@ struct ReplayState {
 
 class CheckpointBackward : public torch::autograd::Node {
  public:
-  CheckpointBackward(std::function<torch::Tensor(const torch::Tensor&)> block, torch::Tensor input, ReplayState state)
-      : block_(std::move(block)), input_(std::move(input)), state_(std::move(state)) {}
+  // `input` is the block's input, detached; `needs_input_grad` whether the original required a gradient.
+  CheckpointBackward(std::function<torch::Tensor(const torch::Tensor&)> block, torch::Tensor input, bool needs_input_grad,
+                     ReplayState state)
+      : block_(std::move(block)), input_(std::move(input)), needs_input_grad_(needs_input_grad), state_(std::move(state)) {}
 
   std::string name() const override { return "fsllm::model::CheckpointBackward"; }
 
@@ -90,11 +92,11 @@ class CheckpointBackward : public torch::autograd::Node {
     block_ = nullptr;
   }
 
-  bool needs_input_grad_ = false;
 
  private:
   std::function<torch::Tensor(const torch::Tensor&)> block_;
   torch::Tensor input_;
+  bool needs_input_grad_;
   ReplayState state_;
 };
 
@@ -107,9 +109,8 @@ torch::Tensor checkpointed(std::function<torch::Tensor(const torch::Tensor&)> bl
     torch::NoGradGuard no_grad;
     out = block(x.detach());
   }
-  auto node = std::shared_ptr<CheckpointBackward>(new CheckpointBackward(std::move(block), x.detach(), std::move(state)),
-                                                  torch::autograd::deleteNode);
-  node->needs_input_grad_ = x.requires_grad();
+  auto node = std::shared_ptr<CheckpointBackward>(
+      new CheckpointBackward(std::move(block), x.detach(), x.requires_grad(), std::move(state)), torch::autograd::deleteNode);
   node->set_next_edges(torch::autograd::collect_next_edges(x));
   torch::autograd::create_gradient_edge(out, node);
   return out;

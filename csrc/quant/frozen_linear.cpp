@@ -15,31 +15,30 @@ namespace {
 // Rows per tile: about 4 MiB of fp32, and never fewer than 64 rows (GEMMs keep their rate).
 int64_t tile_rows(const FrozenWeight& w) { return std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(1, w.in), 64, w.out); }
 
-// y (rows, out) = x (rows, in) W^T, a tile at a time. Few-row inputs (decoding) use the few-rows kernel per tile.
-torch::Tensor forward_tiles(const torch::Tensor& x, const FrozenWeight& w) {
-  const int64_t rows = x.size(0), step = tile_rows(w);
-  auto y = torch::empty({rows, w.out}, x.options());
-  auto tile = torch::empty({step, w.in}, x.options());
+// Calls use(j, r, tile) for each tile of the weight's rows [j, j + r), decoded to fp32 into one reused buffer.
+template <typename Use>
+void each_tile(const FrozenWeight& w, const torch::TensorOptions& options, Use use) {
+  const int64_t step = tile_rows(w);
+  auto tile = torch::empty({step, w.in}, options);
   for (int64_t j = 0; j < w.out; j += step) {
     const int64_t r = std::min(step, w.out - j);
     auto t = tile.narrow(0, 0, r);
     w.dequantize_rows(j, j + r, t);
-    y.narrow(1, j, r).copy_(kernels::linear(x, t));
+    use(j, r, t);
   }
+}
+
+// y (rows, out) = x (rows, in) W^T. Few-row inputs (decoding) use the few-rows kernel per tile.
+torch::Tensor forward_tiles(const torch::Tensor& x, const FrozenWeight& w) {
+  auto y = torch::empty({x.size(0), w.out}, x.options());
+  each_tile(w, x.options(), [&](int64_t j, int64_t r, const torch::Tensor& t) { y.narrow(1, j, r).copy_(kernels::linear(x, t)); });
   return y;
 }
 
 // dx (rows, in) = dy (rows, out) W.
 torch::Tensor backward_tiles(const torch::Tensor& dy, const FrozenWeight& w) {
-  const int64_t step = tile_rows(w);
   auto dx = torch::zeros({dy.size(0), w.in}, dy.options());
-  auto tile = torch::empty({step, w.in}, dy.options());
-  for (int64_t j = 0; j < w.out; j += step) {
-    const int64_t r = std::min(step, w.out - j);
-    auto t = tile.narrow(0, 0, r);
-    w.dequantize_rows(j, j + r, t);
-    dx.addmm_(dy.narrow(1, j, r), t);
-  }
+  each_tile(w, dy.options(), [&](int64_t j, int64_t r, const torch::Tensor& t) { dx.addmm_(dy.narrow(1, j, r), t); });
   return dx;
 }
 

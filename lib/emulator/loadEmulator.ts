@@ -2,7 +2,8 @@
 import path from 'node:path';
 
 import { checkpointError } from '../formats/errors.js';
-import { Model, type LoadModelOptions } from '../native/Model.js';
+import { Model } from '../native/Model.js';
+import type { LoadModelOptions } from '../native/loadModelOptions.js';
 import { EMULATOR_MANIFEST, readEmulatorManifest } from './emulatorManifest.js';
 
 /**
@@ -16,7 +17,7 @@ import { EMULATOR_MANIFEST, readEmulatorManifest } from './emulatorManifest.js';
  * await using model = await loadEmulator('out/emulator');
  * model.config.numLayers; // plan.layout.length
  */
-export async function loadEmulator(dir: string, load: Pick<LoadModelOptions, 'device'> = {}): Promise<Model> {
+export async function loadEmulator(dir: string, load: Pick<LoadModelOptions, 'device' | 'baseDtype'> = {}): Promise<Model> {
   const manifest = await readEmulatorManifest(dir);
   const options = manifest.tokenizer === null ? load : { ...load, tokenizerPath: path.join(path.resolve(dir), manifest.tokenizer) };
   const model = await Model.load(dir, options);

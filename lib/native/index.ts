@@ -1,5 +1,6 @@
 /** The native core as TS classes. Public exports only. */
-export { Model, type LoadModelOptions } from './Model.js';
+export { Model } from './Model.js';
+export type { LoadModelOptions } from './loadModelOptions.js';
 export { type FinishReason, type GenerateBatchOptions, type GenerateOptions, type GenerateResult, type GenerateRow, type GenerateRowId } from './generateOptions.js';
 export { type GeneratePrompt } from './generate.js';
 export { checkDevice, type Device } from './device.js';

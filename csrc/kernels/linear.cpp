@@ -9,7 +9,6 @@
 #include <array>
 #include <utility>
 
-#include "core/error.h"
 #include "kernels/avx2.h"
 
 namespace fsllm::kernels {
@@ -67,17 +66,9 @@ constexpr auto kTiles = all_tiles(std::make_index_sequence<kRowTile>());
 
 #endif
 
-}  // namespace
-
+// The kernel; linear() calls it only where its conditions hold: x (rows, in) and weight (out, in) contiguous
+// fp32 on the CPU, bias (out) contiguous fp32 or undefined, and a CPU with AVX2 and FMA.
 torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  FSLLM_CHECK(cpu_has_avx2_fma(), ErrorCode::kUnsupported, "The few-rows linear kernel needs an x86-64 CPU with AVX2 and FMA");
-  FSLLM_CHECK(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1), ErrorCode::kInvalidArg,
-              "Expected x (rows, in) and weight (out, in) with the same in");
-  FSLLM_CHECK(x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 && x.is_contiguous() &&
-                  weight.is_contiguous() && x.device().is_cpu() && weight.device().is_cpu(),
-              ErrorCode::kInvalidArg, "Expected contiguous fp32 CPU tensors for the few-rows linear kernel");
-  FSLLM_CHECK(!bias.defined() || (bias.scalar_type() == torch::kFloat32 && bias.is_contiguous() && bias.numel() == weight.size(0)),
-              ErrorCode::kInvalidArg, "Expected a contiguous fp32 bias of out elements");
   const int64_t rows = x.size(0), k = x.size(1), n = weight.size(0);
   auto y = torch::empty({rows, n}, x.options());
 #ifdef FSLLM_AVX2_KERNELS
@@ -103,6 +94,8 @@ torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weigh
   return y;
 }
 
+}  // namespace
+
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   const bool outside_autograd = !torch::GradMode::is_enabled() ||
                                 (!x.requires_grad() && !weight.requires_grad() && (!bias.defined() || !bias.requires_grad()));
@@ -111,7 +104,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
   const int64_t in = weight.dim() == 2 ? weight.size(1) : -1;
   const int64_t rows = in > 0 && x.dim() >= 1 && x.size(-1) == in ? x.numel() / in : -1;
   if (outside_autograd && fp32_cpu && rows >= 1 && rows <= kFewRowsMax && weight.is_contiguous() &&
-      (!bias.defined() || bias.is_contiguous()) && cpu_has_avx2_fma()) {
+      (!bias.defined() || (bias.is_contiguous() && bias.numel() == weight.size(0))) && cpu_has_avx2_fma()) {
     auto shape = x.sizes().vec();
     shape.back() = weight.size(0);
     return few_rows_linear(x.reshape({rows, in}).contiguous(), weight, bias).view(shape);

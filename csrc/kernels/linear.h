@@ -16,8 +16,4 @@ constexpr int64_t kFewRowsMax = 32;
 // torch::nn::functional::linear(x, weight, bias): x (..., in), weight (out, in), bias (out) or undefined.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
-// The dot-product kernel alone, for tests and benches: x (rows, in), weight (out, in), both fp32 contiguous on
-// the CPU, bias (out) or undefined. Throws where this CPU lacks AVX2 and FMA.
-torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
-
 }  // namespace fsllm::kernels

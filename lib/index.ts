@@ -6,6 +6,7 @@ export type { Checkpoint, ModelConfig, TensorSource } from './formats/index.js';
 export { loadTokenizer, type Tokenizer } from './tokenizer/index.js';
 export * from './data/index.js';
 export * from './trainer/index.js';
+export * from './parallel/index.js';
 export * from './fl/index.js';
 export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';

@@ -73,12 +73,26 @@ function ensureOpenBlas() {
   );
 }
 
+/**
+ * Data parallelism (train.dataParallel) builds on libtorch's c10d ProcessGroupGloo, whose header includes
+ * gloo's own headers; Debian ships those apart from libtorch-dev. Without them the addon builds without
+ * data parallelism (it then refuses train.dataParallel with ERR_FSLLM_UNSUPPORTED), so this only warns.
+ */
+function ensureGlooHeaders() {
+  if (dpkgInstalled('libgloo-dev')) return;
+  if (isDebianRoot()) {
+    aptInstall(['libgloo-dev']);
+    return;
+  }
+  console.warn('fsllm-native: gloo headers are missing, so this build has no data parallelism (train.dataParallel).\n  Fix: sudo apt-get install libgloo-dev');
+}
+
 /** Returns the chosen {how, dir}; throws with every path tried and the fix when none works. */
 export function findLibtorch() {
   let candidates = libtorchCandidates();
   let chosen = candidates.find((c) => hasConfig(c.dir));
   if (!chosen && isDebianRoot()) {
-    aptInstall(['libtorch-dev', 'libopenblas0-pthread']);
+    aptInstall(['libtorch-dev', 'libopenblas0-pthread', 'libgloo-dev']);
     candidates = libtorchCandidates();
     chosen = candidates.find((c) => hasConfig(c.dir));
   }
@@ -90,9 +104,12 @@ export function findLibtorch() {
       `fsllm-native: libtorch was not found. Tried, in order:\n${tried}\n` +
         'Fix one of: set LIBTORCH to an unpacked libtorch folder (pytorch.org "LibTorch" download); ' +
         'set Torch_DIR to a folder holding TorchConfig.cmake; pip install torch; ' +
-        'or on Debian/Ubuntu: sudo apt-get install libtorch-dev libopenblas0-pthread',
+        'or on Debian/Ubuntu: sudo apt-get install libtorch-dev libopenblas0-pthread libgloo-dev',
     );
   }
-  if (chosen.how === "Debian's libtorch-dev") ensureOpenBlas();
+  if (chosen.how === "Debian's libtorch-dev") {
+    ensureOpenBlas();
+    ensureGlooHeaders();
+  }
   return chosen;
 }

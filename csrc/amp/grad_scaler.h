@@ -24,6 +24,17 @@ class GradScaler {
   // Records the step's outcome: grows after `growth_interval` finite steps, backs off on overflow.
   void update(bool finite);
 
+  // What evolves across steps: data-parallel ranks copy rank 0's so they scale and skip alike.
+  struct State {
+    double scale;
+    int64_t good_steps;
+  };
+  State state() const { return {scale_, good_steps_}; }
+  void restore(const State& state) {
+    scale_ = state.scale;
+    good_steps_ = state.good_steps;
+  }
+
  private:
   GradScalerConfig config_;
   double scale_;

@@ -13,6 +13,7 @@
 #include "bindings/jobs/function_job.h"
 #include "bindings/model_wrap.h"
 #include "bindings/options.h"
+#include "bindings/replica_group_wrap.h"
 #include "bindings/session_wrap.h"
 #include "core/cpu_block_cache.h"
 #include "core/fork_gate.h"
@@ -148,6 +149,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto session_class = SessionWrap::Define(env);
   data->model_class = Napi::Persistent(model_class);
   data->session_class = Napi::Persistent(session_class);
+  auto replica_group_class = ReplicaGroupWrap::Define(env);
+  data->replica_group_class = Napi::Persistent(replica_group_class);
+  exports.Set("ReplicaGroup", replica_group_class);
+  exports.Set("openReplicaGroup", Napi::Function::New<ReplicaGroupWrap::Open>(env, "openReplicaGroup"));
   exports.Set("Model", model_class);
   exports.Set("TrainSession", session_class);
   exports.Set("initialize", Napi::Function::New<Initialize>(env, "initialize"));

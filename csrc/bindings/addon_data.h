@@ -15,6 +15,7 @@ struct AddonData {
   Napi::FunctionReference error_class;  // FsllmError, from initialize(); may be empty
   Napi::FunctionReference model_class;
   Napi::FunctionReference session_class;
+  Napi::FunctionReference replica_group_class;
   bool external_buffers_ok = true;      // false where V8 forbids external memory (Electron's sandbox)
   std::unique_ptr<Executor> executor;
 };

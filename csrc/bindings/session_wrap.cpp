@@ -8,6 +8,9 @@
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
 #include "bindings/options.h"
+#include "bindings/replica_group_wrap.h"
+#include "distributed/replica_group.h"
+#include "train/replica_step.h"
 
 namespace fsllm::bindings {
 
@@ -55,6 +58,7 @@ Napi::Value align_metrics_to_js(Napi::Env env, const train::AlignMetrics& m) {
 Napi::Function SessionWrap::Define(Napi::Env env) {
   return DefineClass(env, "TrainSession",
                      {InstanceMethod<&SessionWrap::TrainStep>("trainStep"),
+                      InstanceMethod<&SessionWrap::ServeReplicas>("serveReplicas"),
                       InstanceMethod<&SessionWrap::AlignStep>("alignStep"),
                       InstanceMethod<&SessionWrap::Abort>("abort"),
                       InstanceMethod<&SessionWrap::ExportOptimizerState>("exportOptimizerState"),
@@ -126,19 +130,82 @@ Napi::Value SessionWrap::submit(Napi::Env env, std::unique_ptr<FunctionJob> job)
   return Executor::Submit(env, std::move(job));
 }
 
+std::pair<std::shared_ptr<train::TrainSession>, ReplicaGroupWrap*> SessionWrap::acquire_with_group(
+    const Napi::CallbackInfo& info, size_t index, FunctionJob& job, const char* operation) {
+  auto env = info.Env();
+  ReplicaGroupWrap* wrap = nullptr;
+  if (!info[index].IsUndefined()) {
+    auto* data = env.GetInstanceData<AddonData>();
+    if (!info[index].IsObject() || !info[index].As<Napi::Object>().InstanceOf(data->replica_group_class.Value())) {
+      throw_invalid_arg(env, std::string("Expected a ReplicaGroup (or undefined) for the group of ") + operation);
+    }
+    wrap = ReplicaGroupWrap::Unwrap(info[index].As<Napi::Object>());
+  }
+  auto session = acquire(env, operation);
+  if (!wrap) return {session, nullptr};
+  try {
+    wrap->acquire(env, operation);
+  } catch (...) {
+    busy_ = false;
+    model_wrap_->release();
+    throw;
+  }
+  wrap->Ref();
+  job.on_cleanup([wrap] {
+    wrap->release();
+    wrap->Unref();
+  });
+  return {session, wrap};
+}
+
 Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto job = std::make_unique<FunctionJob>(env, "trainStep");
   auto batches = parse_batches(env, info[0], *job);
   auto options = parse_step_options(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env));
-  auto session = acquire(env, "trainStep()");
+  auto acquired = acquire_with_group(info, 2, *job, "trainStep()");
+  auto session = acquired.first;
+  auto* group_wrap = acquired.second;
   abort_->store(false);
   auto abort = abort_;
   auto metrics = std::make_shared<train::StepMetrics>();
-  job->work = [session, batches, options, abort, metrics] {
-    *metrics = session->train_step(to_tensors(batches, session->model().device()), options, *abort);
+  auto group = group_wrap ? group_wrap->acquired() : nullptr;
+  auto leader = group_wrap ? group_wrap->leader() : nullptr;
+  auto traffic = std::make_shared<train::ReplicaTraffic>();
+  job->work = [session, batches, options, abort, metrics, group, leader, traffic] {
+    auto tensors = to_tensors(batches, session->model().device());
+    if (!group) {
+      *metrics = session->train_step(tensors, options, *abort);
+      return;
+    }
+    *metrics = leader->step(*session, *group, tensors, options, *abort);
+    *traffic = leader->last_traffic();
   };
-  job->resolve = [metrics](Napi::Env env) { return metrics_to_js(env, *metrics); };
+  job->resolve = [metrics, traffic, group](Napi::Env env) {
+    auto o = metrics_to_js(env, *metrics).As<Napi::Object>();
+    if (group) {
+      auto t = Napi::Object::New(env);
+      t.Set("syncedBytes", Napi::Number::New(env, static_cast<double>(traffic->synced_bytes)));
+      t.Set("batchBytes", Napi::Number::New(env, static_cast<double>(traffic->batch_bytes)));
+      t.Set("reducedBytes", Napi::Number::New(env, static_cast<double>(traffic->reduced_bytes)));
+      o.Set("replicaTraffic", t);
+    }
+    return o;
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value SessionWrap::ServeReplicas(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "serveReplicas");
+  if (info[0].IsUndefined()) throw_invalid_arg(env, "serveReplicas(group) needs the ReplicaGroup of this rank");
+  auto acquired = acquire_with_group(info, 0, *job, "serveReplicas()");
+  auto session = acquired.first;
+  auto* group_wrap = acquired.second;
+  abort_->store(false);
+  auto abort = abort_;
+  auto group = group_wrap->acquired();
+  job->work = [session, group, abort] { train::serve_replicas(*session, *group, *abort); };
   return submit(env, std::move(job));
 }
 
@@ -201,7 +268,7 @@ Napi::Value SessionWrap::ImportOptimizerState(const Napi::CallbackInfo& info) {
   auto data = job->pin(expect_typed_array(env, info[0], napi_float32_array, "a Float32Array", "optimizer state"));
   auto session = acquire(env, "importOptimizerState()");
   job->work = [session, data] {
-    session->optimizer().import_state(data.view(torch::kFloat32, {static_cast<int64_t>(data.length)}));
+    session->import_optimizer_state(data.view(torch::kFloat32, {static_cast<int64_t>(data.length)}));
   };
   return submit(env, std::move(job));
 }
@@ -210,7 +277,7 @@ Napi::Value SessionWrap::ResetOptimizer(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto job = std::make_unique<FunctionJob>(env, "resetOptimizer");
   auto session = acquire(env, "resetOptimizer()");
-  job->work = [session] { session->optimizer().reset(); };
+  job->work = [session] { session->reset_optimizer(); };
   return submit(env, std::move(job));
 }
 

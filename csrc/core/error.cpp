@@ -12,6 +12,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kDisposed: return "DISPOSED";
     case ErrorCode::kAborted: return "ABORTED";
     case ErrorCode::kUnsupported: return "UNSUPPORTED";
+    case ErrorCode::kDistributed: return "DISTRIBUTED";
     case ErrorCode::kNative: return "NATIVE";
   }
   return "NATIVE";

@@ -20,6 +20,7 @@ enum class ErrorCode {
   kDisposed,     // ERR_FSLLM_DISPOSED
   kAborted,      // ERR_FSLLM_ABORTED
   kUnsupported,  // ERR_FSLLM_UNSUPPORTED: a valid request this build cannot serve (e.g. CUDA absent)
+  kDistributed,  // ERR_FSLLM_DISTRIBUTED: a data-parallel rank failed, left or timed out; the group is unusable
   kNative,       // ERR_FSLLM_NATIVE
 };
 

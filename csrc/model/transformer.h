@@ -37,6 +37,10 @@ class CausalLmImpl : public torch::nn::Module {
   // bound to the old tensors can tell it is stale instead of silently training nothing.
   int64_t adapter_version() const { return adapter_version_; }
   void bump_adapter_version() { ++adapter_version_; }
+  // Bumped whenever the values of trainable tensors change (an import, an optimizer step), so data-parallel
+  // ranks can tell when their replicas need rank 0's values again.
+  int64_t weights_version() const { return weights_version_; }
+  void bump_weights_version() { ++weights_version_; }
 
   // While set (and gradients are on), each block keeps only its input and runs again in backward
   // (model/checkpoint.h): activation memory of one block instead of all, for a second forward pass.
@@ -52,6 +56,7 @@ class CausalLmImpl : public torch::nn::Module {
   ModelConfig config_;
   Rope rope_;
   int64_t adapter_version_ = 0;
+  int64_t weights_version_ = 0;
   bool checkpoint_blocks_ = false;
 
  private:

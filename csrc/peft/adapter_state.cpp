@@ -115,6 +115,7 @@ class MergedScope {
 
 void import_flat(model::CausalLmImpl& model, const torch::Tensor& flat) {
   torch::NoGradGuard no_grad;
+  model.bump_weights_version();  // first: a failed import may have written some tensors
   MergedScope merged(model);
   auto params = trainable_parameters(model);
   int64_t total = 0;
@@ -131,6 +132,7 @@ void import_flat(model::CausalLmImpl& model, const torch::Tensor& flat) {
 
 void import_named(model::CausalLmImpl& model, const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
   torch::NoGradGuard no_grad;
+  model.bump_weights_version();  // first: a failed import may have written some tensors
   MergedScope merged(model);
   std::unordered_map<std::string, torch::Tensor> by_name(tensors.begin(), tensors.end());
   for (auto& [name, p] : trainable_parameters(model)) {

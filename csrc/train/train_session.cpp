@@ -32,6 +32,18 @@ torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
   return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), b.labels);
 }
 
+// Sums every rank's gradients (a parameter no piece reached counts as zeros) and per-micro-batch loss sums.
+void sum_over_replicas(Replicas& replicas, const std::vector<torch::Tensor>& params, std::vector<double>& micro_sums) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& p : params) {
+    auto& grad = p.mutable_grad();
+    if (!grad.defined()) grad = torch::zeros_like(p);
+    tensors.push_back(grad);
+  }
+  tensors.push_back(torch::from_blob(micro_sums.data(), {static_cast<int64_t>(micro_sums.size())}, torch::kFloat64));
+  replicas.all_reduce_sum(tensors);
+}
+
 }  // namespace
 
 FreezeGuard::FreezeGuard(std::vector<torch::Tensor> tensors) : tensors_(std::move(tensors)) {
@@ -110,6 +122,35 @@ void TrainSession::set_proximal_anchor(const torch::Tensor& flat) {
   }
   FSLLM_CHECK(bound == params.size(), ErrorCode::kNative, "A parameter of this session's optimizer is no longer trainable in the model");
   anchor_ = std::move(anchor);
+  ++state_version_;
+}
+
+void TrainSession::clear_proximal_anchor() {
+  anchor_.clear();
+  ++state_version_;
+}
+
+void TrainSession::adopt_proximal_anchor(std::vector<torch::Tensor> anchor) {
+  const auto& params = optimizer_->params();
+  FSLLM_CHECK(anchor.size() == params.size(), ErrorCode::kInvalidArg,
+              "A proximal anchor needs " + std::to_string(params.size()) + " tensors but received " + std::to_string(anchor.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    FSLLM_CHECK(anchor[i].sizes() == params[i].sizes(), ErrorCode::kInvalidArg,
+                "Proximal anchor tensor " + std::to_string(i) + " does not have its parameter's shape");
+    anchor[i] = anchor[i].to(params[i].device(), params[i].scalar_type());
+  }
+  anchor_ = std::move(anchor);
+  ++state_version_;
+}
+
+void TrainSession::reset_optimizer() {
+  optimizer_->reset();
+  ++state_version_;
+}
+
+void TrainSession::import_optimizer_state(const torch::Tensor& flat) {
+  ++state_version_;  // first: a failed import may have written some state
+  optimizer_->import_state(flat);
 }
 
 // FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks", eq. 2): the local objective
@@ -171,11 +212,32 @@ TrainSession::Update TrainSession::apply_update(const StepOptions& options) {
   scaler_.update(finite);
   optimizer_->zero_grad();
   ++steps_;
+  model_->bump_weights_version();
   return u;
 }
 
+std::vector<std::pair<size_t, MicroBatch>> share_of(const std::vector<MicroBatch>& batches, int rank, int world) {
+  std::vector<std::pair<size_t, MicroBatch>> share;
+  const auto n = batches.size();
+  if (n >= static_cast<size_t>(world)) {
+    for (size_t i = static_cast<size_t>(rank); i < n; i += static_cast<size_t>(world)) share.emplace_back(i, batches[i]);
+    return share;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const auto& b = batches[i];
+    const int64_t rows = b.ids.size(0);
+    const int64_t per_rank = (rows + world - 1) / world;
+    const int64_t first = std::min<int64_t>(rank * per_rank, rows);
+    const int64_t count = std::min<int64_t>(per_rank, rows - first);
+    if (count <= 0) continue;
+    auto rows_of = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
+    share.emplace_back(i, MicroBatch{rows_of(b.ids), rows_of(b.labels), rows_of(b.mask), rows_of(b.segments)});
+  }
+  return share;
+}
+
 StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, const StepOptions& options,
-                                     const std::atomic<bool>& abort) {
+                                     const std::atomic<bool>& abort, Replicas* replicas) {
   const auto start = std::chrono::steady_clock::now();
   // FSLLM_PROFILE_TRACE=file.json writes a chrome://tracing profile of each step (overwritten per step).
   std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
@@ -198,10 +260,13 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   m.loss_scale = scaler_.scale();
   // The merged-weight term is a function of the weights only: added once per step (scaled like the loss,
   // whose gradient the micro-batches accumulate), outside autocast so it keeps float64.
+  // With replicas its gradient is added on rank 0 only: the ranks' gradients are summed.
+  const int rank = replicas ? replicas->rank() : 0;
+  const int world = replicas ? replicas->world() : 1;
   if (options.proximal_mode == ProximalMode::kMerged && options.proximal_mu > 0.0) {
     auto term = merged_proximal(options.proximal_mu);
     m.proximal = term.item<double>();
-    if (term.requires_grad()) (term * m.loss_scale).backward();
+    if (term.requires_grad() && rank == 0) (term * m.loss_scale).backward();
   }
   amp::AutocastGuard autocast(options.precision, model_->lm_head_weight().device());
   model_->set_checkpoint_blocks(options.checkpoint_activations);
@@ -209,8 +274,8 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
     model::CausalLmImpl& model;
     ~CheckpointOff() { model.set_checkpoint_blocks(false); }
   } checkpoint_off{*model_};
-  double total = 0.0;
-  for (const auto& b : batches) {
+  std::vector<double> micro_sums(batches.size(), 0.0);
+  for (const auto& [index, b] : share_of(batches, rank, world)) {
     fork_yield_point();
     if (abort.load()) {
       optimizer_->zero_grad();
@@ -218,10 +283,14 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
     }
     auto sum = loss_sum(*model_, b);
     (sum * (m.loss_scale / static_cast<double>(m.target_tokens))).backward();
-    const double s = sum.item<double>();
-    total += s;
-    const auto n = count_targets(b);
-    m.micro_losses.push_back(n > 0 ? s / n : 0.0);
+    micro_sums[index] += sum.item<double>();
+  }
+  if (replicas) sum_over_replicas(*replicas, optimizer_->params(), micro_sums);
+  double total = 0.0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    total += micro_sums[i];
+    const auto n = count_targets(batches[i]);
+    m.micro_losses.push_back(n > 0 ? micro_sums[i] / n : 0.0);
   }
   m.loss = total / static_cast<double>(m.target_tokens);
   const auto u = apply_update(options);

@@ -11,6 +11,7 @@
 #include "amp/precision.h"
 #include "optim/optimizer.h"
 #include "train/batch.h"
+#include "train/replicas.h"
 
 namespace fsllm::train {
 
@@ -65,16 +66,32 @@ class TrainSession {
   // Loss is normalised by the total target tokens of all micro-batches, so accumulation over k
   // micro-batches equals one batch of their union. Throws fsllm::Error(kAborted) when `abort` is set
   // between micro-batches (grads are discarded, weights untouched).
+  // With `replicas`, every rank passes the same `batches` (the whole step) and computes its share of them
+  // (share_of); gradients and losses are summed over the ranks before the update, which every rank then
+  // applies alike. Callers keep the replicas' state equal first (train/replica_step.h).
   StepMetrics train_step(const std::vector<MicroBatch>& batches, const StepOptions& options,
-                         const std::atomic<bool>& abort);
+                         const std::atomic<bool>& abort, Replicas* replicas = nullptr);
+
+  // Optimizer state changes that data-parallel ranks must follow (they bump state_version()).
+  void reset_optimizer();
+  void import_optimizer_state(const torch::Tensor& flat);
 
   // Keeps a copy of the FedProx anchor: `flat` has the layout of peft::export_flat (fp32, any device),
   // i.e. the model's whole trainable state even when this session trains only some layers; the slices
   // of this session's parameters are stored on their parameter's device and dtype. Throws fsllm::Error(kInvalidArg) naming
   // the expected and received lengths when the size differs.
   void set_proximal_anchor(const torch::Tensor& flat);
-  void clear_proximal_anchor() { anchor_.clear(); }
+  void clear_proximal_anchor();
   bool has_proximal_anchor() const { return !anchor_.empty(); }
+  // The anchor as stored: one tensor per optimizer parameter, in optimizer order (empty: none).
+  const std::vector<torch::Tensor>& proximal_anchor() const { return anchor_; }
+  // Takes an anchor in that layout (a data-parallel rank receiving rank 0's); throws kInvalidArg when a
+  // tensor's shape does not match its parameter's.
+  void adopt_proximal_anchor(std::vector<torch::Tensor> anchor);
+
+  // Counts every change of optimizer state, anchor or loss scale made outside a step.
+  int64_t state_version() const { return state_version_; }
+  amp::GradScaler& scaler() { return scaler_; }
 
   optim::Optimizer& optimizer() { return *optimizer_; }
   int64_t steps() const { return steps_; }
@@ -116,7 +133,13 @@ class TrainSession {
   std::vector<torch::Tensor> anchor_;  // empty, or anchor_[i] pairs with optimizer_->params()[i]
   int64_t steps_ = 0;
   int64_t adapter_version_;  // the model's adapter_version() the optimizer was bound to
+  int64_t state_version_ = 0;
 };
+
+// A data-parallel step's share for `rank` of `world`: whole micro-batches round-robin when there are at least
+// `world` of them, else a contiguous slice of each micro-batch's rows (none when it has fewer rows than ranks
+// reach). Each piece keeps the index of the micro-batch it came from.
+std::vector<std::pair<size_t, MicroBatch>> share_of(const std::vector<MicroBatch>& batches, int rank, int world);
 
 struct EvalMetrics {
   double loss_sum = 0.0;

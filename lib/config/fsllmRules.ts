@@ -73,7 +73,11 @@ const federate: Rules = {
   sampler: (v, c, at) => {
     if (v !== 'uniform') c.unsupported(at.path, `client sampler ${show(v)} is not available (use "uniform")`);
   },
-  process_num: noteIf((v) => typeof v === 'number' && v > 1, 'ignored (a standalone run is one process)'),
+  process_num: (v, c, at) => {
+    if (typeof v !== 'number' || v <= 1) return;
+    c.set('train.dataParallel.processes', v, at.path);
+    c.note(at.path, `each client trains as ${v} data-parallel processes (c10d)`);
+  },
   save_client_model: noteIf(isTrue, 'ignored (only the global adapter is saved)'),
   data_weighted_aggr: accept,   // unused by FS-LLM's ClientsAvg aggregator too
   master_addr: accept,

@@ -75,7 +75,12 @@ const train: Rules = {
     c.set('model.baseDtype', v ? 'fp16' : 'fp32', p);
     if (v) c.note(p, 'stores the frozen base in fp16 and trains in mixed fp16 with loss scaling (FS-LLM casts the whole model to fp16; LoRA weights stay fp32 here)');
   }),
-  data_para_dids: noteIf(notEmpty, 'ignored (one device per process)'),
+  data_para_dids: (v, c, at) => {
+    if (!Array.isArray(v)) return c.bad(at.path, `expected a list of device ids such as [0, 1], got ${show(v)}`);
+    if (v.length < 2) return;
+    c.set('train.dataParallel.processes', v.length, at.path);
+    c.note(at.path, `each client trains as ${v.length} data-parallel processes (c10d), one per listed device`);
+  },
 };
 
 const grad: Rules = {

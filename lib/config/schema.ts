@@ -155,6 +155,11 @@ const train = section({
   }),
   maxGradNorm: num({ gte: 0 }, '1.0').default(0),
   checkpointActivations: bool().default(false),
+  dataParallel: section({
+    processes: int(1, 2).default(1),
+    backend: oneOf(['gloo', 'nccl']).default('gloo'),
+    timeoutSeconds: num({ gt: 0 }, '600').default(600),
+  }),
   precision: oneOf(PRECISIONS).default('fp32'),
   fedprox: section({ mu: num({ gte: 0 }, '0.01').default(0) }),
   keepOptimizerState: bool().default(false),

@@ -165,6 +165,13 @@ export interface TrainOptions {
   maxGradNorm?: number;
   /** Recompute each block in backward instead of keeping its activations (less memory, one more forward). Default false. */
   checkpointActivations?: boolean;
+  /**
+   * One client as several processes (c10d data parallelism): the ranks split each step's micro-batches (or,
+   * with fewer micro-batches than ranks, their rows) and sum gradients with c10d's Gloo backend; rank 0 is the
+   * client and talks to the server. `timeoutSeconds` bounds the rendezvous and each collective's wait for a
+   * silent rank. Default one process.
+   */
+  dataParallel?: { processes?: number; backend?: 'gloo' | 'nccl'; timeoutSeconds?: number };
   /** Default `'fp32'`. */
   precision?: TrainPrecision;
   /** FedProx proximal weight mu (≥ 0; 0 = off). Default 0. */
@@ -340,11 +347,12 @@ export interface ResolvedOptions {
     Pick<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>;
   adapter: Required<Omit<AdapterOptions, 'layers'>> & Pick<AdapterOptions, 'layers'>;
   /** Exactly one of `localSteps` and `localEpochs` is set. */
-  train: Required<Omit<TrainOptions, 'localSteps' | 'localEpochs' | 'optimizer' | 'scheduler' | 'fedprox'>> &
+  train: Required<Omit<TrainOptions, 'localSteps' | 'localEpochs' | 'optimizer' | 'scheduler' | 'fedprox' | 'dataParallel'>> &
     Pick<TrainOptions, 'localSteps' | 'localEpochs'> & {
       optimizer: Required<Pick<TrainOptimizerOptions, 'type' | 'lr'>> & Omit<TrainOptimizerOptions, 'type' | 'lr'>;
       scheduler: Required<Pick<TrainSchedulerOptions, 'type' | 'warmupSteps'>> & Pick<TrainSchedulerOptions, 'warmupRatio'>;
       fedprox: { mu: number };
+      dataParallel: Required<NonNullable<TrainOptions['dataParallel']>>;
     };
   eval: Required<Omit<EvalOptions, 'earlyStop'>> & { earlyStop: { patience: number; delta: number } };
   output: Required<OutputOptions>;

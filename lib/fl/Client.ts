@@ -12,6 +12,7 @@ import type { Endpoint } from '../comm/transport.js';
 import { pack } from '../data/pack.js';
 import { collate } from '../data/collate.js';
 import type { TokenizedExample } from '../data/tokenizeExample.js';
+import type { FsllmError } from '../errors/index.js';
 import { manualSeed, type AdapterState, type Model, type Precision, type TrainSession } from '../native/index.js';
 import type { BatchCursor, BatchSource } from '../trainer/batchSource.js';
 import { loggingHook } from '../trainer/hooks/logging.js';
@@ -39,13 +40,20 @@ export interface ClientOptions {
   lr: number;
   precision: Precision;
   maxGradNorm: number;
-  checkpointActivations: boolean;
+  /** Recompute each block in backward (TrainSession.trainStep's option); default false. */
+  checkpointActivations?: boolean;
   /** Keep optimizer moments across rounds (else a fresh optimizer each round, as FS-LLM). */
   keepOptimizerState: boolean;
   evalBatchSize: number;
   seed: number;
   /** Aborts a local fit between optimizer steps (the run is being cancelled). */
   signal?: AbortSignal;
+  /**
+   * When a data-parallel rank is lost during the local fit (`ERR_FSLLM_DISTRIBUTED`): true skips this round's
+   * upload with a warning, so the server's deadline and retries take over (the ranks restart for the next
+   * fit); false lets the error fail the client. Set it when the server has a deadline.
+   */
+  skipLostRounds?: boolean;
   /** Upload only these adapter tensors (the part the client trains, in closed-model tuning). */
   uploadNames?: ReadonlySet<string>;
   /** How uploads are encoded (absent: plain fp32 frames); with errorFeedback the residual stays here. */
@@ -123,8 +131,32 @@ export class Client {
 
   async #train(round: number, frame: Uint8Array): Promise<void> {
     const o = this.#options;
+    let result;
+    try {
+      result = await this.#fit(round, frame);
+    } catch (error) {
+      if (!o.skipLostRounds || (error as FsllmError).code !== 'ERR_FSLLM_DISTRIBUTED') throw error;
+      this.#events.emit('warning', `Client ${this.id}: round ${round} lost a data-parallel rank, so it sends no update this round (${(error as Error).message})`);
+      return;
+    }
+    const { fit } = result;
+    const adapter = await this.#encode(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter);
+    // After encoding: error feedback has just moved the residual on to what the next upload carries.
+    await o.beforeUpload?.(this.snapshot);
+    await this.#endpoint.send('server', {
+      type: 'modelPara',
+      round,
+      sampleSize: fit.samples,
+      adapter,
+      train: { loss: fit.lossSum / fit.steps, steps: fit.steps, targetTokens: fit.targetTokens, msPerStep: fit.ms / fit.steps },
+    });
+  }
+
+  /** The round's local fit on the shared model: the global adapter in, the trained one out (offloaded). */
+  #fit(round: number, frame: Uint8Array) {
+    const o = this.#options;
     const { model, session, turn } = this.#shared;
-    const result = await turn.run(async () => {
+    return turn.run(async () => {
       this.#events.emit('clientStart', { round, client: this.id });
       await model.importAdapter(await decodeAdapterFrame(frame));
       if (o.keepOptimizerState && this.#optimizer) await session.importOptimizerState(this.#optimizer);
@@ -139,17 +171,6 @@ export class Client {
       this.#offloaded = null;
       this.#optimizer = offloaded.optimizer;
       return { fit, adapter: offloaded.adapter };
-    });
-    const { fit } = result;
-    const adapter = await this.#encode(o.uploadNames ? partOf(result.adapter, o.uploadNames) : result.adapter);
-    // After encoding: error feedback has just moved the residual on to what the next upload carries.
-    await o.beforeUpload?.(this.snapshot);
-    await this.#endpoint.send('server', {
-      type: 'modelPara',
-      round,
-      sampleSize: fit.samples,
-      adapter,
-      train: { loss: fit.lossSum / fit.steps, steps: fit.steps, targetTokens: fit.targetTokens, msPerStep: fit.ms / fit.steps },
     });
   }
 

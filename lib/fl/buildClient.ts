@@ -72,6 +72,7 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     keepOptimizerState: o.train.keepOptimizerState,
     evalBatchSize: o.eval.batchSize,
     seed: o.federate.seed,
+    skipLostRounds: o.federate.deadlineSeconds > 0,
     ...(w.signal ? { signal: w.signal } : {}),
     ...(w.beforeUpload ? { beforeUpload: w.beforeUpload } : {}),
     ...(w.model.uploadNames ? { uploadNames: w.model.uploadNames } : {}),

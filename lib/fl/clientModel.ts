@@ -4,10 +4,14 @@
  * In closed-model tuning it is the emulator, whose manifest says which layers carry LoRA, which train, and
  * which tensors a client uploads.
  */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { ResolvedOptions } from '../config/index.js';
 import { readEmulatorManifest } from '../emulator/index.js';
-import { TrainSession, type AdapterState } from '../native/index.js';
+import { fsllmError } from '../errors/index.js';
+import { setNumThreads, TrainSession, type AdapterState } from '../native/index.js';
 import { normalizeLora } from '../native/lora.js';
+import { ReplicaTeam } from '../parallel/ReplicaTeam.js';
 import { AsyncLock } from '../util/lock.js';
 import type { SharedModel } from './Client.js';
 import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
@@ -21,8 +25,38 @@ export interface ClientModel extends SharedModel {
   initial: AdapterState;
   /** Closed-model tuning: the adapter-layer tensors clients train and upload (absent: the whole adapter). */
   uploadNames?: ReadonlySet<string>;
-  /** Disposes the session, then the model. */
+  /** train.dataParallel: the other ranks of this client (absent with one process). */
+  replicas?: ReplicaTeam<ReplicaSetup>;
+  /** Releases the other ranks, then disposes the session and the model. */
   dispose(): Promise<void>;
+}
+
+/** What a data-parallel rank process opens: the run options for one process, and the emulator folder. */
+export interface ReplicaSetup {
+  options: ResolvedOptions;
+  emulatorDir: string | null;
+}
+
+/** The rank process entry, as .ts under a TypeScript loader (tests) or .js from dist. */
+function replicaScript(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`./replicaProcess${ext}`, import.meta.url));
+}
+
+/** train.dataParallel's other ranks, each opening this same client model in its own process. */
+function replicaTeam(o: ResolvedOptions, emulatorDir: string | null): ReplicaTeam<ReplicaSetup> | undefined {
+  const { processes, backend, timeoutSeconds } = o.train.dataParallel;
+  if (processes < 2) return undefined;
+  if (backend === 'nccl') {
+    throw fsllmError('ERR_FSLLM_UNSUPPORTED', "train.dataParallel.backend 'nccl' is not built into fsllm-native yet; use 'gloo' (it also runs with CUDA models: gradients are summed on the host)");
+  }
+  // The ranks share the machine's cores unless model.threads says otherwise; rank 0 (this process) too.
+  const threads = o.model.threads ?? Math.max(1, Math.floor(os.availableParallelism() / processes));
+  setNumThreads(threads);
+  const single = { ...o, train: { ...o.train, dataParallel: { ...o.train.dataParallel, processes: 1 } } };
+  return new ReplicaTeam({
+    processes, script: replicaScript(), setup: { options: single, emulatorDir }, timeoutMs: Math.round(timeoutSeconds * 1000), threadsPerProcess: threads,
+  });
 }
 
 /**
@@ -30,6 +64,7 @@ export interface ClientModel extends SharedModel {
  * where `o.offsite` must be set).
  */
 export async function openClientModel(o: ResolvedOptions, emulatorDir: string | null = null): Promise<ClientModel> {
+  const replicas = replicaTeam(o, emulatorDir);  // starts nothing until the first step
   const model = await openModel(o, emulatorDir);
   try {
     const plan = emulatorDir === null ? null : (await readEmulatorManifest(emulatorDir)).plan;
@@ -38,6 +73,7 @@ export async function openClientModel(o: ResolvedOptions, emulatorDir: string | 
     if (plan && o.offsite!.adapterTraining === 'full') await model.setLayersTrainable(plan.adapterLayersInModel, true);
     const initial = await model.exportAdapter();
     const session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(plan ? { layers: plan.adapterLayersInModel } : {}) });
+    if (replicas) session.useReplicas(replicas);
     return {
       model,
       session,
@@ -46,7 +82,9 @@ export async function openClientModel(o: ResolvedOptions, emulatorDir: string | 
       trainableParameters,
       initial,
       ...(plan ? { uploadNames: adapterNamesOf(plan, initial) } : {}),
+      ...(replicas ? { replicas } : {}),
       dispose: async () => {
+        await replicas?.close();
         await session.dispose();
         await model.dispose();
       },

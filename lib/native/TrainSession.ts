@@ -7,7 +7,8 @@ import { disposedCheck } from './disposed.js';
 import { callNative } from './callNative.js';
 import type { Model } from './Model.js';
 import { lockOrder, toRawAlignOptions, type AlignMetrics, type AlignStepOptions } from './alignStep.js';
-import { fsllmError, invalidArg } from '../errors/index.js';
+import type { ReplicaGroup } from './ReplicaGroup.js';
+import { fsllmError, invalidArg, type FsllmError } from '../errors/index.js';
 
 /** AdamW (betas, eps, decoupled weight decay, default 0.01) or SGD (momentum, dampening, Nesterov, L2). */
 export type OptimizerOptions = RawOptimizerOptions;
@@ -59,10 +60,22 @@ export interface StepOptions {
 
 export type StepMetrics = RawStepMetrics;
 
+/**
+ * Where a session's data-parallel steps run (see {@link TrainSession.useReplicas}): rank 0's connected group,
+ * and what to do when a step breaks it. lib/parallel/ReplicaTeam.ts is the one that starts rank processes.
+ */
+export interface ReplicaProvider {
+  /** Rank 0's connected group, starting (or restarting) the other ranks when needed. */
+  group(): Promise<ReplicaGroup>;
+  /** A step failed after the ranks joined it (a rank left, timed out, or the step aborted): the group is spent. */
+  lost(error: FsllmError): Promise<void>;
+}
+
 export class TrainSession {
   readonly #native: RawTrainSession;
   readonly #model: Model;
   #disposed = false;
+  #replicas: ReplicaProvider | null = null;
 
   private constructor(native: RawTrainSession, model: Model) {
     this.#native = native;
@@ -116,7 +129,42 @@ export class TrainSession {
     const native = this.#native;
     const raw = { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu, proximalMode, checkpointActivations } as const;
     if (options.signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
-    return this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw)));
+    const replicas = this.#replicas;
+    if (!replicas) return this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw)));
+    const group = await replicas.group();
+    try {
+      return await this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw, group.native)));
+    } catch (error) {
+      // Invalid input is refused before the other ranks hear of the step; anything later leaves them mid-step.
+      if ((error as FsllmError).code !== 'ERR_FSLLM_INVALID_ARG') await replicas.lost(error as FsllmError);
+      throw error;
+    }
+  }
+
+  /**
+   * Makes every following {@link trainStep} data-parallel over `replicas` (this process is rank 0): each
+   * rank computes its share of the step's micro-batches (or, with fewer micro-batches than ranks, of their
+   * rows), the gradients are summed over the ranks, and every rank applies the same update, so the result
+   * equals the one-process step up to float summation order. Before a step whose state the other ranks
+   * have not seen (an adapter import, an optimizer reset or import, a new anchor, a new group), rank 0
+   * sends them its trainable tensors, optimizer state and anchor. `null` goes back to one process.
+   */
+  useReplicas(replicas: ReplicaProvider | null): void {
+    disposedCheck(this.#disposed, 'TrainSession');
+    this.#replicas = replicas;
+  }
+
+  /**
+   * A rank other than 0: runs the steps rank 0 leads, on a session set up like rank 0's (same model and
+   * adapter configuration), until rank 0 calls `group.stopReplicas()`. Holds the model's lock meanwhile.
+   * @throws `ERR_FSLLM_DISTRIBUTED` when rank 0 or another rank goes away; `ERR_FSLLM_ABORTED` when `signal`
+   * fires while waiting for a step; `ERR_FSLLM_INVALID_ARG` when this adapter's size is not rank 0's.
+   */
+  async serveReplicas(group: ReplicaGroup, options: { signal?: AbortSignal } = {}): Promise<void> {
+    disposedCheck(this.#disposed, 'TrainSession');
+    if (group.rank === 0) throw invalidArg('group', 'the ReplicaGroup of a rank other than 0 (rank 0 leads through useReplicas)', group.rank);
+    const native = this.#native;
+    await this.#model.lock.run(() => this.#abortable('serveReplicas', options.signal, () => native.serveReplicas(group.native)));
   }
 
   /**

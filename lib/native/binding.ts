@@ -66,6 +66,37 @@ export interface RawStepMetrics {
   skipped: boolean;
   ms: number;
   microLosses: number[];
+  /** Data-parallel steps (a ReplicaGroup given): bytes rank 0 moved for this step. */
+  replicaTraffic?: ReplicaTraffic;
+}
+
+/** What one data-parallel step moved between its ranks, in bytes (rank 0's view). */
+export interface ReplicaTraffic {
+  /** Trainable tensors, optimizer state and anchor broadcast before the step (0 when the replicas were current). */
+  syncedBytes: number;
+  /** The step's micro-batches broadcast to the other ranks. */
+  batchBytes: number;
+  /** Gradients and per-micro-batch loss sums all-reduced. */
+  reducedBytes: number;
+}
+
+/** One rank's membership of a data-parallel group (c10d TCPStore + ProcessGroupGloo). */
+export interface RawReplicaGroup {
+  readonly port: number;
+  readonly rank: number;
+  readonly worldSize: number;
+  connect(): Promise<void>;
+  /** Rank 0: ends the other ranks' serveReplicas(). */
+  stopReplicas(): Promise<void>;
+  close(): void;
+}
+
+export interface RawReplicaGroupOptions {
+  rank: number;
+  worldSize: number;
+  host: string;
+  port: number;
+  timeoutMs: number;
 }
 
 export interface RawAlignOptions {
@@ -174,7 +205,9 @@ export interface RawModel {
 }
 
 export interface RawTrainSession {
-  trainStep(batches: RawBatch[], options: RawStepOptions): Promise<RawStepMetrics>;
+  trainStep(batches: RawBatch[], options: RawStepOptions, group?: RawReplicaGroup): Promise<RawStepMetrics>;
+  /** A rank other than 0: runs rank 0's steps until it stops them; abort() ends the wait between steps. */
+  serveReplicas(group: RawReplicaGroup): Promise<void>;
   alignStep(teacher: RawModel, batches: RawBatch[], options: RawAlignOptions): Promise<RawAlignMetrics>;
   abort(): void;
   exportOptimizerState(): Promise<Float32Array>;
@@ -218,6 +251,7 @@ export interface CpuCacheStats {
 export interface NativeBinding {
   Model: unknown;
   TrainSession: unknown;
+  ReplicaGroup: unknown;
   initialize(options: { FsllmError: typeof FsllmError }): void;
   /** `device`: 'cpu' (default), 'cuda' or 'cuda:N'; checked natively against this libtorch build. */
   loadModel(config: ModelConfig, tensors: TensorSource[], options?: { device?: string; baseDtype?: string }): Promise<RawModel>;
@@ -226,6 +260,8 @@ export interface NativeBinding {
     options: { optimizer?: RawOptimizerOptions; lossScale?: RawLossScaleOptions; layers?: number[] },
   ): Promise<RawTrainSession>;
   readTensors(tensors: TensorSource[]): Promise<Record<string, Float32Array>>;
+  /** Rank 0 starts the rendezvous store here (its port is then set); then every rank awaits connect(). */
+  openReplicaGroup(options: RawReplicaGroupOptions): RawReplicaGroup;
   setNumThreads(threads: number): number;
   runtimeInfo(): RuntimeInfo;
   /** fp32 (m,k)@(k,n) timed over `iterations` on the executor thread (benchmarks). */
@@ -249,10 +285,12 @@ export interface NativeBinding {
 export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'Model',
   'TrainSession',
+  'ReplicaGroup',
   'initialize',
   'loadModel',
   'createSession',
   'readTensors',
+  'openReplicaGroup',
   'setNumThreads',
   'runtimeInfo',
   'gemmRate',

@@ -110,7 +110,8 @@ test('a client that hangs is dropped at the deadline when enough others reported
 
 test('too few updates retry the round, then fail with a coded error naming the fix', async () => {
   await model.importAdapter(initial);
-  const { run, warnings } = federation('hang', { minClients: 3, deadlineMs: 3000, maxRetries: 1 });
+  // As above: the real clients must never miss the deadline, also when the machine runs other suites.
+  const { run, warnings } = federation('hang', { minClients: 3, deadlineMs: 6000, maxRetries: 1 });
   let caught: Error & { code?: string } | undefined;
   try {
     await run();

@@ -138,6 +138,15 @@ keys('should map data types, splitters and the data folder', () => {
   assert.equal([lda.splitter, lda.alpha, lda.subsample, lda.splits], ['dirichlet', 0.1, 0.5, [0.9, 0.05, 0.05]]);
 });
 
+keys('should map data-parallel devices and processes onto train.dataParallel', () => {
+  const dids = translate({ train: { local_update_steps: 1, data_para_dids: [0, 1, 3] } });
+  assert.equal(dids.o.train.dataParallel, { processes: 3, backend: 'gloo', timeoutSeconds: 600 });
+  assert.ok(dids.ignored.some((n) => /^train\.data_para_dids: each client trains as 3 data-parallel processes/.test(n)), dids.ignored.join('\n'));
+  assert.is(translate({ federate: { process_num: 2 } }).o.train.dataParallel.processes, 2);
+  assert.is(translate({ train: { local_update_steps: 1, data_para_dids: [0] } }).o.train.dataParallel.processes, 1);
+  assert.is(translate({ federate: { process_num: 1 } }).o.train.dataParallel.processes, 1);
+});
+
 keys('should map llm, train, grad, dataloader and top-level keys', () => {
   const { o, ignored } = translate({
     llm: { tok_len: 300, grad_accum_step: 2, retry_on_nan_loss: true, cache: { model: '/hf' }, adapter: { use: true, mv_to_cpu: true,

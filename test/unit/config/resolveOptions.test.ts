@@ -17,7 +17,7 @@ resolve('should fill every default from the minimal options', () => {
   assert.equal(o.adapter, { method: 'lora', r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], rslora: false });
   assert.equal(o.train, {
     localSteps: 10, batchSize: 4, gradAccum: 1, optimizer: { type: 'adamw', lr: 3e-4 },
-    scheduler: { type: 'constant', warmupSteps: 0 }, maxGradNorm: 0, checkpointActivations: false, precision: 'fp32', fedprox: { mu: 0 },
+    scheduler: { type: 'constant', warmupSteps: 0 }, maxGradNorm: 0, checkpointActivations: false, dataParallel: { processes: 1, backend: 'gloo', timeoutSeconds: 600 }, precision: 'fp32', fedprox: { mu: 0 },
     keepOptimizerState: false, pack: true,
   });
   assert.equal(o.eval, { every: 1, splits: ['val', 'test'], batchSize: 8, bestKey: 'val_loss', earlyStop: { patience: 0, delta: 0 }, tasks: [], tasksEvery: 1 });

@@ -170,8 +170,9 @@ StepMetrics ReplicaLeader::step(TrainSession& session, Replicas& replicas, const
   auto shared = share_batches(replicas, c, batches, session.model().device(), &traffic_.batch_bytes);
   seed_rank(c, 0);
   auto metrics = session.train_step(shared, options, abort, &replicas);
-  for (const auto& p : session.optimizer().params()) traffic_.reduced_bytes += p.numel() * 4;
-  traffic_.reduced_bytes += static_cast<int64_t>(batches.size()) * 8;
+  const auto& params = session.optimizer().params();
+  for (const auto& p : params) traffic_.reduced_bytes += p.numel() * 4;
+  traffic_.reduced_bytes += static_cast<int64_t>(batches.size() + params.size()) * 8;  // loss sums, gradient flags
   synced_ = current(session, replicas);
   return metrics;
 }

@@ -32,16 +32,24 @@ torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
   return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), b.labels);
 }
 
-// Sums every rank's gradients (a parameter no piece reached counts as zeros) and per-micro-batch loss sums.
+// Sums every rank's gradients and per-micro-batch loss sums. A rank that reached no piece (or no use of a
+// parameter) sends zeros for it; a parameter that no rank gave a gradient ends without one, as in one
+// process (the optimizer skips it rather than decaying it).
 void sum_over_replicas(Replicas& replicas, const std::vector<torch::Tensor>& params, std::vector<double>& micro_sums) {
+  std::vector<double> had_grad(params.size(), 0.0);
   std::vector<torch::Tensor> tensors;
-  for (const auto& p : params) {
-    auto& grad = p.mutable_grad();
-    if (!grad.defined()) grad = torch::zeros_like(p);
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& grad = params[i].mutable_grad();
+    had_grad[i] = grad.defined() ? 1.0 : 0.0;
+    if (!grad.defined()) grad = torch::zeros_like(params[i]);
     tensors.push_back(grad);
   }
   tensors.push_back(torch::from_blob(micro_sums.data(), {static_cast<int64_t>(micro_sums.size())}, torch::kFloat64));
+  tensors.push_back(torch::from_blob(had_grad.data(), {static_cast<int64_t>(had_grad.size())}, torch::kFloat64));
   replicas.all_reduce_sum(tensors);
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (had_grad[i] == 0.0) params[i].mutable_grad() = torch::Tensor();
+  }
 }
 
 }  // namespace

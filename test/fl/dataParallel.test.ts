@@ -6,13 +6,17 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { FedTrainer, type EvalRecord, type FedResults, type FedTrainerOptions } from '../../lib/index.js';
+import { binding, FedTrainer, setNumThreads, type EvalRecord, type FedResults, type FedTrainerOptions } from '../../lib/index.js';
 import { maxAbsDiff } from '../native/_support.js';
 import { SAMPLE_DATASETS, STORIES_BIN } from '../helpers/paths.js';
 import { tempDir } from './_support.js';
 
 const dirs: string[] = [];
+// model.threads and a data-parallel client set libtorch's process-wide thread count; later suites in this
+// process (processes.test.ts compares bit for bit with child processes) need the default back.
+const threads = binding().runtimeInfo().threads;
 test.after(() => {
+  setNumThreads(threads);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 

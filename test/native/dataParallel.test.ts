@@ -58,7 +58,13 @@ async function train(ctx: Ctx, batches: RawBatch[], steps: number, replicated: b
 const fourMicroBatches = [0, 1, 2, 3].map((i) => batchOf(randomRows(10 + i, 2, 24 + 4 * i, 512)));
 const oneMicroBatch = [batchOf(randomRows(20, 5, 32, 512))];
 
-for (const [what, batches] of [['micro-batches split between the ranks', fourMicroBatches], ['rows of one micro-batch split between the ranks', [oneMicroBatch[0]!]]] as const) {
+const oneRow = [batchOf(randomRows(30, 1, 40, 512))];
+
+for (const [what, batches] of [
+  ['micro-batches split between the ranks', fourMicroBatches],
+  ['rows of one micro-batch split between the ranks', oneMicroBatch],
+  ['a one-row step (rank 1 has no share and sends zeros)', oneRow],
+] as const) {
   dp(`${what}: three steps equal the one-process steps`, async (ctx) => {
     const one = await train(ctx, [...batches], 3, false);
     const two = await train(ctx, [...batches], 3, true);
@@ -86,7 +92,9 @@ dp('rank 0 sends its state only when the replicas have not seen it', async (ctx)
   assert.is(traffic[1]!.syncedBytes, 0);
   assert.is(traffic[2]!.syncedBytes, 0);
   for (const t of traffic) {
-    assert.is(t.reducedBytes, 4 * trainable + 8 * fourMicroBatches.length);
+    // Gradients in fp32; per micro-batch a float64 loss sum; per tensor a float64 flag (did it get a gradient).
+    const tensors = (await ctx.model.exportAdapter()).manifest.length;
+    assert.is(t.reducedBytes, 4 * trainable + 8 * (fourMicroBatches.length + tensors));
     assert.ok(t.batchBytes > 0);
   }
   ctx.session.useReplicas(null);

@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   codecs: () => import('./codecs/codecs.bench.ts'),
   load: () => import('./load/load.bench.ts'),
   'base-dtype': () => import('./base-dtype/baseDtype.bench.ts'),
+  'big-model': () => import('./big-model/bigModel.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -55,7 +55,7 @@ export interface WatchedChild {
  * one setting that does not fit leaves the others to run.
  */
 export function runJsonChildWatched(
-  bench: string, command: string, args: string[], what: string, env: NodeJS.ProcessEnv, rssCapBytes: number, everyMs = 100,
+  bench: string, command: string, args: string[], what: string, env: NodeJS.ProcessEnv, rssCapBytes: number, everyMs = 50,
 ): Promise<WatchedChild> {
   console.error(`${bench}: running ${what} (stopped above ${(rssCapBytes / 2 ** 30).toFixed(1)} GiB RSS) ...`);
   const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env });

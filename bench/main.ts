@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   load: () => import('./load/load.bench.ts'),
   'base-dtype': () => import('./base-dtype/baseDtype.bench.ts'),
   'data-parallel': () => import('./data-parallel/dataParallel.bench.ts'),
+  'big-model': () => import('./big-model/bigModel.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -3,10 +3,13 @@
  *   node --import tsx bench/lora-step/ourStep.ts '{"model": DIR, "workload": "fixed"|"dolly", ...}'
  * Prints one JSON line. The step matches bench/python/hf_lora_step.py: LoRA r 8, alpha 16, dropout 0.05
  * on q_proj and v_proj; AdamW lr 3e-4, weight decay 0; fp32; batches built before the timed loop.
+ * Memory is reported whole (VmHWM) and split into anonymous memory and mapped-file pages (sampled), for the
+ * load and for the steps; with `heldOut`, the dolly loss on held-out examples before and after training.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { binding, Model, pack, readInstructions, TrainSession, tokenizeInstruction, type BaseDtype, type RawBatch, type TokenizedExample } from '../../lib/index.js';
-import { shuffled } from '../../lib/util/random.js';
+import { binding, Model, TrainSession, type BaseDtype, type RawBatch } from '../../lib/index.js';
+import { busyCpus } from '../generate/busyCpus.ts';
+import { MemorySampler, procMemory, resetPeakRss } from '../procMemory.ts';
+import { dollyBatches } from './dollyBatches.ts';
 import { stepFlops } from './flops.js';
 
 interface Args {
@@ -22,22 +25,13 @@ interface Args {
   /** How the base is stored (default fp32) and whether blocks are recomputed in backward (default false). */
   baseDtype?: BaseDtype;
   checkpointActivations?: boolean;
+  /** A tokenizer file to use instead of the one beside the weights (e.g. the HF folder's, for its GGUF). */
+  tokenizer?: string;
+  /** dolly only: examples held out of training, whose loss is measured before and after it (default 0). */
+  heldOut?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-
-/** Peak RSS since the last reset (Linux VmHWM; clear_refs 5 resets it). */
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
-}
-function resetPeakRss(): void {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-  } catch {
-    // Not Linux: the lifetime peak is all we get.
-  }
-}
 
 function fixedBatches(vocab: number, n: number): RawBatch[] {
   let state = args.seed + 1;
@@ -51,57 +45,65 @@ function fixedBatches(vocab: number, n: number): RawBatch[] {
   });
 }
 
-async function dollyBatches(model: Model, n: number): Promise<{ batches: RawBatch[]; skipped: number }> {
-  const records = shuffled(await readInstructions(args.dolly, { input: 'context', output: 'response' }), args.seed);
-  const batches: RawBatch[] = [];
-  let pending: TokenizedExample[] = [];
-  let skipped = 0;
-  for (let i = 0; batches.length < n; i++) {
-    const example = tokenizeInstruction(model.tokenizer!, records[i % records.length]!, args.seq);
-    if (!example) {
-      skipped += 1;
-      continue;
-    }
-    pending.push(example);
-    // As this system batches: the step's examples packed into rows of `seq` tokens, no padding compute.
-    if (pending.length === args.batch) {
-      batches.push(pack(pending, args.seq, 0));
-      pending = [];
-    }
-  }
-  return { batches, skipped };
-}
-
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
+async function heldOutLoss(model: Model, batches: RawBatch[]): Promise<number | null> {
+  if (batches.length === 0) return null;
+  const { lossSum, tokens } = await model.evalLoss(batches);
+  return lossSum / tokens;
+}
+
 binding().setNumThreads(args.threads);
-const model = await Model.load(args.model, { baseDtype: args.baseDtype ?? 'fp32' });
+const sampler = new MemorySampler();
+const loadStart = performance.now();
+const model = await Model.load(args.model, { baseDtype: args.baseDtype ?? 'fp32', tokenizerPath: args.tokenizer });
+const loadSeconds = (performance.now() - loadStart) / 1000;
+const loadPeaks = sampler.take();
+const loaded = procMemory()!;
 await model.attachLora({ r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], seed: args.seed });
 const session = await TrainSession.create(model, { optimizer: { type: 'adamw', weightDecay: 0 } });
 const total = args.warmup + args.steps;
-const { batches, skipped } = args.workload === 'fixed' ? { batches: fixedBatches(model.config.vocabSize, total), skipped: 0 } : await dollyBatches(model, total);
+const { train: batches, heldOut, skipped } = args.workload === 'fixed'
+  ? { train: fixedBatches(model.config.vocabSize, total), heldOut: [], skipped: 0 }
+  : await dollyBatches(model.tokenizer!, { file: args.dolly, seed: args.seed, batch: args.batch, seq: args.seq, steps: total, heldOut: args.heldOut });
+const heldOutLossBefore = await heldOutLoss(model, heldOut);
 const baselineRss = process.memoryUsage().rss;
+sampler.take();
+// Resetting VmHWM resets getrusage's maxRSS too: the lifetime peak (load included) is read first.
+const setupPeakRss = procMemory()!.peakRss;
+// Other processes' load before the steps, and our CPU seconds per wall second during them (about `threads`
+// when we had the cores): a shared machine slows a step far more than proportionally.
+const otherBusyCpusStart = await busyCpus(1000);
 resetPeakRss();
 
 let tokens = 0;
 let useful = 0;
 let flops = 0;
 let seconds = 0;
+let cpuSeconds = 0;
 const stepMs: number[] = [];
 const losses: number[] = [];
 for (let i = 0; i < total; i++) {
   const b = batches[i]!;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const m = await session.trainStep(b, { lr: 3e-4, checkpointActivations: args.checkpointActivations ?? false });
   const ms = performance.now() - start;
+  const { user, system } = process.cpuUsage(cpu);
   losses.push(m.loss);
   if (i < args.warmup) continue;
   stepMs.push(ms);
   seconds += ms / 1000;
+  cpuSeconds += (user + system) / 1e6;
   tokens += b.batch * b.seq;
   useful += m.inputTokens;
   flops += stepFlops(model.config, b, m.targetTokens);
 }
+const cpuUtilTimed = cpuSeconds / seconds;
+const trainPeaks = sampler.take();
+const trainPeakRss = procMemory()!.peakRss;
+const heldOutLossAfter = await heldOutLoss(model, heldOut);
+sampler.stop();
 const gemm = await binding().gemmRate(1024, 576, 1536, 20);
 const info = binding().runtimeInfo();
 console.log(JSON.stringify({
@@ -117,13 +119,26 @@ console.log(JSON.stringify({
   stepFlopsPerSec: flops / seconds,
   gemmGflops: gemm.gflops,
   gemmFraction: flops / seconds / (gemm.gflops * 1e9),
-  peakRssBytes: process.resourceUsage().maxRSS * 1024,
-  trainPeakRssBytes: peakRss(),
+  peakRssBytes: Math.max(setupPeakRss, trainPeakRss),
+  trainPeakRssBytes: trainPeakRss,
   baselineRssBytes: baselineRss,
+  loadSeconds,
+  loadedRssBytes: loaded.rss,
+  loadedAnonBytes: loaded.anon,
+  loadedFileBytes: loaded.file,
+  loadPeakAnonBytes: loadPeaks.anon,
+  loadPeakFileBytes: loadPeaks.file,
+  trainPeakAnonBytes: trainPeaks.anon,
+  trainPeakFileBytes: trainPeaks.file,
   lossFirst: losses[0],
   lossLast: losses.at(-1),
+  heldOutExamples: args.heldOut ?? 0,
+  heldOutLossBefore,
+  heldOutLoss: heldOutLossAfter,
   skippedRecords: skipped,
   rowsPerStep: batches.slice(args.warmup).reduce((n, b) => n + b.batch, 0) / args.steps,
+  otherBusyCpusStart,
+  cpuUtilTimed,
   threads: info.threads,
   torchVersion: info.torchVersion,
   blas: info.blas,

@@ -1,4 +1,4 @@
-/** GGUF's metadata value types (v3), shared by the reader (ggufCursor.ts) and the writer (writeGgufTokenizer.ts). */
+/** GGUF's metadata value types (v3), shared by the reader (ggufCursor.ts) and the writer (writeGgufHeader.ts). */
 import type { GgufArray } from './gguf.js';
 
 export const GGUF_TYPE = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;

@@ -13,6 +13,7 @@
 #include "core/cpu_block_cache.h"
 #include "core/device.h"
 #include "io/tensor_loader.h"
+#include "train/eval_step.h"
 #include "model/weights.h"
 #include "peft/adapter_state.h"
 #include "peft/inject.h"

@@ -3,6 +3,7 @@
 #include "train/batch.h"
 
 #include "core/error.h"
+#include "model/loss.h"
 
 namespace fsllm::train {
 
@@ -29,6 +30,11 @@ void validate(const MicroBatch& b, const model::ModelConfig& c, size_t index) {
 int64_t count_targets(const MicroBatch& b) {
   if (b.labels.size(1) < 2) return 0;
   return (b.labels.narrow(1, 1, b.labels.size(1) - 1) != -100).sum().item<int64_t>();
+}
+
+torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
+  auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr, b.segments);  // (B, T, D)
+  return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), b.labels);
 }
 
 }  // namespace fsllm::train

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// A micro-batch as the native core sees it, and the check that it fits the model.
+// A micro-batch as the native core sees it, the check that it fits the model, and its loss.
 #pragma once
 
 #include <vector>
@@ -21,5 +21,8 @@ void validate(const MicroBatch& batch, const model::ModelConfig& config, size_t 
 
 // Number of positions that contribute to the loss (after the causal shift).
 int64_t count_targets(const MicroBatch& batch);
+
+// Sum of the token losses of one micro-batch (differentiable): what training and evaluation steps add up.
+torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& batch);
 
 }  // namespace fsllm::train

@@ -125,18 +125,8 @@ ReplicaLeader::SyncedState ReplicaLeader::current(TrainSession& session, const R
 StepMetrics ReplicaLeader::step(TrainSession& session, Replicas& replicas, const std::vector<MicroBatch>& batches,
                                 const StepOptions& options, const std::atomic<bool>& abort) {
   FSLLM_CHECK(replicas.rank() == 0, ErrorCode::kInvalidArg, "Only rank 0 leads data-parallel steps");
-  FSLLM_CHECK(!batches.empty(), ErrorCode::kInvalidArg, "trainStep needs at least one micro-batch");
   // What train_step would refuse is refused before anything is posted, so the group stays usable.
-  session.check_trainable();
-  int64_t targets = 0;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    validate(batches[i], session.model().config(), i);
-    targets += count_targets(batches[i]);
-  }
-  FSLLM_CHECK(targets > 0, ErrorCode::kInvalidArg,
-              "No position of this step has a target (every label is -100 after the causal shift); drop such examples when batching");
-  FSLLM_CHECK(options.proximal_mu <= 0.0 || session.has_proximal_anchor(), ErrorCode::kInvalidArg,
-              "proximalMu > 0 needs an anchor: call setProximalAnchor first");
+  session.check_step(batches, options);
   const bool sync = !(synced_ == current(session, replicas));
   const auto optimizer_state = sync ? session.optimizer().export_state() : torch::Tensor();
   const auto scaler = session.scaler().state();

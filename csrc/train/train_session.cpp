@@ -12,9 +12,9 @@
 
 #include "core/error.h"
 #include "core/fork_gate.h"
-#include "model/loss.h"
 #include "peft/adapter_state.h"
 #include "peft/inject.h"
+#include "train/replica_share.h"
 
 namespace fsllm::train {
 
@@ -24,32 +24,6 @@ std::unordered_map<const c10::TensorImpl*, size_t> index_of(const std::vector<to
   std::unordered_map<const c10::TensorImpl*, size_t> index;
   for (size_t i = 0; i < params.size(); ++i) index.emplace(params[i].unsafeGetTensorImpl(), i);
   return index;
-}
-
-// Sum of token losses of one micro-batch (differentiable).
-torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
-  auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr, b.segments);  // (B, T, D)
-  return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), b.labels);
-}
-
-// Sums every rank's gradients and per-micro-batch loss sums. A rank that reached no piece (or no use of a
-// parameter) sends zeros for it; a parameter that no rank gave a gradient ends without one, as in one
-// process (the optimizer skips it rather than decaying it).
-void sum_over_replicas(Replicas& replicas, const std::vector<torch::Tensor>& params, std::vector<double>& micro_sums) {
-  std::vector<double> had_grad(params.size(), 0.0);
-  std::vector<torch::Tensor> tensors;
-  for (size_t i = 0; i < params.size(); ++i) {
-    auto& grad = params[i].mutable_grad();
-    had_grad[i] = grad.defined() ? 1.0 : 0.0;
-    if (!grad.defined()) grad = torch::zeros_like(params[i]);
-    tensors.push_back(grad);
-  }
-  tensors.push_back(torch::from_blob(micro_sums.data(), {static_cast<int64_t>(micro_sums.size())}, torch::kFloat64));
-  tensors.push_back(torch::from_blob(had_grad.data(), {static_cast<int64_t>(had_grad.size())}, torch::kFloat64));
-  replicas.all_reduce_sum(tensors);
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (had_grad[i] == 0.0) params[i].mutable_grad() = torch::Tensor();
-  }
 }
 
 }  // namespace
@@ -224,24 +198,21 @@ TrainSession::Update TrainSession::apply_update(const StepOptions& options) {
   return u;
 }
 
-std::vector<std::pair<size_t, MicroBatch>> share_of(const std::vector<MicroBatch>& batches, int rank, int world) {
-  std::vector<std::pair<size_t, MicroBatch>> share;
-  const auto n = batches.size();
-  if (n >= static_cast<size_t>(world)) {
-    for (size_t i = static_cast<size_t>(rank); i < n; i += static_cast<size_t>(world)) share.emplace_back(i, batches[i]);
-    return share;
+TrainSession::StepTokens TrainSession::check_step(const std::vector<MicroBatch>& batches, const StepOptions& options) const {
+  FSLLM_CHECK(!batches.empty(), ErrorCode::kInvalidArg, "trainStep needs at least one micro-batch");
+  check_trainable();
+  FSLLM_CHECK(options.proximal_mu <= 0.0 || has_proximal_anchor(), ErrorCode::kInvalidArg,
+              "proximalMu > 0 needs an anchor: call setProximalAnchor first");
+  StepTokens tokens;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    validate(batches[i], model_->config(), i);
+    tokens.micro_targets.push_back(count_targets(batches[i]));
+    tokens.targets += tokens.micro_targets.back();
+    tokens.inputs += batches[i].mask.sum().item<int64_t>();
   }
-  for (size_t i = 0; i < n; ++i) {
-    const auto& b = batches[i];
-    const int64_t rows = b.ids.size(0);
-    const int64_t per_rank = (rows + world - 1) / world;
-    const int64_t first = std::min<int64_t>(rank * per_rank, rows);
-    const int64_t count = std::min<int64_t>(per_rank, rows - first);
-    if (count <= 0) continue;
-    auto rows_of = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
-    share.emplace_back(i, MicroBatch{rows_of(b.ids), rows_of(b.labels), rows_of(b.mask), rows_of(b.segments)});
-  }
-  return share;
+  FSLLM_CHECK(tokens.targets > 0, ErrorCode::kInvalidArg,
+              "No position of this step has a target (after the causal shift, every label is -100), so there is nothing to learn; drop such examples when batching");
+  return tokens;
 }
 
 StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, const StepOptions& options,
@@ -250,18 +221,10 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   // FSLLM_PROFILE_TRACE=file.json writes a chrome://tracing profile of each step (overwritten per step).
   std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
   if (const char* trace = std::getenv("FSLLM_PROFILE_TRACE")) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
-  FSLLM_CHECK(!batches.empty(), ErrorCode::kInvalidArg, "trainStep needs at least one micro-batch");
-  check_trainable();
-  FSLLM_CHECK(options.proximal_mu <= 0.0 || has_proximal_anchor(), ErrorCode::kInvalidArg,
-              "proximalMu > 0 needs an anchor: call setProximalAnchor first");
+  const auto tokens = check_step(batches, options);
   StepMetrics m;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    validate(batches[i], model_->config(), i);
-    m.target_tokens += count_targets(batches[i]);
-    m.input_tokens += batches[i].mask.sum().item<int64_t>();
-  }
-  FSLLM_CHECK(m.target_tokens > 0, ErrorCode::kInvalidArg,
-              "No position of this step has a target (after the causal shift, every label is -100), so there is nothing to learn; drop such examples when batching");
+  m.target_tokens = tokens.targets;
+  m.input_tokens = tokens.inputs;
   auto frozen = freeze_others();
   model_->train();
   optimizer_->zero_grad();
@@ -297,7 +260,7 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   double total = 0.0;
   for (size_t i = 0; i < batches.size(); ++i) {
     total += micro_sums[i];
-    const auto n = count_targets(batches[i]);
+    const auto n = tokens.micro_targets[i];
     m.micro_losses.push_back(n > 0 ? micro_sums[i] / n : 0.0);
   }
   m.loss = total / static_cast<double>(m.target_tokens);
@@ -307,51 +270,6 @@ StepMetrics TrainSession::train_step(const std::vector<MicroBatch>& batches, con
   m.skipped = u.skipped;
   m.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return m;
-}
-
-EvalMetrics eval_step(model::CausalLmImpl& model, const std::vector<MicroBatch>& batches, amp::Precision precision) {
-  torch::NoGradGuard no_grad;
-  model.eval();
-  amp::AutocastGuard autocast(precision, model.lm_head_weight().device());
-  EvalMetrics m;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    validate(batches[i], model.config(), i);
-    m.loss_sum += loss_sum(model, batches[i]).item<double>();
-    m.target_tokens += count_targets(batches[i]);
-  }
-  return m;
-}
-
-torch::Tensor forward_logits(model::CausalLmImpl& model, const MicroBatch& batch, amp::Precision precision) {
-  torch::NoGradGuard no_grad;
-  model.eval();
-  validate(batch, model.config(), 0);
-  amp::AutocastGuard autocast(precision, model.lm_head_weight().device());
-  return model.logits(model.hidden_states(batch.ids, batch.mask, nullptr, batch.segments)).to(torch::kFloat32);
-}
-
-torch::Tensor next_token_logits(model::CausalLmImpl& model, const MicroBatch& batch, const std::vector<int64_t>& candidates,
-                                amp::Precision precision) {
-  torch::NoGradGuard no_grad;
-  model.eval();
-  validate(batch, model.config(), 0);
-  const int64_t vocab = model.config().vocab_size;
-  FSLLM_CHECK(!candidates.empty(), ErrorCode::kInvalidArg, "Expected at least one candidate token id");
-  for (auto id : candidates) {
-    FSLLM_CHECK(id >= 0 && id < vocab, ErrorCode::kInvalidArg,
-                "Expected candidate token ids in [0, " + std::to_string(vocab) + ") but received " + std::to_string(id));
-  }
-  const auto real = batch.mask.sum(1);
-  FSLLM_CHECK(real.min().item<int64_t>() > 0, ErrorCode::kInvalidArg, "Expected every row of the batch to have a real token (attentionMask 1)");
-  amp::AutocastGuard autocast(precision, model.lm_head_weight().device());
-  auto hidden = model.hidden_states(batch.ids, batch.mask, nullptr, batch.segments);  // (B, T, D)
-  // The last real position of each row: the largest index whose mask is set (any padding side).
-  const auto T = batch.mask.size(1);
-  auto positions = (batch.mask.to(torch::kLong) * torch::arange(T, batch.mask.options().dtype(torch::kLong))).amax(1);
-  auto rows = torch::arange(hidden.size(0), positions.options());
-  auto last = hidden.index({rows, positions});  // (B, D): the head runs on these rows only
-  auto ids = torch::tensor(candidates, torch::kLong).to(last.device());
-  return model.logits(last).index_select(-1, ids).to(torch::kFloat32);
 }
 
 }  // namespace fsllm::train

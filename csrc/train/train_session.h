@@ -101,6 +101,14 @@ class TrainSession {
 
   // Throws fsllm::Error(kInvalidArg) when the adapter changed since creation or is merged.
   void check_trainable() const;
+  // What train_step refuses, refused up front (trainable state, an anchor for proximal_mu, every batch valid,
+  // some target); returns the step's token counts.
+  struct StepTokens {
+    std::vector<int64_t> micro_targets;  // per micro-batch
+    int64_t targets = 0;
+    int64_t inputs = 0;  // real (non-padding) input tokens
+  };
+  StepTokens check_step(const std::vector<MicroBatch>& batches, const StepOptions& options) const;
   // Freezes the model's trainable tensors outside this session (none when it trains every layer).
   FreezeGuard freeze_others() const { return FreezeGuard(others_); }
   double loss_scale() const { return scaler_.scale(); }
@@ -135,26 +143,5 @@ class TrainSession {
   int64_t adapter_version_;  // the model's adapter_version() the optimizer was bound to
   int64_t state_version_ = 0;
 };
-
-// A data-parallel step's share for `rank` of `world`: whole micro-batches round-robin when there are at least
-// `world` of them, else a contiguous slice of each micro-batch's rows (none when it has fewer rows than ranks
-// reach). Each piece keeps the index of the micro-batch it came from.
-std::vector<std::pair<size_t, MicroBatch>> share_of(const std::vector<MicroBatch>& batches, int rank, int world);
-
-struct EvalMetrics {
-  double loss_sum = 0.0;
-  int64_t target_tokens = 0;
-};
-
-// Loss without gradients. Runs the model in eval mode (no dropout).
-EvalMetrics eval_step(model::CausalLmImpl& model, const std::vector<MicroBatch>& batches, amp::Precision precision);
-
-// Full logits (B, T, V) fp32, eval mode, no gradients.
-torch::Tensor forward_logits(model::CausalLmImpl& model, const MicroBatch& batch, amp::Precision precision);
-
-// Logits of `candidates` at each row's last real position, (B, C) fp32, eval mode, no gradients: what
-// logit-scored tasks (MMLU) read, without the (B, T, V) logits of every position.
-torch::Tensor next_token_logits(model::CausalLmImpl& model, const MicroBatch& batch, const std::vector<int64_t>& candidates,
-                                amp::Precision precision);
 
 }  // namespace fsllm::train

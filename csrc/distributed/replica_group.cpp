@@ -93,6 +93,30 @@ void unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& tensors, c
   }
 }
 
+enum class Collective { kBroadcast, kAllReduceSum };
+
+// `kind` over `tensors` in place, one flat buffer per dtype. A broadcast's receivers send nothing, so their
+// buffer is only allocated, and rank 0 keeps its own values.
+void run_collective(c10d::ProcessGroup& group, int rank, Collective kind, std::vector<torch::Tensor>& tensors) {
+  const bool sends = kind == Collective::kAllReduceSum || rank == 0;
+  const bool receives = kind == Collective::kAllReduceSum || rank != 0;
+  for (auto& [dtype, indices] : bucket_by_dtype(tensors)) {
+    int64_t count = 0;
+    for (auto i : indices) count += tensors[i].numel();
+    std::vector<torch::Tensor> flat{sends ? flatten(tensors, indices, dtype) : torch::empty({count}, dtype)};
+    if (kind == Collective::kBroadcast) {
+      c10d::BroadcastOptions options;
+      options.rootRank = 0;
+      group.broadcast(flat, options)->wait();
+    } else {
+      c10d::AllreduceOptions options;
+      options.reduceOp = c10d::ReduceOp::SUM;
+      group.allreduce(flat, options)->wait();
+    }
+    if (receives) unflatten(flat[0], tensors, indices);
+  }
+}
+
 }  // namespace
 
 struct ReplicaGroup::State {
@@ -153,29 +177,13 @@ int ReplicaGroup::world() const { return state_->options.world; }
 void ReplicaGroup::broadcast(std::vector<torch::Tensor>& tensors) {
   auto& s = *state_;
   FSLLM_CHECK(s.group, ErrorCode::kInvalidArg, "The ReplicaGroup is not connected: call connect() first");
-  guarded("broadcast", s.options.rank, [&] {
-    for (auto& [dtype, indices] : bucket_by_dtype(tensors)) {
-      std::vector<torch::Tensor> flat{flatten(tensors, indices, dtype)};
-      c10d::BroadcastOptions options;
-      options.rootRank = 0;
-      s.group->broadcast(flat, options)->wait();
-      if (s.options.rank != 0) unflatten(flat[0], tensors, indices);
-    }
-  });
+  guarded("broadcast", s.options.rank, [&] { run_collective(*s.group, s.options.rank, Collective::kBroadcast, tensors); });
 }
 
 void ReplicaGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
   auto& s = *state_;
   FSLLM_CHECK(s.group, ErrorCode::kInvalidArg, "The ReplicaGroup is not connected: call connect() first");
-  guarded("all-reduce", s.options.rank, [&] {
-    for (auto& [dtype, indices] : bucket_by_dtype(tensors)) {
-      std::vector<torch::Tensor> flat{flatten(tensors, indices, dtype)};
-      c10d::AllreduceOptions options;
-      options.reduceOp = c10d::ReduceOp::SUM;
-      s.group->allreduce(flat, options)->wait();
-      unflatten(flat[0], tensors, indices);
-    }
-  });
+  guarded("all-reduce", s.options.rank, [&] { run_collective(*s.group, s.options.rank, Collective::kAllReduceSum, tensors); });
 }
 
 void ReplicaGroup::post_command(const std::vector<double>& command) {

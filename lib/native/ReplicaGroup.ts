@@ -4,7 +4,8 @@
  * hands its `port` to the others; every rank then awaits `connect()`. Rank 0 passes the group to
  * {@link TrainSession.useReplicas}; the other ranks call {@link TrainSession.serveReplicas} with theirs.
  */
-import { binding, type RawReplicaGroup } from './binding.js';
+import { binding } from './binding.js';
+import type { RawReplicaGroup } from './rawReplicaGroup.js';
 import { callNative } from './callNative.js';
 import { invalidArg, toFsllmError } from '../errors/index.js';
 

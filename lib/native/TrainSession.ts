@@ -2,7 +2,8 @@
  * Optimizer and loss-scaler state for a Model's trainable parameters. `trainStep` is one native call per
  * optimizer step: the micro-batch loop, accumulation, clipping and the update all run off the JS thread.
  */
-import { binding, type Precision, type RawBatch, type RawOptimizerOptions, type RawStepMetrics, type RawTrainSession } from './binding.js';
+import { binding, type Precision, type RawBatch } from './binding.js';
+import type { RawOptimizerOptions, RawStepMetrics, RawTrainSession } from './rawSession.js';
 import { disposedCheck } from './disposed.js';
 import { callNative } from './callNative.js';
 import type { Model } from './Model.js';
@@ -130,13 +131,12 @@ export class TrainSession {
     const raw = { lr: options.lr, maxGradNorm: options.maxGradNorm ?? 0, precision: options.precision ?? 'fp32', proximalMu, proximalMode, checkpointActivations } as const;
     if (options.signal?.aborted) throw fsllmError('ERR_FSLLM_ABORTED', 'trainStep was aborted before it started');
     const replicas = this.#replicas;
-    if (!replicas) return this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw)));
-    const group = await replicas.group();
+    const group = replicas ? (await replicas.group()).native : undefined;
     try {
-      return await this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw, group.native)));
+      return await this.#model.lock.run(() => this.#abortable('trainStep', options.signal, () => native.trainStep(list, raw, group)));
     } catch (error) {
       // Invalid input is refused before the other ranks hear of the step; anything later leaves them mid-step.
-      if ((error as FsllmError).code !== 'ERR_FSLLM_INVALID_ARG') await replicas.lost(error as FsllmError);
+      if (replicas && (error as FsllmError).code !== 'ERR_FSLLM_INVALID_ARG') await replicas.lost(error as FsllmError);
       throw error;
     }
   }

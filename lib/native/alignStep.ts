@@ -3,7 +3,8 @@
  * (the student) towards the full model (the teacher), one native call per optimizer step.
  */
 import { invalidArg } from '../errors/index.js';
-import type { Precision, RawAlignMetrics, RawAlignOptions } from './binding.js';
+import type { Precision } from './binding.js';
+import type { RawAlignMetrics, RawAlignOptions } from './rawSession.js';
 import { Model } from './Model.js';
 
 export interface AlignStepOptions {

@@ -5,7 +5,6 @@
  * which tensors a client uploads.
  */
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { ResolvedOptions } from '../config/index.js';
 import { readEmulatorManifest } from '../emulator/index.js';
 import { fsllmError } from '../errors/index.js';
@@ -13,6 +12,7 @@ import { setNumThreads, TrainSession, type AdapterState } from '../native/index.
 import { normalizeLora } from '../native/lora.js';
 import { ReplicaTeam } from '../parallel/ReplicaTeam.js';
 import { AsyncLock } from '../util/lock.js';
+import { siblingScript } from '../util/siblingScript.js';
 import type { SharedModel } from './Client.js';
 import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
 import { openModel } from './openModel.js';
@@ -37,12 +37,6 @@ export interface ReplicaSetup {
   emulatorDir: string | null;
 }
 
-/** The rank process entry, as .ts under a TypeScript loader (tests) or .js from dist. */
-function replicaScript(): string {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`./replicaProcess${ext}`, import.meta.url));
-}
-
 /** train.dataParallel's other ranks, each opening this same client model in its own process. */
 function replicaTeam(o: ResolvedOptions, emulatorDir: string | null): ReplicaTeam<ReplicaSetup> | undefined {
   const { processes, backend, timeoutSeconds } = o.train.dataParallel;
@@ -55,7 +49,7 @@ function replicaTeam(o: ResolvedOptions, emulatorDir: string | null): ReplicaTea
   setNumThreads(threads);
   const single = { ...o, train: { ...o.train, dataParallel: { ...o.train.dataParallel, processes: 1 } } };
   return new ReplicaTeam({
-    processes, script: replicaScript(), setup: { options: single, emulatorDir }, timeoutMs: Math.round(timeoutSeconds * 1000), threadsPerProcess: threads,
+    processes, script: siblingScript(import.meta.url, 'replicaProcess'), setup: { options: single, emulatorDir }, timeoutMs: Math.round(timeoutSeconds * 1000), threadsPerProcess: threads,
   });
 }
 

@@ -4,17 +4,12 @@
  * the full model) and, in a resumed run, its checkpointed state. Each child sends its state with every
  * update and reports what it was given and loaded when the run is over.
  */
-import { fileURLToPath } from 'node:url';
 import type { ProcessTransport } from '../comm/processTransport.js';
 import type { ResolvedOptions } from '../config/index.js';
 import type { ClientSnapshot } from './Client.js';
+import { siblingScript } from '../util/siblingScript.js';
 import { parseClientControl, type ClientProcessInit, type ClientProcessReport } from './clientProcessControl.js';
 
-/** The client process entry, as .ts under a TypeScript loader (tests) or .js from dist. */
-function clientScript(): string {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`./clientProcess${ext}`, import.meta.url));
-}
 
 /** The client states the children start from, and where the ones they send go. */
 export interface ClientProcessStates {
@@ -42,7 +37,7 @@ export function spawnClientProcesses(transport: ProcessTransport, o: ResolvedOpt
   for (const id of ids) {
     const snapshot = states.restored.get(id);
     const init: ClientProcessInit = { kind: 'init', clientId: id, options: { ...o, model: { ...o.model, path: modelPath } }, ...(snapshot ? { snapshot } : {}) };
-    transport.spawn(id, clientScript(), init);
+    transport.spawn(id, siblingScript(import.meta.url, 'clientProcess'), init);
   }
   return reported;
 }

@@ -8,6 +8,7 @@ import { Model } from '../native/Model.js';
 import type { LoadModelOptions } from '../native/loadModelOptions.js';
 import type { LoraOptions } from '../native/lora.js';
 import { TrainSession, type TrainSessionOptions } from '../native/TrainSession.js';
+import { siblingScript } from '../util/siblingScript.js';
 import { serveAsReplica } from './serveAsReplica.js';
 
 export interface LoraReplicaSetup {
@@ -18,10 +19,9 @@ export interface LoraReplicaSetup {
   session?: TrainSessionOptions;
 }
 
-/** This script's path, as .ts under a TypeScript loader or .js from dist. */
+/** This script's path (ReplicaTeam's `script`). */
 export function loraReplicaScript(): string {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`./loraReplica${ext}`, import.meta.url));
+  return siblingScript(import.meta.url, 'loraReplica');
 }
 
 // Importing the module (for loraReplicaScript) must not turn the importer into a rank: only running it does.

@@ -12,23 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { binding, Model, TrainSession, type RawBatch, type ReplicaTraffic } from '../../lib/index.js';
+import { binding, Model, TrainSession, type ReplicaTraffic } from '../../lib/index.js';
 import { loraReplicaScript, ReplicaTeam, type LoraReplicaSetup } from '../../lib/parallel/index.js';
+import { fixedBatches } from '../lora-step/fixedBatches.ts';
 
 const SMOLLM2 = path.join(os.homedir(), '.cache', 'fsllm-native', 'models', 'smollm2-135m');
 const STORIES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../assets/stories260K/stories260K.bin');
-
-function fixedBatches(vocab: number, micro: number, batch: number, seq: number): RawBatch[] {
-  let state = 7;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % vocab;
-  };
-  return Array.from({ length: micro }, () => {
-    const ids = Int32Array.from({ length: batch * seq }, next);
-    return { ids, labels: ids, attentionMask: new Uint8Array(ids.length).fill(1), batch, seq };
-  });
-}
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -49,7 +38,7 @@ export async function run(argv: string[]): Promise<void> {
   await model.attachLora(lora);
   const session = await TrainSession.create(model, sessionOptions);
   const start = await model.exportAdapter();
-  const batches = fixedBatches(model.config.vocabSize, micro, batch, seq);
+  const batches = fixedBatches(model.config.vocabSize, micro, batch, seq, 6);
 
   const measure = async (threads: number) => {
     binding().setNumThreads(threads);

@@ -11,6 +11,7 @@ import { busyCpus } from '../generate/busyCpus.ts';
 import { MemorySampler, procMemory, resetPeakRss } from '../procMemory.ts';
 import { dollyBatches } from './dollyBatches.ts';
 import { stepFlops } from './flops.js';
+import { fixedBatches } from './fixedBatches.ts';
 
 interface Args {
   model: string;
@@ -33,18 +34,6 @@ interface Args {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 
-function fixedBatches(vocab: number, n: number): RawBatch[] {
-  let state = args.seed + 1;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % vocab;
-  };
-  return Array.from({ length: n }, () => {
-    const ids = Int32Array.from({ length: args.batch * args.seq }, next);
-    return { ids, labels: ids, attentionMask: new Uint8Array(ids.length).fill(1), batch: args.batch, seq: args.seq };
-  });
-}
-
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 async function heldOutLoss(model: Model, batches: RawBatch[]): Promise<number | null> {
@@ -64,7 +53,7 @@ await model.attachLora({ r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_
 const session = await TrainSession.create(model, { optimizer: { type: 'adamw', weightDecay: 0 } });
 const total = args.warmup + args.steps;
 const { train: batches, heldOut, skipped } = args.workload === 'fixed'
-  ? { train: fixedBatches(model.config.vocabSize, total), heldOut: [], skipped: 0 }
+  ? { train: fixedBatches(model.config.vocabSize, total, args.batch, args.seq, args.seed), heldOut: [], skipped: 0 }
   : await dollyBatches(model.tokenizer!, { file: args.dolly, seed: args.seed, batch: args.batch, seq: args.seq, steps: total, heldOut: args.heldOut });
 const heldOutLossBefore = await heldOutLoss(model, heldOut);
 const baselineRss = process.memoryUsage().rss;

@@ -2,6 +2,7 @@
 // MappedFile; see mapped_file.h.
 #include "io/mapped_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,6 +31,7 @@ MappedFile::MappedFile(const std::string& path) {
   data_ = bytes_.data();
 }
 MappedFile::~MappedFile() = default;
+void MappedFile::release(int64_t /*offset*/, int64_t /*length*/) const {}
 #else
 MappedFile::MappedFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -53,6 +55,15 @@ MappedFile::MappedFile(const std::string& path) {
 }
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+}
+void MappedFile::release(int64_t offset, int64_t length) const {
+  if (data_ == nullptr || length <= 0) return;
+  // Whole pages around the range: a page shared with a neighbouring tensor is simply read from the file again.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(data_ + offset) & ~(page - 1);
+  const auto end = reinterpret_cast<uintptr_t>(data_ + std::min(offset + length, size_));
+  // Advice only: if the kernel declines, the pages are released at munmap as before.
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 #endif
 

@@ -18,6 +18,10 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   int64_t size() const { return size_; }
+  // Drops the pages of [offset, offset + length) from this process's resident set once they have been read
+  // (they stay in the page cache and fault back in if read again): a loader walking a 4 GB file tensor by
+  // tensor would otherwise hold every page it has visited until the mapping closes.
+  void release(int64_t offset, int64_t length) const;
 
  private:
   const uint8_t* data_ = nullptr;

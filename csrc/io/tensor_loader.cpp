@@ -218,6 +218,7 @@ void visit_tensors(const std::vector<TensorSourceSpec>& specs,
                       std::to_string(spec->offset + spec->byte_length) + ") but the file has " +
                       std::to_string(mapped.size()) + " bytes; it is truncated or its header is wrong");
       visit(*spec, mapped.data() + spec->offset);
+      mapped.release(spec->offset, spec->byte_length);
     }
   }
 }

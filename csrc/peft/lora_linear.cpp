@@ -11,8 +11,9 @@ namespace fsllm::peft {
 
 LoraLinearImpl::LoraLinearImpl(int64_t in_features, int64_t out_features, bool bias)
     : in_features_(in_features), out_features_(out_features) {
-  // Real values arrive from the checkpoint; zeros keep an unloaded model deterministic.
-  weight_ = register_parameter("weight", torch::zeros({out_features, in_features}), /*requires_grad=*/false);
+  // Left unwritten: the checkpoint's values replace it (loading fails on a missing weight), and a base stored
+  // below fp32 never needs it. Zero-filling touched every page: 27 GB for a LLaMA-2-7B before a q4 base let go.
+  weight_ = register_parameter("weight", torch::empty({out_features, in_features}), /*requires_grad=*/false);
   if (bias) bias_ = register_parameter("bias", torch::zeros({out_features}), /*requires_grad=*/false);
 }
 

@@ -214,6 +214,34 @@ export interface CpuCacheStats {
   misses: number;
 }
 
+/**
+ * @internal One causal attention on given tensors (csrc/bindings/kernel_probe.h). Layouts: q (B, H, T, Hd),
+ * k and v (B, Hkv, T, Hd), bias (B, 1, T, T), additive and causal; grad and out (B, T, H * Hd).
+ */
+export interface RawAttentionProbe {
+  /** 'kernel': csrc/kernels/small_head_attention; 'reference': softmax(q kᵀ / √Hd + bias) v by libtorch ops. */
+  path: 'kernel' | 'reference';
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  seq: number;
+  headDim: number;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  bias: Float32Array;
+  /** d(loss)/d(out): when given, the backward pass runs and the input gradients come back. */
+  grad?: Float32Array;
+}
+
+/** @internal */
+export interface RawAttentionProbeResult {
+  out: Float32Array;
+  dq?: Float32Array;
+  dk?: Float32Array;
+  dv?: Float32Array;
+}
+
 /** The addon's exports, exactly (a test compares this list with Object.keys of the addon). */
 export interface NativeBinding {
   Model: unknown;
@@ -243,6 +271,8 @@ export interface NativeBinding {
   codecDecode(tasks: RawCodecTask[]): Promise<void>;
   /** Encoded size in bytes of `count` values under `codec`. */
   codecBytes(codec: RawCodecTask['codec'], count: number, groupSize: number): number;
+  /** @internal Runs the small-head causal attention kernel or the libtorch formula it replaces (tests). */
+  attentionProbe(options: RawAttentionProbe): Promise<RawAttentionProbeResult>;
 }
 
 /** Names of every NativeBinding member, for the surface test. */
@@ -261,6 +291,7 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'codecEncode',
   'codecDecode',
   'codecBytes',
+  'attentionProbe',
 ];
 
 let cached: NativeBinding | undefined;

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <tuple>
-#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -73,26 +72,50 @@ struct Inputs {
   const float* bias;
   int64_t bias_b, bias_t;
   float scale;
+  const int64_t* starts = nullptr;  // (B, T): each row's first chunk with a visible key, from find_starts
   Inputs(const torch::Tensor& q_, const torch::Tensor& k_, const torch::Tensor& v_, const torch::Tensor& bias_, double s)
       : d(q_, k_), q(q_), k(k_), v(v_), bias(bias_.data_ptr<float>()), bias_b(bias_.stride(0)), bias_t(bias_.stride(2)),
         scale(static_cast<float>(s)) {}
+
   // Query row (b, h, t), its q scaled into `scaled` (Hd floats).
   small_head::Row row(int64_t b, int64_t h, int64_t t, float* scaled) const {
     const float* src = q.row(b, h, t);
     for (int64_t j = 0; j < d.Hd; ++j) scaled[j] = src[j] * scale;
     small_head::Row r{scaled, bias + b * bias_b + t * bias_t, t, d.Hd};
-#ifdef FSLLM_AVX2_KERNELS
-    r.first = small_head::first_visible_chunk(r);
-#endif
+    r.first = starts[b * d.T + t];
     return r;
   }
 };
 
-// Returns the output (B, T, H * Hd) and each row's log-sum-exp (B, H, T).
-std::pair<torch::Tensor, torch::Tensor> attention_forward(const Inputs& in, const torch::TensorOptions& options) {
+// Each row's first chunk of keys with a visible one, (B, T) int64: the bias is shared by every head, so this
+// is found once, and kept for backward.
+torch::Tensor find_starts(const Inputs& in) {
+  const Dims& d = in.d;
+  auto starts = torch::zeros({d.B, d.T}, torch::kInt64);
+#ifdef FSLLM_AVX2_KERNELS
+  int64_t* sp = starts.data_ptr<int64_t>();
+  at::parallel_for(0, d.B * d.T, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / d.T, t = i % d.T;
+      sp[i] = small_head::first_visible_chunk({nullptr, in.bias + b * in.bias_b + t * in.bias_t, t, d.Hd});
+    }
+  });
+#endif
+  return starts;
+}
+
+struct Forward {
+  torch::Tensor out;     // (B, T, H * Hd)
+  torch::Tensor lse;     // (B, H, T): each row's log-sum-exp
+  torch::Tensor starts;  // find_starts
+};
+
+Forward attention_forward(Inputs in, const torch::TensorOptions& options) {
   const Dims& d = in.d;
   auto out = torch::empty({d.B, d.T, d.H * d.Hd}, options);
   auto lse = torch::empty({d.B, d.H, d.T}, options);
+  auto starts = find_starts(in);
+  in.starts = starts.data_ptr<int64_t>();
 #ifdef FSLLM_AVX2_KERNELS
   float* op = out.data_ptr<float>();
   float* lp = lse.data_ptr<float>();
@@ -113,7 +136,7 @@ std::pair<torch::Tensor, torch::Tensor> attention_forward(const Inputs& in, cons
     }
   });
 #endif
-  return {out, lse};
+  return {out, lse, starts};
 }
 
 // Gradients of q (B, H, T, Hd), k and v (B, Hkv, T, Hd) from grad (B, T, H * Hd), given forward's out and lse.
@@ -166,16 +189,17 @@ class SmallHeadAttention : public torch::autograd::Function<SmallHeadAttention> 
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q, const torch::Tensor& k,
                                const torch::Tensor& v, const torch::Tensor& bias, double scale) {
-    auto [out, lse] = attention_forward(Inputs(q, k, v, bias, scale), q.options());
-    ctx->save_for_backward({q, k, v, bias, out, lse});
+    auto f = attention_forward(Inputs(q, k, v, bias, scale), q.options());
+    ctx->save_for_backward({q, k, v, bias, f.out, f.lse, f.starts});
     ctx->saved_data["scale"] = scale;
-    return out;
+    return f.out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Inputs in(saved[0], saved[1], saved[2], saved[3], ctx->saved_data["scale"].toDouble());
+    Inputs in(saved[0], saved[1], saved[2], saved[3], ctx->saved_data["scale"].toDouble());
+    in.starts = saved[6].data_ptr<int64_t>();
     auto [dq, dk, dv] = attention_backward(in, grad_outputs[0].contiguous(), saved[4], saved[5]);
     return {dq, dk, dv, torch::Tensor(), torch::Tensor()};
   }
@@ -201,7 +225,7 @@ torch::Tensor small_head_attention(const torch::Tensor& q, const torch::Tensor& 
               "small_head_attention: inputs outside the kernel's shapes (see small_head_attention_applies)");
   const bool needs_grad = torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
   if (needs_grad) return SmallHeadAttention::apply(q, k, v, bias, scale);
-  return attention_forward(Inputs(q, k, v, bias, scale), q.options()).first;
+  return attention_forward(Inputs(q, k, v, bias, scale), q.options()).out;
 }
 
 }  // namespace fsllm::kernels

@@ -27,7 +27,9 @@ bool small_head_attention_applies(const torch::Tensor& q, const torch::Tensor& k
                                   const torch::Tensor& bias);
 
 // softmax(q k^T * scale + bias) v where query row t sees keys [0, t] only: the bias must be causal (every
-// later key masked), as an attention bias without a cache is. Query head h reads KV head h / (H / Hkv).
+// later key masked), as an attention bias without a cache is. Query head h reads KV head h / (H / Hkv). A bias
+// <= -1e30 hides its key; a row that sees no key (padding) gets 0, as in FlashAttention, not the formula's
+// average over hidden keys, and passes no gradient.
 // Returns (B, T, H * Hd), the layout the output projection reads; differentiable in q, k and v.
 torch::Tensor small_head_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    const torch::Tensor& bias, double scale);

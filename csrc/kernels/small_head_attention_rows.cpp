@@ -105,12 +105,16 @@ FSLLM_AVX2 int64_t first_visible_chunk(const Row& row) {
   }
   for (; c < chunks; ++c)
     if (any_visible(row, c * kLanes)) return c;
-  return 0;
+  return kNoVisibleKey;
 }
 
 FSLLM_AVX2 float forward_row(const Row& row, const HeadT& head, float* p, float* out) {
-  const float most = scores(row, head, p);
   const int64_t chunks = chunks_of(row);
+  if (row.first >= chunks) {
+    std::fill(out, out + row.hd, 0.0f);
+    return std::numeric_limits<float>::infinity();
+  }
+  const float most = scores(row, head, p);
   const float total = exponentials(row.first, chunks, most, p);
   const __m256 inv = _mm256_set1_ps(1.0f / total);
   // Eight head dimensions per pass: one accumulator each, over the keys in the lanes.
@@ -136,8 +140,8 @@ template <int R>
 FSLLM_AVX2 void backward_block(const Row* rows, const RowGrad* g, float scale, const HeadT& head, const HeadGradT& grads,
                                float* p, float* ds) {
   const int64_t chunks = chunks_of(rows[R - 1]), hd = rows[0].hd, stride = head.stride;
-  int64_t first = rows[0].first;
-  for (int r = 1; r < R; ++r) first = std::min(first, rows[r].first);
+  int64_t first = chunks;  // rows without a visible key (first = kNoVisibleKey) add nothing
+  for (int r = 0; r < R; ++r) first = std::min(first, rows[r].first);
   for (int64_t c = first; c < chunks; ++c) {
     const int64_t s0 = c * kLanes;
     __m256 s[R], dp[R];
@@ -150,7 +154,7 @@ FSLLM_AVX2 void backward_block(const Row* rows, const RowGrad* g, float scale, c
       }
     }
     // A row shorter than the block's last sees -inf past its t (and one that starts later, hidden keys before
-    // its first chunk), so its p and dS are 0 there.
+    // its first chunk), so its p and dS are 0 there; a row without a visible key has lse = +inf, so p = 0.
     for (int r = 0; r < R; ++r) {
       const __m256 e = exp_lanes(_mm256_sub_ps(_mm256_add_ps(s[r], chunk_bias(rows[r], s0)), _mm256_set1_ps(g[r].lse)));
       _mm256_storeu_ps(p + r * stride + s0, e);

@@ -39,13 +39,17 @@ struct Row {
   int64_t first = 0;  // chunks of keys before this one are skipped: all their keys are hidden
 };
 
+// Row::first of a row that sees no key (padding): it is skipped, its output is 0 and its gradient nothing.
+constexpr int64_t kNoVisibleKey = INT64_MAX;
+
 #ifdef FSLLM_AVX2_KERNELS
 
-// The first chunk of kLanes keys in which the row sees a key, 0 if it sees none (a row with every key hidden
-// spreads over all of them, as softmax does). Packed rows see only their own segment, whose start this finds.
+// The first chunk of kLanes keys in which the row sees a key, or kNoVisibleKey. Packed rows see only their own
+// segment, whose start this finds.
 FSLLM_AVX2 int64_t first_visible_chunk(const Row& row);
 
-// Writes out[0, Hd) and returns the log-sum-exp of the row's scores. p: scratch of `stride` floats.
+// Writes out[0, Hd) and returns the log-sum-exp of the row's scores; a row without a visible key gets zeros
+// and +inf, which makes its probabilities in backward_rows e^-inf = 0. p: scratch of `stride` floats.
 FSLLM_AVX2 float forward_row(const Row& row, const HeadT& head, float* p, float* out);
 
 // Query rows a backward call takes together: they share each key's loads and its gradient updates.

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -104,6 +105,11 @@ torch::Tensor find_starts(const Inputs& in) {
   return starts;
 }
 
+// (sequence, head) of a task. Tasks run head-major because at::parallel_for hands each thread one contiguous
+// range: the sequences of a packed batch cost very differently (the first holds the longest example), but each
+// thread then gets every sequence of some heads, and the heads of a sequence cost the same.
+std::pair<int64_t, int64_t> task_of(int64_t task, int64_t B) { return {task % B, task / B}; }
+
 struct Forward {
   torch::Tensor out;     // (B, T, H * Hd)
   torch::Tensor lse;     // (B, H, T): each row's log-sum-exp
@@ -121,17 +127,13 @@ Forward attention_forward(Inputs in, const torch::TensorOptions& options) {
   float* lp = lse.data_ptr<float>();
   at::parallel_for(0, d.B * d.H, 1, [&](int64_t begin, int64_t end) {
     Workspace w(d, /*backward=*/false);
-    int64_t held = -1;  // the (b, KV head) in w: consecutive query heads of a group share it
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / d.H, h = task % d.H, kv = b * d.Hkv + h / d.G;
-      if (kv != held) {
-        load_transposed(in.k, b, h / d.G, d, w.k.data());
-        load_transposed(in.v, b, h / d.G, d, w.v.data());
-        held = kv;
-      }
+      const auto [b, h] = task_of(task, d.B);
+      load_transposed(in.k, b, h / d.G, d, w.k.data());
+      load_transposed(in.v, b, h / d.G, d, w.v.data());
       const small_head::HeadT head{w.k.data(), w.v.data(), d.Tp};
       for (int64_t t = 0; t < d.T; ++t) {
-        lp[task * d.T + t] = small_head::forward_row(in.row(b, h, t, w.q.data()), head, w.p.data(), op + ((b * d.T + t) * d.H + h) * d.Hd);
+        lp[(b * d.H + h) * d.T + t] = small_head::forward_row(in.row(b, h, t, w.q.data()), head, w.p.data(), op + ((b * d.T + t) * d.H + h) * d.Hd);
       }
     }
   });
@@ -154,7 +156,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> attention_backward(const
   at::parallel_for(0, d.B * d.Hkv, 1, [&](int64_t begin, int64_t end) {
     Workspace w(d, /*backward=*/true);
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / d.Hkv, kv = task % d.Hkv;
+      const auto [b, kv] = task_of(task, d.B);
       load_transposed(in.k, b, kv, d, w.k.data());
       load_transposed(in.v, b, kv, d, w.v.data());
       std::fill(w.dk.begin(), w.dk.end(), 0.0f);

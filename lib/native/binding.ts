@@ -310,6 +310,14 @@ export function binding(): NativeBinding {
   if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
     process.env.OMP_WAIT_POLICY = 'PASSIVE';
   }
+  // OpenBLAS's workers likewise spin (yielding) for 2^28 cycles after each product before they sleep. A small
+  // model's step is hundreds of short products between our own kernels, so they spun through the whole step:
+  // on this 2-core machine, shared with other jobs, the demo spent 13-29 s of its 76-106 s of CPU in their
+  // sched_yield. 2^4 cycles (the least OpenBLAS takes) lets them sleep at once; a large model's products take
+  // milliseconds, next to which waking them again costs nothing.
+  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined && process.env.GOTO_THREAD_TIMEOUT === undefined) {
+    process.env.OPENBLAS_THREAD_TIMEOUT = '4';
+  }
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
     cached = nodeGypBuild(root);

@@ -38,7 +38,9 @@ Napi::Value AttentionProbe(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = expect_object(env, info[0], "attentionProbe options");
   const std::string path = get_string(o, "path", "attentionProbe", "");
-  if (path != "kernel" && path != "reference") throw_invalid_arg(env, "Expected 'kernel' or 'reference' for attentionProbe.path");
+  if (path != "kernel" && path != "reference") {
+    throw_invalid_arg(env, "Expected 'kernel' or 'reference' for attentionProbe.path");
+  }
   const int64_t B = get_int(o, "batch", "attentionProbe", 0), H = get_int(o, "heads", "attentionProbe", 0),
                 Hkv = get_int(o, "kvHeads", "attentionProbe", 0), T = get_int(o, "seq", "attentionProbe", 0),
                 Hd = get_int(o, "headDim", "attentionProbe", 0);
@@ -47,7 +49,8 @@ Napi::Value AttentionProbe(const Napi::CallbackInfo& info) {
   }
   auto job = std::make_unique<FunctionJob>(env, "attentionProbe");
   auto array = [&](const char* key, int64_t length) {
-    return job->pin(expect_typed_array(env, o.Get(key), napi_float32_array, "a Float32Array", std::string("attentionProbe.") + key, length));
+    const std::string field = std::string("attentionProbe.") + key;
+    return job->pin(expect_typed_array(env, o.Get(key), napi_float32_array, "a Float32Array", field, length));
   };
   const auto q = array("q", B * H * T * Hd), k = array("k", B * Hkv * T * Hd), v = array("v", B * Hkv * T * Hd);
   const auto bias = array("bias", B * T * T);
@@ -61,7 +64,8 @@ Napi::Value AttentionProbe(const Napi::CallbackInfo& info) {
     auto vt = v.view(torch::kFloat32, {B, Hkv, T, Hd}).clone().requires_grad_(backward);
     auto bt = bias.view(torch::kFloat32, {B, 1, T, T}).clone();
     const double scale = 1.0 / std::sqrt(static_cast<double>(Hd));
-    auto out = path == "kernel" ? kernels::small_head_attention(qt, kt, vt, bt, scale) : reference_attention(qt, kt, vt, bt, scale);
+    auto out = path == "kernel" ? kernels::small_head_attention(qt, kt, vt, bt, scale)
+                                : reference_attention(qt, kt, vt, bt, scale);
     if (backward) {
       out.backward(grad.view(torch::kFloat32, {B, T, H * Hd}));
       *result = {out.detach(), qt.grad(), kt.grad(), vt.grad()};

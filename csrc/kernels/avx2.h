@@ -41,8 +41,9 @@ FSLLM_AVX2 inline float horizontal_max(__m256 v) {
 
 // Lane j holds the sum of v[j]'s lanes: eight horizontal sums for the price of about two.
 FSLLM_AVX2 inline __m256 horizontal_sums(const __m256 v[8]) {
-  const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));  // lane j: low (j < 4) or high half of v[j % 4]
-  const __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));  // the same for v[4..7]
+  // Lane j of a: the sum of the low (j < 4) or high half of v[j % 4]; b: the same for v[4..7].
+  const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  const __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
   return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
 }
 

@@ -32,12 +32,12 @@ struct Dims {
 };
 
 // Rows of a (B, heads, T, Hd) tensor with unit stride on Hd.
-template <typename T>
+template <typename Float>
 struct Heads {
-  T* data;
+  Float* data;
   int64_t sb, sh, st;
   explicit Heads(const torch::Tensor& x) : data(x.data_ptr<float>()), sb(x.stride(0)), sh(x.stride(1)), st(x.stride(2)) {}
-  T* row(int64_t b, int64_t h, int64_t t) const { return data + b * sb + h * sh + t * st; }
+  Float* row(int64_t b, int64_t h, int64_t t) const { return data + b * sb + h * sh + t * st; }
 };
 
 // A task's buffers: its KV head transposed (and, backward, the head's gradients), and scratch for the rows in
@@ -133,7 +133,8 @@ Forward attention_forward(Inputs in, const torch::TensorOptions& options) {
       load_transposed(in.v, b, h / d.G, d, w.v.data());
       const small_head::HeadT head{w.k.data(), w.v.data(), d.Tp};
       for (int64_t t = 0; t < d.T; ++t) {
-        lp[(b * d.H + h) * d.T + t] = small_head::forward_row(in.row(b, h, t, w.q.data()), head, w.p.data(), op + ((b * d.T + t) * d.H + h) * d.Hd);
+        float* out_row = op + ((b * d.T + t) * d.H + h) * d.Hd;  // row t, head h of (B, T, H * Hd)
+        lp[(b * d.H + h) * d.T + t] = small_head::forward_row(in.row(b, h, t, w.q.data()), head, w.p.data(), out_row);
       }
     }
   });

@@ -37,10 +37,14 @@ torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, c
                                const torch::Tensor& bias) {
   const auto B = q.size(0), H = q.size(1), T = q.size(2), S = k.size(2), Hd = q.size(3);
   const double scale = 1.0 / std::sqrt(static_cast<double>(Hd));
-  if (kernels::decode_attention_applies(q, k, v, bias)) return kernels::decode_attention(q, k, v, bias, static_cast<float>(scale));
+  if (kernels::decode_attention_applies(q, k, v, bias)) {
+    return kernels::decode_attention(q, k, v, bias, static_cast<float>(scale));
+  }
   // Without a cache the bias is causal (a query never sees a later key): rows skip later keys, all of them
   // one at a time for small heads, else in blocks of rows.
-  if (S == T && kernels::small_head_attention_applies(q, k, v, bias)) return kernels::small_head_attention(q, k, v, bias, scale);
+  if (S == T && kernels::small_head_attention_applies(q, k, v, bias)) {
+    return kernels::small_head_attention(q, k, v, bias, scale);
+  }
   if (S == T && T >= 2 * kCausalBlock) return block_causal_attention(q, k, v, bias, kCausalBlock);
   // Scaling q costs (T, Hd) per head instead of (T, S) on the scores.
   auto qs = q * scale;

@@ -11,6 +11,7 @@
 #include "bindings/codec_wrap.h"
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
+#include "bindings/kernel_probe.h"
 #include "bindings/model_wrap.h"
 #include "bindings/options.h"
 #include "bindings/replica_group_wrap.h"
@@ -165,6 +166,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuCache", Napi::Function::New<CpuCache>(env, "cpuCache"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
   register_codec(env, exports);
+  register_kernel_probes(env, exports);
   return exports;
 }
 

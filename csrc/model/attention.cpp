@@ -6,6 +6,7 @@
 
 #include "kernels/decode_attention.h"
 #include "kernels/rotary_heads.h"
+#include "kernels/small_head_attention.h"
 #include "model/causal_attention.h"
 
 namespace fsllm::model {
@@ -35,13 +36,18 @@ constexpr int64_t kCausalBlock = 64;
 torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& bias) {
   const auto B = q.size(0), H = q.size(1), T = q.size(2), S = k.size(2), Hd = q.size(3);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(Hd));
   if (kernels::decode_attention_applies(q, k, v, bias)) {
-    return kernels::decode_attention(q, k, v, bias, static_cast<float>(1.0 / std::sqrt(static_cast<double>(Hd))));
+    return kernels::decode_attention(q, k, v, bias, static_cast<float>(scale));
   }
-  // Without a cache the bias is causal (a query never sees a later key): blocks of rows skip later keys.
+  // Without a cache the bias is causal (a query never sees a later key): rows skip later keys, all of them
+  // one at a time for small heads, else in blocks of rows.
+  if (S == T && kernels::small_head_attention_applies(q, k, v, bias)) {
+    return kernels::small_head_attention(q, k, v, bias, scale);
+  }
   if (S == T && T >= 2 * kCausalBlock) return block_causal_attention(q, k, v, bias, kCausalBlock);
   // Scaling q costs (T, Hd) per head instead of (T, S) on the scores.
-  auto qs = q * (1.0 / std::sqrt(static_cast<double>(Hd)));
+  auto qs = q * scale;
   return attend(qs, k, v, bias).transpose(1, 2).reshape({B, T, H * Hd});
 }
 

@@ -129,6 +129,34 @@ export interface CpuCacheStats {
   misses: number;
 }
 
+/**
+ * @internal One causal attention on given tensors (csrc/bindings/kernel_probe.h). Layouts: q (B, H, T, Hd),
+ * k and v (B, Hkv, T, Hd), bias (B, 1, T, T), additive and causal; grad and out (B, T, H * Hd).
+ */
+export interface RawAttentionProbe {
+  /** 'kernel': csrc/kernels/small_head_attention; 'reference': softmax(q kᵀ / √Hd + bias) v by libtorch ops. */
+  path: 'kernel' | 'reference';
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  seq: number;
+  headDim: number;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  bias: Float32Array;
+  /** d(loss)/d(out): when given, the backward pass runs and the input gradients come back. */
+  grad?: Float32Array;
+}
+
+/** @internal */
+export interface RawAttentionProbeResult {
+  out: Float32Array;
+  dq?: Float32Array;
+  dk?: Float32Array;
+  dv?: Float32Array;
+}
+
 /** The addon's exports, exactly (a test compares this list with Object.keys of the addon). */
 export interface NativeBinding {
   Model: unknown;
@@ -161,6 +189,8 @@ export interface NativeBinding {
   codecDecode(tasks: RawCodecTask[]): Promise<void>;
   /** Encoded size in bytes of `count` values under `codec`. */
   codecBytes(codec: RawCodecTask['codec'], count: number, groupSize: number): number;
+  /** @internal Runs the small-head causal attention kernel or the libtorch formula it replaces (tests). */
+  attentionProbe(options: RawAttentionProbe): Promise<RawAttentionProbeResult>;
 }
 
 /** Names of every NativeBinding member, for the surface test. */
@@ -181,6 +211,7 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'codecEncode',
   'codecDecode',
   'codecBytes',
+  'attentionProbe',
 ];
 
 let cached: NativeBinding | undefined;
@@ -198,6 +229,14 @@ export function binding(): NativeBinding {
   // this when it is loaded, i.e. with the addon just below; a value the user set wins.
   if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
     process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  }
+  // OpenBLAS's workers likewise spin (yielding) for 2^28 cycles after each product before they sleep. A small
+  // model's step is hundreds of short products between our own kernels, so they spun through the whole step:
+  // on this 2-core machine, shared with other jobs, the demo spent 13-29 s of its 76-106 s of CPU in their
+  // sched_yield. 2^4 cycles (the least OpenBLAS takes) lets them sleep at once; a large model's products take
+  // milliseconds, next to which waking them again costs nothing.
+  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined && process.env.GOTO_THREAD_TIMEOUT === undefined) {
+    process.env.OPENBLAS_THREAD_TIMEOUT = '4';
   }
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;

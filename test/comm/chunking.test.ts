@@ -30,7 +30,7 @@ chunks('should carry an empty message in one chunk', () => {
 chunks('should refuse a corrupted payload :: sha256 mismatch', async () => {
   const r = new Reassembler();
   const parts = [...chunkMessage(adapter(100), 1, 40)];
-  parts[1]![CHUNK_HEADER_BYTES + 3] ^= 0xff;
+  parts[1]![CHUNK_HEADER_BYTES + 3]! ^= 0xff;
   r.push(parts[0]!);
   r.push(parts[1]!);
   await expectError(() => r.push(parts[2]!), FsllmError, 'ERR_FSLLM_PROTOCOL', /message 1 \(100 bytes\) fails its sha256 check/);

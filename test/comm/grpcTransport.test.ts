@@ -88,7 +88,7 @@ big('should move a 50 MB message in 1 MiB chunks, and refuse a corrupted one by 
     reconnect: { retries: 20, delayMs: 50 },
     chunkHook: (chunk, index) => {
       chunksSent++;
-      if (corrupt && index === 7) chunk[CHUNK_HEADER_BYTES + 100] ^= 0x01;
+      if (corrupt && index === 7) chunk[CHUNK_HEADER_BYTES + 100]! ^= 0x01;
     },
   });
   try {

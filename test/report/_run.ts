@@ -43,6 +43,8 @@ export function syntheticCost(clients = 3, rounds = 5): CostSummary {
     adapterMessageBytes: 74_512,
     meanMsPerStep: 42.37,
     peakRssBytes: 431_000_000,
+    baseDtype: 'fp32',
+    baseBytesPerParam: 4,
     bytesDownPerRound: perRound,
     bytesUpPerRound: perRound,
     totalBytes: 2 * perRound * rounds,

@@ -30,6 +30,12 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  private:
   Napi::Value AttachLora(const Napi::CallbackInfo& info);
   Napi::Value DetachLora(const Napi::CallbackInfo& info);
+  // attachPrompt(options) -> Promise<{manifest}>; detachPrompt() -> Promise<void>
+  Napi::Value AttachPrompt(const Napi::CallbackInfo& info);
+  Napi::Value DetachPrompt(const Napi::CallbackInfo& info);
+  // promptEmbeddings() -> Promise<{data: Float32Array, shape: [V, width]}>: the encoder's output in eval mode,
+  // what PEFT saves as `prompt_embeddings`
+  Napi::Value PromptEmbeddings(const Napi::CallbackInfo& info);
   Napi::Value MergeLora(const Napi::CallbackInfo& info);
   // setLayersTrainable(layers: number[], trainable: boolean) -> Promise<{parameters}>
   Napi::Value SetLayersTrainable(const Napi::CallbackInfo& info);

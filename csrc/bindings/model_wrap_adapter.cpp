@@ -7,6 +7,7 @@
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
 #include "bindings/options.h"
+#include "core/error.h"
 #include "peft/adapter_state.h"
 #include "peft/inject.h"
 
@@ -48,6 +49,55 @@ Napi::Value ModelWrap::DetachLora(const Napi::CallbackInfo& info) {
   auto job = std::make_unique<FunctionJob>(env, "detachLora");
   auto model = acquire(env, "detachLora()");
   job->work = [model] { peft::remove_lora(*model); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::AttachPrompt(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto cfg = parse_prompt_config(expect_object(env, info[0], "prompt"));
+  auto job = std::make_unique<FunctionJob>(env, "attachPrompt");
+  auto model = acquire(env, "attachPrompt()");
+  job->work = [model, cfg] { model->attach_prompt(cfg); };
+  job->resolve = [model](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("manifest", manifest_to_js(env, *model));
+    return o;
+  };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::DetachPrompt(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "detachPrompt");
+  auto model = acquire(env, "detachPrompt()");
+  job->work = [model] { model->detach_prompt(); };
+  return submit(env, std::move(job));
+}
+
+Napi::Value ModelWrap::PromptEmbeddings(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto job = std::make_unique<FunctionJob>(env, "promptEmbeddings");
+  auto model = acquire(env, "promptEmbeddings()");
+  auto out = std::make_shared<torch::Tensor>();
+  job->work = [model, out] {
+    auto encoder = model->prompt_encoder();
+    FSLLM_CHECK(encoder, ErrorCode::kInvalidArg, "The model has no prompt attached; call attachPrompt() first");
+    torch::NoGradGuard no_grad;
+    // Eval mode for this one pass (no LSTM dropout), whatever mode the last step left.
+    const bool training = encoder->is_training();
+    encoder->eval();
+    *out = encoder->forward().to(torch::kCPU, torch::kFloat32).contiguous();
+    if (training) encoder->train();
+  };
+  job->resolve = [out](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("data", to_float32_array(env, *out));
+    auto shape = Napi::Array::New(env, 2);
+    shape.Set(0u, Napi::Number::New(env, static_cast<double>(out->size(0))));
+    shape.Set(1u, Napi::Number::New(env, static_cast<double>(out->size(1))));
+    o.Set("shape", shape);
+    return o;
+  };
   return submit(env, std::move(job));
 }
 

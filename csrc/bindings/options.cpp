@@ -127,6 +127,31 @@ peft::LoraConfig parse_lora_config(Napi::Object o) {
   return c;
 }
 
+peft::PromptConfig parse_prompt_config(Napi::Object o) {
+  const std::string p = "prompt";
+  peft::PromptConfig c;
+  const auto method = get_string(o, "method", p, "");
+  if (method == "prompt") c.method = peft::PromptMethod::kPromptTuning;
+  else if (method == "p-tuning") c.method = peft::PromptMethod::kPTuning;
+  else if (method == "prefix") c.method = peft::PromptMethod::kPrefixTuning;
+  else bad(o.Env(), p, "method", "'prompt', 'p-tuning' or 'prefix'");
+  const auto encoder = get_string(o, "encoder", p, "none");
+  if (encoder == "none") c.encoder = peft::PromptEncoderType::kNone;
+  else if (encoder == "mlp") c.encoder = peft::PromptEncoderType::kMlp;
+  else if (encoder == "lstm") c.encoder = peft::PromptEncoderType::kLstm;
+  else if (encoder == "projection") c.encoder = peft::PromptEncoderType::kProjection;
+  else bad(o.Env(), p, "encoder", "'none', 'mlp', 'lstm' or 'projection'");
+  c.virtual_tokens = get_int(o, "virtualTokens", p, 20);
+  c.encoder_hidden = get_int(o, "encoderHiddenSize", p, 0);
+  c.encoder_layers = get_int(o, "encoderLayers", p, 2);
+  c.encoder_dropout = get_number(o, "encoderDropout", p, 0.0);
+  c.seed = static_cast<uint64_t>(get_int(o, "seed", p, 0));
+  auto ids = field(o, "initIds");
+  if (ids.IsArray()) c.init_ids = int_array(o.Env(), ids.As<Napi::Array>(), p + ".initIds");
+  else if (!ids.IsUndefined()) bad(o.Env(), p, "initIds", "an array of token ids");
+  return c;
+}
+
 optim::OptimizerConfig parse_optimizer_config(Napi::Object o) {
   const std::string p = "optimizer";
   optim::OptimizerConfig c;

@@ -10,6 +10,7 @@
 #include "model/config.h"
 #include "optim/optimizer.h"
 #include "peft/lora_config.h"
+#include "peft/prompt_config.h"
 #include "train/align_step.h"
 #include "train/generate.h"
 #include "train/train_session.h"
@@ -25,6 +26,7 @@ Napi::Object expect_object(Napi::Env env, Napi::Value value, const std::string& 
 
 model::ModelConfig parse_model_config(Napi::Object obj);
 peft::LoraConfig parse_lora_config(Napi::Object obj);
+peft::PromptConfig parse_prompt_config(Napi::Object obj);
 optim::OptimizerConfig parse_optimizer_config(Napi::Object obj);
 amp::GradScalerConfig parse_scaler_config(Napi::Object obj);
 amp::Precision parse_precision(Napi::Object obj, const std::string& path);

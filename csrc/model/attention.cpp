@@ -53,9 +53,14 @@ torch::Tensor scaled_attention(const torch::Tensor& q, const torch::Tensor& k, c
 
 namespace {
 
-// Appends this call's keys/values to the layer cache (when generating) and returns past + new.
-std::pair<torch::Tensor, torch::Tensor> with_cache(ForwardContext& ctx, int64_t layer, const torch::Tensor& k,
-                                                   const torch::Tensor& v) {
+// This call's keys/values after a prefix's (prefix tuning), appended to the layer cache when generating;
+// returns every key/value the call's queries see.
+std::pair<torch::Tensor, torch::Tensor> with_cache(ForwardContext& ctx, int64_t layer, torch::Tensor k, torch::Tensor v) {
+  if (!ctx.prefix.empty()) {
+    const auto& [pk, pv] = ctx.prefix[static_cast<size_t>(layer)];
+    k = torch::cat({pk.to(k.scalar_type()), k}, /*dim=*/2);
+    v = torch::cat({pv.to(v.scalar_type()), v}, /*dim=*/2);
+  }
   if (ctx.cache == nullptr) return {k, v};
   return ctx.cache->append(static_cast<size_t>(layer), k, v);
 }

@@ -46,6 +46,9 @@ std::pair<torch::Tensor, torch::Tensor> KvCache::append(size_t layer, const torc
 
 void KvCache::place_row(int64_t row, int64_t rows, int64_t width, const KvCache& one) {
   if (layers.empty()) layers.resize(one.layers.size());
+  fixed = one.fixed;
+  const int64_t F = one.fixed;
+  width += F;
   const int64_t capacity = max_length > 0 ? std::max(width, std::min(max_length, std::max(2 * width, width + kMinSpare))) : width;
   for (size_t l = 0; l < layers.size(); ++l) {
     auto& slot = layers[l];
@@ -58,9 +61,13 @@ void KvCache::place_row(int64_t row, int64_t rows, int64_t width, const KvCache&
       slot.k = slot.k_store.narrow(/*dim=*/2, 0, width);
       slot.v = slot.v_store.narrow(/*dim=*/2, 0, width);
     }
-    const int64_t T = k.size(2);
-    slot.k_store[row].narrow(/*dim=*/1, width - T, T).copy_(k[0]);  // (Hkv, T, Hd)
-    slot.v_store[row].narrow(/*dim=*/1, width - T, T).copy_(v[0]);
+    if (F > 0) {
+      slot.k_store[row].narrow(/*dim=*/1, 0, F).copy_(k[0].narrow(/*dim=*/1, 0, F));
+      slot.v_store[row].narrow(/*dim=*/1, 0, F).copy_(v[0].narrow(/*dim=*/1, 0, F));
+    }
+    const int64_t T = k.size(2) - F;
+    slot.k_store[row].narrow(/*dim=*/1, width - T, T).copy_(k[0].narrow(/*dim=*/1, F, T));  // (Hkv, T, Hd)
+    slot.v_store[row].narrow(/*dim=*/1, width - T, T).copy_(v[0].narrow(/*dim=*/1, F, T));
   }
 }
 
@@ -71,8 +78,14 @@ void KvCache::select(const torch::Tensor& index, int64_t drop) {
     // With a store, its unused tail comes along so the kept rows can still grow in place.
     auto& k_src = slot.k_store.defined() ? slot.k_store : slot.k;
     auto& v_src = slot.v_store.defined() ? slot.v_store : slot.v;
-    auto k = k_src.narrow(/*dim=*/2, drop, k_src.size(2) - drop).index_select(/*dim=*/0, index);  // (B', Hkv, C', Hd)
-    auto v = v_src.narrow(/*dim=*/2, drop, v_src.size(2) - drop).index_select(/*dim=*/0, index);
+    // The columns kept: the fixed ones, then those after the dropped ones.
+    const auto kept = [&](const torch::Tensor& src) {
+      if (drop == 0) return src;
+      auto rest = src.narrow(/*dim=*/2, fixed + drop, src.size(2) - fixed - drop);
+      return fixed > 0 ? torch::cat({src.narrow(/*dim=*/2, 0, fixed), rest}, /*dim=*/2) : rest;
+    };
+    auto k = kept(k_src).index_select(/*dim=*/0, index);  // (B', Hkv, C', Hd)
+    auto v = kept(v_src).index_select(/*dim=*/0, index);
     if (slot.k_store.defined()) {
       slot.k_store = k;
       slot.v_store = v;

@@ -16,6 +16,9 @@ struct KvCache {
     torch::Tensor v_store;
   };
   std::vector<Layer> layers;
+  // Leading positions that every row shares and no row drops (a prompt's virtual tokens): place_row puts
+  // them first and right-aligns only the rest; select drops columns after them.
+  int64_t fixed = 0;
   // When > 0, the most positions this cache will hold. The cache then keeps spare room, growing
   // geometrically up to this bound, so a decoded token is written in place instead of concatenated (which
   // copies the whole cache of every layer for every token). 0: concatenate, no spare room.
@@ -26,12 +29,13 @@ struct KvCache {
   // Appends this call's k, v (B, Hkv, T, Hd) to `layer` and returns the past + new tensors (B, Hkv, P+T, Hd).
   std::pair<torch::Tensor, torch::Tensor> append(size_t layer, const torch::Tensor& k, const torch::Tensor& v);
 
-  // Writes `one` (a one-row cache of T <= width positions) right-aligned into row `row` of this cache of `rows`
-  // rows and `width` positions, i.e. left-padded; the first call allocates, padding positions stay zero.
+  // Writes `one` (a one-row cache of one.fixed + T positions, T <= width) into row `row` of this cache of
+  // `rows` rows and one.fixed + `width` positions: its fixed positions first, its T others right-aligned, i.e.
+  // left-padded; the first call allocates, padding positions stay zero.
   void place_row(int64_t row, int64_t rows, int64_t width, const KvCache& one);
 
-  // Keeps rows `index` (B') of every layer in that order (a row may repeat, to fork it) and drops the first
-  // `drop` positions (columns that no kept row attends to). Copies the kept rows once.
+  // Keeps rows `index` (B') of every layer in that order (a row may repeat, to fork it) and drops the `drop`
+  // positions after the fixed ones (columns that no kept row attends to). Copies the kept rows once.
   void select(const torch::Tensor& index, int64_t drop);
 };
 
@@ -41,6 +45,9 @@ struct ForwardContext {
   torch::Tensor sin;        // (B, 1, T, Hd)
   torch::Tensor attn_bias;  // (B, 1, T, P+T): 0 where allowed, -inf where masked
   KvCache* cache = nullptr; // non-null while generating
+  // Per layer, keys and values (B, Hkv, V, Hd) that go before this call's own: a prefix-tuned prompt's, on
+  // a call that starts the sequence (later calls find them in the cache). Empty otherwise.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> prefix;
 };
 
 }  // namespace fsllm::model

@@ -10,7 +10,11 @@
 
 namespace fsllm::peft {
 
-std::string peft_key(const std::string& param_name) { return "base_model.model." + param_name; }
+std::string peft_key(const std::string& param_name) {
+  // PEFT keeps a prompt encoder beside the wrapped model, not inside it.
+  if (param_name.rfind("prompt_encoder.", 0) == 0) return param_name;
+  return "base_model.model." + param_name;
+}
 
 std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(model::CausalLmImpl& model) {
   std::vector<std::pair<std::string, torch::Tensor>> out;

@@ -18,7 +18,8 @@ struct ManifestEntry {
 };
 
 // PEFT key of a model parameter name ("model.layers.0.self_attn.q_proj.lora_A.weight" ->
-// "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").
+// "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"; a prompt encoder's
+// "prompt_encoder.embedding.weight" stays as it is, PEFT's name without the adapter name).
 std::string peft_key(const std::string& param_name);
 
 // Parameters that require grad (LoRA factors, and base weights of layers made trainable by

@@ -91,7 +91,7 @@ AlignMetrics align_step(TrainSession& session, model::CausalLmImpl& teacher, con
     validate(batches[i], student.config(), i);
     validate(batches[i], teacher.config(), i);
     m.tokens += real_tokens(batches[i]).sum().item<int64_t>();
-    targets += count_targets(batches[i]);
+    targets += count_targets(batches[i], /*lead=*/false);  // the lm term below is over the caller's tokens
   }
   FSLLM_CHECK(m.tokens > 0, ErrorCode::kInvalidArg, "alignStep's micro-batches have no real token (attentionMask is all 0)");
   FSLLM_CHECK(o.lm_weight <= 0.0 || targets > 0, ErrorCode::kInvalidArg,

@@ -27,14 +27,18 @@ void validate(const MicroBatch& b, const model::ModelConfig& c, size_t index) {
   }
 }
 
-int64_t count_targets(const MicroBatch& b) {
-  if (b.labels.size(1) < 2) return 0;
-  return (b.labels.narrow(1, 1, b.labels.size(1) - 1) != -100).sum().item<int64_t>();
+int64_t count_targets(const MicroBatch& b, bool lead) {
+  const int64_t from = lead ? 0 : 1;
+  if (b.labels.size(1) <= from) return 0;
+  return (b.labels.narrow(1, from, b.labels.size(1) - from) != -100).sum().item<int64_t>();
 }
 
 torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& b) {
-  auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr, b.segments);  // (B, T, D)
-  return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), b.labels);
+  const bool lead = model.leads_inputs();
+  // (B, T, D), or (B, 1+T, D) led by the last virtual token's state, whose target is the first label.
+  auto hidden = model.hidden_states(b.ids, b.mask, /*cache=*/nullptr, b.segments, /*tap=*/nullptr, lead);
+  auto labels = lead ? torch::cat({torch::full({b.labels.size(0), 1}, -100, b.labels.options()), b.labels}, /*dim=*/1) : b.labels;
+  return model::causal_lm_loss_sum(hidden, model.lm_head_weight(), labels);
 }
 
 }  // namespace fsllm::train

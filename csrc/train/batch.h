@@ -19,8 +19,9 @@ struct MicroBatch {
 // disagree, or the sequence is longer than the model's positions.
 void validate(const MicroBatch& batch, const model::ModelConfig& config, size_t index);
 
-// Number of positions that contribute to the loss (after the causal shift).
-int64_t count_targets(const MicroBatch& batch);
+// Number of positions that contribute to the loss (after the causal shift); with `lead` (a prompt's virtual
+// inputs, CausalLmImpl::leads_inputs), a row's first label counts too.
+int64_t count_targets(const MicroBatch& batch, bool lead);
 
 // Sum of the token losses of one micro-batch (differentiable): what training and evaluation steps add up.
 torch::Tensor loss_sum(model::CausalLmImpl& model, const MicroBatch& batch);

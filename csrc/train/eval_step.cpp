@@ -14,7 +14,7 @@ EvalMetrics eval_step(model::CausalLmImpl& model, const std::vector<MicroBatch>&
   for (size_t i = 0; i < batches.size(); ++i) {
     validate(batches[i], model.config(), i);
     m.loss_sum += loss_sum(model, batches[i]).item<double>();
-    m.target_tokens += count_targets(batches[i]);
+    m.target_tokens += count_targets(batches[i], model.leads_inputs());
   }
   return m;
 }

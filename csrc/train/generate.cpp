@@ -24,8 +24,8 @@ const char* finish_reason_name(FinishReason reason) {
 
 namespace {
 
-void validate(const std::vector<std::vector<int64_t>>& prompts, const GenerateOptions& o,
-              const model::ModelConfig& config, const GenerateControl& control) {
+void validate(const std::vector<std::vector<int64_t>>& prompts, const GenerateOptions& o, int64_t max_positions,
+              int64_t vocab_size, const GenerateControl& control) {
   FSLLM_CHECK(!prompts.empty(), ErrorCode::kInvalidArg, "generate needs at least one prompt");
   FSLLM_CHECK(o.num_return_sequences >= 1, ErrorCode::kInvalidArg,
               "Expected an integer >= 1 for numReturnSequences but received " + std::to_string(o.num_return_sequences));
@@ -39,13 +39,13 @@ void validate(const std::vector<std::vector<int64_t>>& prompts, const GenerateOp
     const auto& prompt = prompts[p];
     const auto where = "prompt " + std::to_string(p);
     FSLLM_CHECK(!prompt.empty(), ErrorCode::kInvalidArg, where + " is empty; generate needs at least a BOS token");
-    FSLLM_CHECK(static_cast<int64_t>(prompt.size()) < config.max_positions, ErrorCode::kInvalidArg,
+    FSLLM_CHECK(static_cast<int64_t>(prompt.size()) < max_positions, ErrorCode::kInvalidArg,
                 where + " has " + std::to_string(prompt.size()) + " tokens; the model supports " +
-                    std::to_string(config.max_positions));
+                    std::to_string(max_positions) + " (after the prompt adapter's virtual tokens, if any)");
     for (auto id : prompt) {
-      FSLLM_CHECK(id >= 0 && id < config.vocab_size, ErrorCode::kInvalidArg,
+      FSLLM_CHECK(id >= 0 && id < vocab_size, ErrorCode::kInvalidArg,
                   where + " has token id " + std::to_string(id) + " outside the vocabulary (" +
-                      std::to_string(config.vocab_size) + " ids)");
+                      std::to_string(vocab_size) + " ids)");
     }
   }
 }
@@ -85,7 +85,7 @@ LiveBatch prefill(model::CausalLmImpl& model, const std::vector<std::vector<int6
   const auto device = model.device();
   auto mask = torch::zeros({B, S}, torch::kBool);
   LiveBatch batch;
-  batch.cache.max_length = S + budget;
+  batch.cache.max_length = model.virtual_tokens() + S + budget;
   std::vector<torch::Tensor> logits;
   for (int64_t b = 0; b < B; ++b) {
     const auto T = static_cast<int64_t>(prompts[b].size());
@@ -177,8 +177,10 @@ void decode(model::CausalLmImpl& model, LiveBatch& batch, const std::vector<int6
 std::vector<GeneratedRow> generate(model::CausalLmImpl& model, const std::vector<std::vector<int64_t>>& prompts,
                                    const GenerateOptions& o, const std::function<void(const GenerateStep&)>& on_step,
                                    GenerateControl& control) {
-  validate(prompts, o, model.config(), control);
-  auto state = make_rows(prompts, o, model.config().max_positions);
+  // An attached prompt's virtual tokens take the first positions.
+  const int64_t positions = model.config().max_positions - model.virtual_tokens();
+  validate(prompts, o, positions, model.config().vocab_size, control);
+  auto state = make_rows(prompts, o, positions);
   if (state.most <= 0) return state.rows;  // nothing to generate: every row ends by length, no forward pass
 
   torch::NoGradGuard no_grad;

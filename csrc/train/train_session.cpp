@@ -206,7 +206,7 @@ TrainSession::StepTokens TrainSession::check_step(const std::vector<MicroBatch>&
   StepTokens tokens;
   for (size_t i = 0; i < batches.size(); ++i) {
     validate(batches[i], model_->config(), i);
-    tokens.micro_targets.push_back(count_targets(batches[i]));
+    tokens.micro_targets.push_back(count_targets(batches[i], model_->leads_inputs()));
     tokens.targets += tokens.micro_targets.back();
     tokens.inputs += batches[i].mask.sum().item<int64_t>();
   }

@@ -156,6 +156,23 @@ const evalTaskCheck: Check = (get, push) => {
   }
 };
 
+// Prompt-learning fields fit only some methods, and closed-model tuning trains LoRA on the emulator (FedBiOT's design).
+const adapterCheck: Check = (get, push) => {
+  const method = get('adapter.method') ?? 'lora';
+  if (typeof method !== 'string') return;
+  if (method !== 'lora' && get('offsite') !== undefined) {
+    push('adapter.method', `closed-model tuning (offsite) trains LoRA on the emulator; "${method}" is not available there (use lora)`);
+  }
+  const encoder = get('adapter.encoder');
+  const encoders: Record<string, string[]> = { lora: [], prompt: ['none'], 'p-tuning': ['mlp', 'lstm'], prefix: ['none', 'projection'] };
+  if (typeof encoder === 'string' && encoders[method] && !encoders[method]!.includes(encoder)) {
+    push('adapter.encoder', method === 'lora' ? 'applies to prompt-learning methods only (remove it, or set adapter.method)' : `"${encoder}" does not apply to ${method} (use ${encoders[method]!.map((e) => `"${e}"`).join(' or ')})`);
+  }
+  const init = get('adapter.init');
+  if (init !== undefined && init !== 'random' && method !== 'prompt') push('adapter.init', `a text or vocabulary start is prompt tuning's (adapter.method is "${method}")`);
+  if (init === 'text' && typeof get('adapter.initText') !== 'string') push('adapter.initText', 'init "text" needs the text (set adapter.initText)');
+};
+
 // lib/fl reads these when a distributed run starts; a missing one would otherwise surface as a bare ENOENT.
 const tlsFilesCheck: Check = (get, push) => {
   if (get('federate.mode') !== 'distributed') return;
@@ -169,7 +186,7 @@ const tlsFilesCheck: Check = (get, push) => {
 const CHECKS: readonly Check[] = [
   exclusive('federate.sampleClients', 'federate.sampleRate'),
   exclusive('train.localSteps', 'train.localEpochs'),
-  dataChecks, samplingCheck, trainChecks, bestKeyCheck, evalTaskCheck, tlsFilesCheck,
+  dataChecks, samplingCheck, trainChecks, bestKeyCheck, evalTaskCheck, adapterCheck, tlsFilesCheck,
 ];
 
 function crossCheck(raw: unknown): ConfigIssue[] {

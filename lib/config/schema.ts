@@ -118,7 +118,8 @@ const federate = section({
 });
 
 const adapter = section({
-  method: oneOf(['lora']).default('lora'),
+  // LoRA (r, alpha, dropout, targets, rslora, layers) or a prompt-learning method (the fields below them).
+  method: oneOf(['lora', 'prompt', 'p-tuning', 'prefix']).default('lora'),
   r: int(1, 8).default(8),
   alpha: num({ gt: 0 }, '16').default(16),
   dropout: num({ gte: 0, lt: 1 }, '0.05').default(0.05),
@@ -129,6 +130,13 @@ const adapter = section({
   layers: z.array(int(0, 0)).min(1)
     .register(fieldHelp, { expected: 'a non-empty list of layer indices', fix: 'set e.g. [0, 1] or leave it out for all layers' })
     .optional(),
+  virtualTokens: int(1, 20).optional(),
+  encoder: oneOf(['none', 'mlp', 'lstm', 'projection']).optional(),
+  encoderHiddenSize: int(1, 128).optional(),
+  encoderLayers: int(1, 2).optional(),
+  encoderDropout: num({ gte: 0, lt: 1 }, '0').optional(),
+  init: oneOf(['random', 'text', 'sample-vocab']).optional(),
+  initText: str('set the text whose tokens start the prompt').optional(),
 });
 
 const optimizer = section({

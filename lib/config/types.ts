@@ -108,7 +108,12 @@ export interface FederateOptions {
 }
 
 export interface AdapterOptions {
-  method?: 'lora';
+  /**
+   * `'lora'` (default; the fields r to layers) or a prompt-learning method (`'prompt'` tuning, `'p-tuning'`,
+   * `'prefix'` tuning; the fields from virtualTokens on, as `Model.attachPrompt`'s PromptOptions).
+   * Closed-model tuning (offsite) keeps LoRA.
+   */
+  method?: 'lora' | 'prompt' | 'p-tuning' | 'prefix';
   /** LoRA rank (≥ 1). Default 8. */
   r?: number;
   /** LoRA alpha (> 0); scaling = alpha / r (alpha / √r with rsLoRA). Default 16. */
@@ -121,6 +126,19 @@ export interface AdapterOptions {
   rslora?: boolean;
   /** Layer indices to adapt (≥ 0); unset = all layers. */
   layers?: number[];
+  /** Prompt learning: virtual tokens before every input (PEFT's num_virtual_tokens). Default 20. */
+  virtualTokens?: number;
+  /** P-tuning: `'mlp'` (default) or `'lstm'`; prefix: `'projection'` or `'none'` (default). */
+  encoder?: 'none' | 'mlp' | 'lstm' | 'projection';
+  /** The encoder's hidden width (PEFT's encoder_hidden_size); unset = its input width. */
+  encoderHiddenSize?: number;
+  /** P-tuning's LSTM layers. Default 2. */
+  encoderLayers?: number;
+  /** Dropout between LSTM layers in training, in [0, 1). Default 0. */
+  encoderDropout?: number;
+  /** Prompt tuning's start: `'random'` (default), `'text'` (with initText) or `'sample-vocab'`. */
+  init?: 'random' | 'text' | 'sample-vocab';
+  initText?: string;
 }
 
 export interface TrainOptimizerOptions {
@@ -345,7 +363,8 @@ export interface ResolvedOptions {
   /** `clientNum` is unset only with the `meta` splitter, where the data decides (one client per category). */
   federate: Required<Omit<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>> &
     Pick<FederateOptions, 'clientNum' | 'sampleClients' | 'sampleRate' | 'minClients'>;
-  adapter: Required<Omit<AdapterOptions, 'layers'>> & Pick<AdapterOptions, 'layers'>;
+  adapter: Required<Pick<AdapterOptions, 'method' | 'r' | 'alpha' | 'dropout' | 'targets' | 'rslora'>> &
+    Omit<AdapterOptions, 'method' | 'r' | 'alpha' | 'dropout' | 'targets' | 'rslora'>;
   /** Exactly one of `localSteps` and `localEpochs` is set. */
   train: Required<Omit<TrainOptions, 'localSteps' | 'localEpochs' | 'optimizer' | 'scheduler' | 'fedprox' | 'dataParallel'>> &
     Pick<TrainOptions, 'localSteps' | 'localEpochs'> & {

@@ -14,11 +14,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fsllmError } from '../errors/index.js';
 import { writeSafetensors } from '../formats/index.js';
-import type { ModelFamily } from '../formats/types.js';
+import type { ModelConfig } from '../formats/types.js';
 import { readSafetensorsF32 } from '../native/readTensors.js';
 import type { AdapterState } from '../native/adapterState.js';
-import type { normalizeLora } from '../native/lora.js';
-import { writeAdapterFiles } from '../native/peftAdapter.js';
+import { writeAdapterFiles, type AdapterFileConfig } from '../native/peftAdapter.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import type { ClientSnapshot } from './Client.js';
 import type { ServerSnapshot } from './Server.js';
@@ -44,8 +43,9 @@ export interface CheckpointInput {
   personal: ReadonlyMap<number, Float32Array>;
   serverResidual: Float32Array | undefined;
   clients: ReadonlyMap<number, ClientSnapshot>;
-  lora: ReturnType<typeof normalizeLora>;
-  family: ModelFamily;
+  /** The global adapter's file configuration (peftAdapter's adapterFileConfig). */
+  adapter: AdapterFileConfig;
+  model: ModelConfig;
   baseModel: string | null;
   fingerprint: string;
 }
@@ -56,7 +56,7 @@ export async function writeCheckpoint(outDir: string, input: CheckpointInput): P
   const relative = path.join('checkpoints', `round-${String(round).padStart(5, '0')}`);
   const dir = path.join(outDir, relative);
   await rm(dir, { recursive: true, force: true });
-  await writeAdapterFiles(path.join(dir, 'adapter'), input.global, input.lora, input.family, input.baseModel);
+  await writeAdapterFiles(path.join(dir, 'adapter'), input.global, input.adapter, input.model, input.baseModel);
   const tensors: { name: string; dtype: 'f32'; shape: number[]; data: Float32Array }[] = [];
   const add = (name: string, data: Float32Array | null | undefined) => {
     if (data) tensors.push({ name, dtype: 'f32', shape: [data.length], data });

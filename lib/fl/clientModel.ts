@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { ResolvedOptions } from '../config/index.js';
 import { readEmulatorManifest } from '../emulator/index.js';
 import { fsllmError } from '../errors/index.js';
-import { setNumThreads, TrainSession, type AdapterState } from '../native/index.js';
+import { setNumThreads, TrainSession, type AdapterState, type Model } from '../native/index.js';
 import { normalizeLora } from '../native/lora.js';
 import { ReplicaTeam } from '../parallel/ReplicaTeam.js';
 import { AsyncLock } from '../util/lock.js';
@@ -18,8 +18,6 @@ import { adapterNamesOf, loraLayers } from './offsite/offsiteSetup.js';
 import { openModel } from './openModel.js';
 
 export interface ClientModel extends SharedModel {
-  /** The LoRA configuration attached (with its layers in closed-model tuning): checkpoints and saved adapters record it. */
-  lora: ReturnType<typeof normalizeLora>;
   trainableParameters: number;
   /** The adapter as attached, before any training. */
   initial: AdapterState;
@@ -53,6 +51,15 @@ function replicaTeam(o: ResolvedOptions, emulatorDir: string | null): ReplicaTea
   });
 }
 
+/** `o.adapter` on `model`: LoRA (on `loraLayers` in closed-model tuning) or a prompt-learning method. */
+async function attachAdapter(model: Model, o: ResolvedOptions, loraLayers: number[] | undefined): Promise<{ trainableParameters: number }> {
+  const { method, r, alpha, dropout, targets, rslora, layers, ...prompt } = o.adapter;
+  if (method === 'lora') {
+    return model.attachLora(normalizeLora({ r, alpha, dropout, targets, rslora, seed: o.federate.seed, ...(layers ? { layers } : {}), ...(loraLayers ? { layers: loraLayers } : {}) }, 'adapter'));
+  }
+  return model.attachPrompt({ ...prompt, method, seed: o.federate.seed });
+}
+
 /**
  * Opens the client model of a run: `o.model.path`, or the emulator in `emulatorDir` (closed-model tuning,
  * where `o.offsite` must be set).
@@ -62,8 +69,7 @@ export async function openClientModel(o: ResolvedOptions, emulatorDir: string | 
   const model = await openModel(o, emulatorDir);
   try {
     const plan = emulatorDir === null ? null : (await readEmulatorManifest(emulatorDir)).plan;
-    const lora = normalizeLora({ ...o.adapter, seed: o.federate.seed, ...(plan ? { layers: loraLayers(plan, o.offsite!) } : {}) }, 'adapter');
-    const { trainableParameters } = await model.attachLora(lora);
+    const { trainableParameters } = await attachAdapter(model, o, plan ? loraLayers(plan, o.offsite!) : undefined);
     if (plan && o.offsite!.adapterTraining === 'full') await model.setLayersTrainable(plan.adapterLayersInModel, true);
     const initial = await model.exportAdapter();
     const session = await TrainSession.create(model, { optimizer: o.train.optimizer, ...(plan ? { layers: plan.adapterLayersInModel } : {}) });
@@ -72,7 +78,6 @@ export async function openClientModel(o: ResolvedOptions, emulatorDir: string | 
       model,
       session,
       turn: new AsyncLock(),
-      lora,
       trainableParameters,
       initial,
       ...(plan ? { uploadNames: adapterNamesOf(plan, initial) } : {}),

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError } from '../errors/index.js';
-import { loadAdapter } from '../native/peftAdapter.js';
+import { adapterFileConfig, loadAdapter } from '../native/peftAdapter.js';
 import { writeCheckpoint, type RunCheckpoint } from './checkpoint.js';
 import type { ClientModel } from './clientModel.js';
 import type { RunClients } from './RunClients.js';
@@ -57,8 +57,8 @@ export class RunCheckpoints {
       personal: server.personal,
       serverResidual: server.broadcastResidual,
       clients: clients.snapshots(),
-      lora: model.lora,
-      family: model.model.config.family,
+      adapter: await model.turn.run(() => adapterFileConfig(model.model, server.global)),
+      model: model.model.config,
       baseModel: path.basename(model.model.source),
       fingerprint: this.#fingerprint,
     });

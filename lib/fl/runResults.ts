@@ -6,7 +6,7 @@ import path from 'node:path';
 import { encodeAdapter } from '../comm/adapterFrame.js';
 import type { ResolvedOptions } from '../config/index.js';
 import type { AdapterState, Model } from '../native/index.js';
-import { writeAdapterFiles } from '../native/peftAdapter.js';
+import { adapterFileConfig, writeAdapterFiles } from '../native/peftAdapter.js';
 import { writeReport } from '../report/index.js';
 import type { CostSummary, EvalRecord, RunRecord, TrainRecord } from '../report/records.js';
 import type { ClientModel } from './clientModel.js';
@@ -78,12 +78,17 @@ function costOf(history: RunRecord[], base: Model, trainableParameters: number, 
 /** Saves the outputs of a finished run and returns its results. */
 export async function finishRun(o: ResolvedOptions, run: FinishedRun): Promise<FedResults> {
   const { output, server, model, reason, reports } = run;
-  const { lora, initial, uploadNames } = model;
-  const family = model.model.config.family;
+  const { initial, uploadNames } = model;
+  const config = model.model.config;
   const base = path.basename(model.model.source);
-  const finalAdapter = (state: AdapterState): FinalAdapter => ({ state, save: (dir) => writeAdapterFiles(dir, state, lora, family, base) });
-  const adapter = o.federate.scenario === 'local' ? null : finalAdapter(server.global);
-  const clientAdapters = new Map([...server.personal].map(([id, data]) => [id, finalAdapter({ data, manifest: initial.manifest })]));
+  // Each adapter's file configuration is taken now, while the model can still run a prompt's encoder on it.
+  const finalAdapter = async (state: AdapterState): Promise<FinalAdapter> => {
+    const file = await model.turn.run(() => adapterFileConfig(model.model, state));
+    return { state, save: (dir) => writeAdapterFiles(dir, state, file, config, base) };
+  };
+  const adapter = o.federate.scenario === 'local' ? null : await finalAdapter(server.global);
+  const clientAdapters = new Map<number, FinalAdapter>();
+  for (const [id, data] of server.personal) clientAdapters.set(id, await finalAdapter({ data, manifest: initial.manifest }));
   if (adapter) await adapter.save(path.join(output.dir, 'adapter'));
   for (const [id, a] of clientAdapters) await a.save(path.join(output.dir, 'adapters', `client-${id}`));
   const history = await output.records();

@@ -11,6 +11,7 @@ import type { Checkpoint, ModelConfig } from '../formats/types.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { AsyncLock } from '../util/lock.js';
 import { normalizeLora, type LoraOptions } from './lora.js';
+import { normalizePrompt, promptInitIds, type NormalizedPrompt, type PromptOptions } from './prompt.js';
 import type { AdapterState } from './adapterState.js';
 import { checkBaseDtype, type BaseDtype } from './baseDtype.js';
 import { checkDevice } from './device.js';
@@ -38,6 +39,7 @@ export class Model {
   /** Checkpoint keys that matched no parameter (ignored). */
   readonly unexpectedKeys: readonly string[];
   #lora: ReturnType<typeof normalizeLora> | null = null;
+  #prompt: NormalizedPrompt | null = null;
   #trainableLayers: readonly number[] = [];
   #disposed = false;
   #openSessions = 0;
@@ -73,6 +75,11 @@ export class Model {
     return this.#lora;
   }
 
+  /** The prompt-learning configuration attached (prompt tuning, P-tuning, prefix tuning), or null. */
+  get prompt(): Readonly<NormalizedPrompt> | null {
+    return this.#prompt;
+  }
+
   /** The device the weights are on, as libtorch names it ('cpu', 'cuda:0', ...). */
   get device(): string {
     return this.native.info().device ?? 'cpu';
@@ -106,12 +113,53 @@ export class Model {
    */
   async attachLora(options: LoraOptions): Promise<{ modules: string[]; trainableParameters: number }> {
     const lora = normalizeLora(options);
+    if (this.#prompt) throw oneMethod('attachLora', 'a prompt', 'detachPrompt');
     const native = this.native;
     const result = await this.lock.run(() => callNative(() => native.attachLora(lora)));
     this.#lora = lora;
     const last = result.manifest.at(-1);
     const trainable = last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0;
     return { modules: result.modules, trainableParameters: trainable };
+  }
+
+  /**
+   * Attaches prompt tuning, P-tuning or prefix tuning: `virtualTokens` trainable virtual tokens precede every
+   * input from then on (as input embeddings, or as every layer's leading keys and values for a prefix), in
+   * training, evaluation and generation; batches, masks and logits keep describing the caller's own tokens.
+   * Its parameters (PEFT names, `prompt_encoder.…`) are the trainable state `exportAdapter()` returns.
+   * @throws `ERR_FSLLM_INVALID_ARG` naming a bad option, or while LoRA or another prompt is attached.
+   * @example await model.attachPrompt({ method: 'p-tuning', virtualTokens: 20, encoderHiddenSize: 128 });
+   */
+  async attachPrompt(options: PromptOptions): Promise<{ trainableParameters: number }> {
+    const prompt = normalizePrompt(options);
+    if (this.#lora) throw oneMethod('attachPrompt', 'LoRA', 'detachLora');
+    if (this.#prompt) throw oneMethod('attachPrompt', 'a prompt', 'detachPrompt');
+    const tokenizer = this.tokenizer;
+    const initIds = promptInitIds(prompt, this.config.vocabSize, tokenizer ? (text) => tokenizer.encode(text) : null);
+    const { initText: _text, init: _init, ...raw } = prompt;
+    const native = this.native;
+    const result = await this.lock.run(() => callNative(() => native.attachPrompt({ ...raw, ...(initIds ? { initIds } : {}) })));
+    this.#prompt = prompt;
+    const last = result.manifest.at(-1);
+    return { trainableParameters: last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0 };
+  }
+
+  /**
+   * The attached prompt's virtual tokens as the model consumes them, `[virtualTokens, width]` (width = the
+   * hidden size, or layers × 2 × kv heads × head dim for a prefix): the encoder's output in eval mode, what
+   * PEFT saves as `prompt_embeddings`.
+   * @throws `ERR_FSLLM_INVALID_ARG` when no prompt is attached.
+   */
+  async promptEmbeddings(): Promise<{ data: Float32Array; shape: [number, number] }> {
+    const native = this.native;
+    return this.lock.run(() => callNative(() => native.promptEmbeddings()));
+  }
+
+  /** Removes the prompt adapter; the model is the base model again. */
+  async detachPrompt(): Promise<void> {
+    const native = this.native;
+    await this.lock.run(() => callNative(() => native.detachPrompt()));
+    this.#prompt = null;
   }
 
   /** Removes the adapter (merged weights are unmerged first). */
@@ -288,4 +336,9 @@ export class Model {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/** A model trains one adapter method at a time, as PEFT's files hold one. */
+function oneMethod(call: string, attached: string, detach: string): Error {
+  return fsllmError('ERR_FSLLM_INVALID_ARG', `${call}: the model already has ${attached} attached; call ${detach}() first (one adapter method at a time)`);
 }

@@ -43,6 +43,18 @@ export interface RawLoraOptions {
   seed?: number;
 }
 
+/** csrc/peft/prompt_config.h, as `normalizePrompt` leaves it plus the resolved start ids. */
+export interface RawPromptOptions {
+  method: 'prompt' | 'p-tuning' | 'prefix';
+  virtualTokens: number;
+  encoder: 'none' | 'mlp' | 'lstm' | 'projection';
+  encoderHiddenSize: number;
+  encoderLayers: number;
+  encoderDropout: number;
+  initIds?: number[];
+  seed: number;
+}
+
 export type Precision = 'fp32' | 'bf16' | 'fp16';
 
 export interface RawGenerateOptions {
@@ -81,6 +93,9 @@ export interface RawModel {
   readonly unexpectedKeys: string[];
   attachLora(options: RawLoraOptions): Promise<{ modules: string[]; manifest: ManifestEntry[] }>;
   detachLora(): Promise<void>;
+  attachPrompt(options: RawPromptOptions): Promise<{ manifest: ManifestEntry[] }>;
+  detachPrompt(): Promise<void>;
+  promptEmbeddings(): Promise<{ data: Float32Array; shape: [number, number] }>;
   mergeLora(merge: boolean): Promise<void>;
   /** Unfreezes (or freezes) every non-LoRA parameter of the blocks `layers`; `parameters` = trainable count after. */
   setLayersTrainable(layers: number[], trainable: boolean): Promise<{ parameters: number }>;

@@ -13,5 +13,6 @@ export { type AlignMetrics, type AlignStepOptions } from './alignStep.js';
 export { loadAdapter, saveAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './peftAdapter.js';
 export { type AdapterState, sliceOf } from './adapterState.js';
 export { type LoraOptions } from './lora.js';
+export { type PromptEncoder, type PromptInit, type PromptMethod, type PromptOptions } from './prompt.js';
 export { binding, NATIVE_BINDING_KEYS, type NativeBinding, type ManifestEntry, type Precision, type RawBatch, type RuntimeInfo } from './binding.js';
 export type { ReplicaTraffic } from './rawReplicaGroup.js';

@@ -199,6 +199,23 @@ keys('should fill PEFT defaults for LoRA args the file leaves out', () => {
   assert.ok(ignored.some((n) => /^llm\.adapter\.args: PEFT defaults .*lora_alpha=8/.test(n)));
 });
 
+keys('should map the prompt-learning adapters of FS-LLM (PEFT config kwargs)', () => {
+  const args = (a: Record<string, unknown>) => translate({ llm: { adapter: { use: true, args: [{ adapter_package: 'peft', ...a }] } } });
+  const prompt = args({ adapter_method: 'prompt', num_virtual_tokens: 16, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: 'Answer:', tokenizer_name_or_path: 'x' }).o.adapter;
+  assert.equal([prompt.method, prompt.virtualTokens, prompt.init, prompt.initText], ['prompt', 16, 'text', 'Answer:']);
+  const pt = args({ adapter_method: 'p-tuning', num_virtual_tokens: 10, encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 128, encoder_num_layers: 2, encoder_dropout: 0.1 }).o.adapter;
+  assert.equal([pt.method, pt.virtualTokens, pt.encoder, pt.encoderHiddenSize, pt.encoderLayers, pt.encoderDropout], ['p-tuning', 10, 'lstm', 128, 2, 0.1]);
+  const prefix = args({ adapter_method: 'prefix', num_virtual_tokens: 8, prefix_projection: true, encoder_hidden_size: 64, token_dim: 768 }).o.adapter;
+  assert.equal([prefix.method, prefix.virtualTokens, prefix.encoder, prefix.encoderHiddenSize], ['prefix', 8, 'projection', 64]);
+  const { o, ignored } = args({ adapter_method: 'prefix' });
+  assert.is(o.adapter.virtualTokens, 20);
+  assert.ok(ignored.some((n) => /num_virtual_tokens left out: 20 virtual tokens/.test(n)));
+  throws(() => fromFsllmConfig(fsConfig({ llm: { adapter: { use: true, args: [{ adapter_method: 'p-tuning', encoder_reparameterization_type: 'GRU' }] } } })),
+    [/encoder_reparameterization_type: expected one of "MLP", "LSTM", got "GRU"/]);
+  throws(() => fromFsllmConfig(fsConfig({ llm: { adapter: { use: true, args: [{ adapter_method: 'ia3' }] } } })),
+    [/adapter_method: expected one of "lora", "prompt", "p-tuning", "prefix", got "ia3"/]);
+});
+
 keys('should let our keys pass through inside an FS-LLM config', () => {
   const { o } = translate({ adapter: { targets: ['o_proj'] }, output: { report: false } });
   assert.equal([o.adapter.targets, o.output.report], [['o_proj'], false]);
@@ -232,8 +249,8 @@ errors('should reject values it cannot translate, naming the FS-LLM key', () => 
 });
 
 errors('should refuse valid FS-LLM features we do not have as unsupported', () => {
-  throws(() => fromFsllmConfig(fsConfig({ llm: { adapter: { use: true, args: [{ adapter_package: 'peft', adapter_method: 'prefix' }] } } })),
-    [/llm\.adapter\.args\[0\]\.adapter_method: adapter method "prefix" is not available yet \(use "lora"\)/], 'ERR_FSLLM_UNSUPPORTED');
+  throws(() => fromFsllmConfig(fsConfig({ llm: { adapter: { use: true, args: [{ adapter_package: 'peft', adapter_method: 'prompt', modules_to_save: ['lm_head'] }] } } })),
+    [/llm\.adapter\.args\[0\]\.modules_to_save: training extra whole modules is not available/], 'ERR_FSLLM_UNSUPPORTED');
   throws(() => fromFsllmConfig(fsConfig({ federate: { method: 'Ditto' } })), [/federate\.method: personalised FL method "Ditto" is not available yet/], 'ERR_FSLLM_UNSUPPORTED');
   throws(() => fromFsllmConfig(fsConfig({ train: { optimizer: { type: 'RMSprop' } } })), [/train\.optimizer\.type: optimizer "RMSprop" is not available/], 'ERR_FSLLM_UNSUPPORTED');
   throws(() => fromFsllmConfig(fsConfig({ fedopt: { use: true } })), [/fedopt\.use: FedOpt .*is not available yet/], 'ERR_FSLLM_UNSUPPORTED');

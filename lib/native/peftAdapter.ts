@@ -12,7 +12,7 @@ import { loraFromPeftConfig, normalizeLora, peftAdapterConfig, sameLora } from '
 import { fsllmError } from '../errors/index.js';
 import { writeSafetensors } from '../formats/index.js';
 import { readSafetensorsF32 } from './readTensors.js';
-import { normalizePrompt, type NormalizedPrompt, type PromptOptions } from './prompt.js';
+import { normalizePrompt, samePromptTensors, type NormalizedPrompt, type PromptOptions } from './prompt.js';
 import { isPeftPromptConfig, peftPromptConfig, promptFromPeftConfig } from './promptPeftConfig.js';
 
 type NamedTensor = { name: string; shape: number[]; data: Float32Array };
@@ -122,8 +122,9 @@ async function loadPromptAdapter(model: Model, options: PromptOptions, tensors: 
     values = [{ ...embeddings, name: 'prompt_encoder.embedding.weight' }];
   }
   if (model.lora) await model.detachLora();
+  // Same tensors already attached: load the values only, so live TrainSessions stay bound.
   const current = model.prompt;
-  if (current && JSON.stringify(current) !== JSON.stringify(normalizePrompt({ ...attach, seed: current.seed }))) await model.detachPrompt();
+  if (current && !samePromptTensors(current, normalizePrompt(attach))) await model.detachPrompt();
   if (!model.prompt) await model.attachPrompt(attach);
   await model.importAdapterTensors(values);
 }

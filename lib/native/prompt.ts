@@ -74,6 +74,12 @@ export function normalizePrompt(o: PromptOptions, path = 'prompt'): NormalizedPr
   };
 }
 
+/** True when two normalised configurations build the same tensors (their start, seed and dropout aside). */
+export function samePromptTensors(a: NormalizedPrompt, b: NormalizedPrompt): boolean {
+  const key = (o: NormalizedPrompt) => JSON.stringify([o.method, o.virtualTokens, o.encoder, o.encoder === 'none' ? 0 : o.encoderHiddenSize, o.encoder === 'lstm' ? o.encoderLayers : 0]);
+  return key(a) === key(b);
+}
+
 /**
  * One token id per virtual token for a text or vocabulary start, or undefined for a random one. Text: the
  * tokenizer's ids of `initText` (with its special tokens, as PEFT's `tokenizer(text)`), repeated or cut to

@@ -64,6 +64,30 @@ for (const [adapter, lr] of METHODS) {
   });
 }
 
+test("a resumed prompt-tuning run ends with the uninterrupted run's adapter", async () => {
+  const options = (out: string, resume: boolean) => ({
+    model: { path: STORIES_BIN },
+    data: { type: 'gsm8k' as const, root: SAMPLE_DATASETS, subsample: 0.5, splits: [0.8, 0.1, 0.1] as [number, number, number], tokLen: 192 },
+    federate: { clientNum: 2, totalRounds: 3, seed: 6 },
+    adapter: { method: 'prompt' as const, virtualTokens: 6, init: 'text' as const, initText: 'Answer:' },
+    train: { localSteps: 3, batchSize: 4, keepOptimizerState: true, optimizer: { type: 'adamw' as const, lr: 3e-2 } },
+    eval: { every: 3, splits: ['test' as const] },
+    output: { dir: out, checkpointEvery: 1, resume, report: false },
+  });
+  const whole = tempDir('fsllm-prompt-whole-');
+  const out = tempDir('fsllm-prompt-resume-');
+  dirs.push(whole, out);
+  const uninterrupted = await new FedTrainer(options(whole, false)).run();
+  const first = new FedTrainer(options(out, false));
+  const controller = new AbortController();
+  first.on('checkpoint', (e) => {
+    if (e.round === 1) controller.abort();
+  });
+  await fails(() => first.run({ signal: controller.signal }), 'ERR_FSLLM_ABORTED');
+  const resumed = await new FedTrainer(options(out, true)).run();
+  assert.equal(Array.from(resumed.adapter!.state.data), Array.from(uninterrupted.adapter!.state.data), 'bit-identical final adapter');
+});
+
 test('closed-model tuning and mismatched prompt fields are refused by name', async () => {
   await fails(() => resolveOptions({ model: { path: STORIES_BIN }, data: { type: 'gsm8k' }, adapter: { method: 'prefix' }, offsite: { algorithm: 'fedbiot' } }), 'ERR_FSLLM_CONFIG', /adapter\.method: closed-model tuning .* trains LoRA/);
   await fails(() => resolveOptions({ model: { path: STORIES_BIN }, data: { type: 'gsm8k' }, adapter: { method: 'prefix', encoder: 'lstm' } }), 'ERR_FSLLM_CONFIG', /adapter\.encoder: "lstm" does not apply to prefix/);

@@ -18,7 +18,7 @@ test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function run(adapter: AdapterOptions, lr: number): Promise<FedResults> {
+async function run(adapter: AdapterOptions, lr: number, mu = 0): Promise<FedResults> {
   const out = tempDir(`fsllm-${adapter.method}-`);
   dirs.push(out);
   return new FedTrainer({
@@ -26,7 +26,7 @@ async function run(adapter: AdapterOptions, lr: number): Promise<FedResults> {
     data: { type: 'gsm8k', root: SAMPLE_DATASETS, subsample: 0.5, splits: [0.8, 0.1, 0.1], tokLen: 192 },
     federate: { clientNum: 2, totalRounds: 2, seed: 4 },
     adapter,
-    train: { localSteps: 4, batchSize: 4, optimizer: { type: 'adamw', lr } },
+    train: { localSteps: 4, batchSize: 4, optimizer: { type: 'adamw', lr }, fedprox: { mu } },
     eval: { every: 2, splits: ['test'] },
     output: { dir: out, checkpointEvery: 0, report: false },
   }).run();
@@ -36,15 +36,16 @@ const testLoss = (r: FedResults, round: number) =>
   r.history.find((h): h is EvalRecord => h.kind === 'eval' && h.round === round && h.target === 'global' && h.split === 'test' && h.metric === 'loss')!.value;
 
 // Learning rates for 8 local steps in all: P-tuning's MLP diverges under AdamW at 3e-2, where the others do best.
-const METHODS: [AdapterOptions, number][] = [
-  [{ method: 'prompt', virtualTokens: 8, init: 'text', initText: 'Question and answer:' }, 3e-2],
-  [{ method: 'p-tuning', virtualTokens: 8, encoder: 'mlp', encoderHiddenSize: 32 }, 1e-2],
-  [{ method: 'prefix', virtualTokens: 8, encoder: 'projection', encoderHiddenSize: 32 }, 3e-2],
+// The prefix run also pulls clients toward the global encoder (FedProx), which works on any trainable tensors.
+const METHODS: [AdapterOptions, number, number][] = [
+  [{ method: 'prompt', virtualTokens: 8, init: 'text', initText: 'Question and answer:' }, 3e-2, 0],
+  [{ method: 'p-tuning', virtualTokens: 8, encoder: 'mlp', encoderHiddenSize: 32 }, 1e-2, 0],
+  [{ method: 'prefix', virtualTokens: 8, encoder: 'projection', encoderHiddenSize: 32 }, 3e-2, 0.01],
 ];
 
-for (const [adapter, lr] of METHODS) {
-  test(`a federated ${adapter.method} run trains, sends the encoder's tensors and saves a loadable adapter`, async () => {
-    const r = await run(adapter, lr);
+for (const [adapter, lr, mu] of METHODS) {
+  test(`a federated ${adapter.method} run${mu ? ' with FedProx' : ''} trains, sends the encoder's tensors and saves a loadable adapter`, async () => {
+    const r = await run(adapter, lr, mu);
     const [start, end] = [testLoss(r, 0), testLoss(r, 2)];
     console.log(`  ${adapter.method}: test loss ${start.toFixed(4)} -> ${end.toFixed(4)}`);
     assert.ok(end < start - 0.05, `${adapter.method}: test loss ${start} -> ${end}`);

@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   'base-dtype': () => import('./base-dtype/baseDtype.bench.ts'),
   'data-parallel': () => import('./data-parallel/dataParallel.bench.ts'),
   'big-model': () => import('./big-model/bigModel.bench.ts'),
+  'peft-methods': () => import('./peft-methods/peftMethods.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -111,7 +111,7 @@ torch::Tensor CausalLmImpl::hidden_states(const torch::Tensor& ids, const torch:
   x = add_positions(x, positions);
   x = run_blocks(x, ctx, tap);
   if (virtual_inputs) {
-    // The virtual tokens' own states are nobody's output.
+    // The virtual tokens' states are no caller's output, except, with `lead`, the last one's (it predicts the first token).
     if (tap != nullptr && tap->value.defined()) tap->value = tap->value.narrow(/*dim=*/1, V, T);
     x = lead ? x.narrow(/*dim=*/1, V - 1, T + 1) : x.narrow(/*dim=*/1, V, T);
   }

@@ -6,7 +6,8 @@
  *   2. SmolLM2-135M-Instruct (bench/fetch-model.mjs), LoRA-trained on dolly with each base dtype: tokens/s
  *      against the fp32 base (target >= 0.8 for bf16 and int8) and the held-out loss after training.
  * Options: --steps N (SmolLM2 training steps, 50) --held-out N (held-out dolly examples, 64) --threads T
- * --skip-7b --skip-smollm2 --layers L (7B blocks, 32) --seed S (0) --cache DIR --model DIR --dolly FILE
+ * --skip-7b --skip-smollm2 --smollm2 NAMES (SmolLM2 settings besides fp32, comma-separated, e.g. fp16,q4: each
+ *   takes ~15 min at 50 steps here) --layers L (7B blocks, 32) --seed S (0) --cache DIR --model DIR --dolly FILE
  * --rss-cap-gib G (a 7B child above this RSS is stopped: default 17, just above the larger target, so a
  *   stopped run has missed its target anyway; less on a machine with under 20 GiB).
  * The last line is JSON; progress goes to stderr.
@@ -30,6 +31,7 @@ export async function run(argv: string[]): Promise<void> {
       threads: { type: 'string', default: String(os.availableParallelism()) },
       'skip-7b': { type: 'boolean', default: false },
       'skip-smollm2': { type: 'boolean', default: false },
+      smollm2: { type: 'string' },
       layers: { type: 'string', default: '32' },
       seed: { type: 'string', default: '0' },
       cache: { type: 'string', default: path.join(cache, 'bench', 'big-model') },
@@ -46,6 +48,7 @@ export async function run(argv: string[]): Promise<void> {
   });
   const smolLm2 = values['skip-smollm2'] ? null : await runSmolLm2({
     model: values.model, dolly: values.dolly, steps: Number(values.steps), heldOut: Number(values['held-out']), seed, threads, env,
+    ...(values.smollm2 ? { only: values.smollm2.split(',') } : {}),
   });
   console.log(JSON.stringify({
     name: 'big-model',

@@ -27,6 +27,8 @@ export interface SmolLm2Options {
   seed: number;
   threads: number;
   env: NodeJS.ProcessEnv;
+  /** Settings to run besides fp32 (the reference, always run), by name; all when absent. */
+  only?: string[];
 }
 
 export async function runSmolLm2(o: SmolLm2Options): Promise<Record<string, unknown>> {
@@ -36,9 +38,10 @@ export async function runSmolLm2(o: SmolLm2Options): Promise<Record<string, unkn
     // The GGUF's own tokenizer could split text differently; the folder's keeps the batches identical.
     ...(existsSync(gguf) ? [{ name: 'q4 (GGUF Q4_1 as is)', model: gguf, baseDtype: 'q4' as const, tokenizer: path.join(o.model, 'tokenizer.json') }] : []),
   ];
+  const chosen = settings.filter((s) => s.name === 'fp32' || !o.only || o.only.includes(s.name));
   const common = { workload: 'dolly', batch: 8, seq: 256, threads: o.threads, steps: o.steps - 1, warmup: 1, seed: o.seed, dolly: o.dolly, heldOut: o.heldOut };
   const results: Record<string, Record<string, unknown>> = {};
-  for (const s of settings) {
+  for (const s of chosen) {
     const args = JSON.stringify({ ...common, model: s.model, baseDtype: s.baseDtype, tokenizer: s.tokenizer });
     results[s.name] = runJsonChild('big-model', process.execPath, ['--import', 'tsx', path.join(here, '..', 'lora-step', 'ourStep.ts'), args], `SmolLM2 ${s.name}`, o.env);
   }

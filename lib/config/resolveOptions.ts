@@ -12,6 +12,7 @@ import { optionsSchema, type ParsedOptions } from './schema.js';
 import { childKeys, helpAt, OPTION_KEYS } from './schemaKeys.js';
 import type { DatasetType, ResolvedOffsite, ResolvedOptions, SplitterType } from './types.js';
 import { taskMetricNames, taskName, type TaskSpec } from '../eval/taskSpec.js';
+import { PROMPT_ENCODERS, type PromptMethod } from '../native/prompt.js';
 
 /** Datasets whose records carry a category, split one client per category by default. */
 const META_BY_DEFAULT: ReadonlySet<DatasetType> = new Set(['dolly-15k', 'codealpaca']);
@@ -164,9 +165,9 @@ const adapterCheck: Check = (get, push) => {
     push('adapter.method', `closed-model tuning (offsite) trains LoRA on the emulator; "${method}" is not available there (use lora)`);
   }
   const encoder = get('adapter.encoder');
-  const encoders: Record<string, string[]> = { lora: [], prompt: ['none'], 'p-tuning': ['mlp', 'lstm'], prefix: ['none', 'projection'] };
-  if (typeof encoder === 'string' && encoders[method] && !encoders[method]!.includes(encoder)) {
-    push('adapter.encoder', method === 'lora' ? 'applies to prompt-learning methods only (remove it, or set adapter.method)' : `"${encoder}" does not apply to ${method} (use ${encoders[method]!.map((e) => `"${e}"`).join(' or ')})`);
+  const allowed: readonly string[] | undefined = method === 'lora' ? [] : PROMPT_ENCODERS[method as PromptMethod];
+  if (typeof encoder === 'string' && allowed && !allowed.includes(encoder)) {
+    push('adapter.encoder', method === 'lora' ? 'applies to prompt-learning methods only (remove it, or set adapter.method)' : `"${encoder}" does not apply to ${method} (use ${allowed.map((e) => `"${e}"`).join(' or ')})`);
   }
   const init = get('adapter.init');
   if (init !== undefined && init !== 'random' && method !== 'prompt') push('adapter.init', `a text or vocabulary start is prompt tuning's (adapter.method is "${method}")`);

@@ -1,9 +1,11 @@
 /**
- * A loaded causal LM: frozen base weights in native memory, an optional LoRA adapter, and the model's own
- * tokenizer. Every method that touches tensors runs off the JS thread and is serialised by a lock.
+ * A loaded causal LM: frozen base weights in native memory, an optional adapter (LoRA or a prompt), and the
+ * model's own tokenizer. Every method that touches tensors runs off the JS thread and is serialised by a lock.
+ * Longer than 300 lines on purpose: it is the one public surface of the native model, each method a thin,
+ * documented call; the work behind them lives in lora.ts, prompt.ts, generate.ts and the addon.
  */
 import { disposedCheck } from './disposed.js';
-import { binding, type Precision, type RawBatch, type RawModel } from './binding.js';
+import { binding, type ManifestEntry, type Precision, type RawBatch, type RawModel } from './binding.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 import { callNative } from './callNative.js';
 import { openCheckpoint } from '../formats/index.js';
@@ -117,9 +119,7 @@ export class Model {
     const native = this.native;
     const result = await this.lock.run(() => callNative(() => native.attachLora(lora)));
     this.#lora = lora;
-    const last = result.manifest.at(-1);
-    const trainable = last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0;
-    return { modules: result.modules, trainableParameters: trainable };
+    return { modules: result.modules, trainableParameters: manifestValues(result.manifest) };
   }
 
   /**
@@ -140,8 +140,7 @@ export class Model {
     const native = this.native;
     const result = await this.lock.run(() => callNative(() => native.attachPrompt({ ...raw, ...(initIds ? { initIds } : {}) })));
     this.#prompt = prompt;
-    const last = result.manifest.at(-1);
-    return { trainableParameters: last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0 };
+    return { trainableParameters: manifestValues(result.manifest) };
   }
 
   /**
@@ -336,6 +335,12 @@ export class Model {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/** Values in the flat trainable state a manifest describes (its last entry's end). */
+function manifestValues(manifest: readonly ManifestEntry[]): number {
+  const last = manifest.at(-1);
+  return last ? last.offset + last.shape.reduce((a, b) => a * b, 1) : 0;
 }
 
 /** A model trains one adapter method at a time, as PEFT's files hold one. */

@@ -4,6 +4,7 @@
  * initialisation starts from.
  */
 import { invalidArg } from '../errors/index.js';
+import { seededRandom } from '../util/random.js';
 
 export type PromptMethod = 'prompt' | 'p-tuning' | 'prefix';
 export type PromptEncoder = 'none' | 'mlp' | 'lstm' | 'projection';
@@ -34,6 +35,9 @@ export interface PromptOptions {
   seed?: number;
 }
 
+/** The encoders each method takes (PEFT's reparameterisations; a prefix's projection). */
+export const PROMPT_ENCODERS: Readonly<Record<PromptMethod, readonly PromptEncoder[]>> = { prompt: ['none'], 'p-tuning': ['mlp', 'lstm'], prefix: ['none', 'projection'] };
+
 export type NormalizedPrompt = Required<Omit<PromptOptions, 'initText'>> & { initText?: string };
 
 /** Validates user prompt options; throws `ERR_FSLLM_INVALID_ARG` naming the field. */
@@ -47,8 +51,7 @@ export function normalizePrompt(o: PromptOptions, path = 'prompt'): NormalizedPr
     throw invalidArg(`${path}.virtualTokens`, 'an integer between 1 and 4096', o.virtualTokens);
   }
   const encoder = o.encoder ?? (o.method === 'p-tuning' ? 'mlp' : 'none');
-  const encoders: Record<PromptMethod, PromptEncoder[]> = { prompt: ['none'], 'p-tuning': ['mlp', 'lstm'], prefix: ['none', 'projection'] };
-  const allowed = encoders[o.method];
+  const allowed = PROMPT_ENCODERS[o.method];
   if (!allowed.includes(encoder)) throw invalidArg(`${path}.encoder`, `one of ${allowed.map((e) => `'${e}'`).join(', ')} for ${o.method}`, o.encoder);
   const count = (field: 'encoderHiddenSize' | 'encoderLayers', fallback: number, min: number): number => {
     const v = o[field] ?? fallback;
@@ -88,11 +91,8 @@ export function samePromptTensors(a: NormalizedPrompt, b: NormalizedPrompt): boo
 export function promptInitIds(o: NormalizedPrompt, vocabSize: number, encode: ((text: string) => number[]) | null): number[] | undefined {
   if (o.init === 'random') return undefined;
   if (o.init === 'sample-vocab') {
-    let state = (o.seed * 2654435761 + 1) >>> 0;
-    return Array.from({ length: o.virtualTokens }, () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state % vocabSize;
-    });
+    const random = seededRandom(o.seed);
+    return Array.from({ length: o.virtualTokens }, () => Math.floor(random() * vocabSize));
   }
   if (!encode) throw invalidArg('prompt.init', "'random' or 'sample-vocab' for a model without a tokenizer", o.init);
   const ids = encode(o.initText!);

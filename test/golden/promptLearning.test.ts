@@ -8,23 +8,18 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { loadAdapter, Model, saveAdapter, type PromptOptions } from '../../lib/index.js';
+import { loadAdapter, Model, saveAdapter } from '../../lib/index.js';
 import type { AdapterState, RawBatch } from '../../lib/index.js';
 import { readSafetensorsF32 } from '../../lib/native/readTensors.js';
 import type { SafetensorsTensor } from '../../lib/formats/index.js';
 import { batchOf, byName, f32, GOLDEN_DIR, gradientsAt, loadExpected, realPositions, scalar, stepFrom, tensorOf } from '../helpers/golden.js';
 import { adamwStepBound, assertClose, assertCloseEach, assertCloseScalar, gradTolerance, LOGITS_TOL, LOSS_TOL } from '../helpers/tolerance.js';
 import type { NamedComparison } from '../helpers/tolerance.js';
+import { PROMPT_VARIANTS } from '../helpers/promptVariants.js';
 
 const MODELS = ['llama', 'gpt2'] as const;
-/** Each fixture case and the options that build it (PEFT's configs in the fixture's meta.json). */
-const CASES: Record<string, PromptOptions> = {
-  prompt: { method: 'prompt', virtualTokens: 4 },
-  'ptuning-mlp': { method: 'p-tuning', virtualTokens: 4, encoder: 'mlp', encoderHiddenSize: 32 },
-  'ptuning-lstm': { method: 'p-tuning', virtualTokens: 4, encoder: 'lstm', encoderHiddenSize: 16, encoderLayers: 2 },
-  prefix: { method: 'prefix', virtualTokens: 4 },
-  'prefix-proj': { method: 'prefix', virtualTokens: 4, encoder: 'projection', encoderHiddenSize: 32 },
-};
+/** Each fixture case and the options that build it. */
+const CASES = PROMPT_VARIANTS;
 const ADAMW = { type: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 } as const;
 const LR = 1e-2;
 

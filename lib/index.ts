@@ -10,6 +10,8 @@ export * from './parallel/index.js';
 export * from './fl/index.js';
 export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';
+export { loadHpoSettings, parseSearchSpace, renderHpoReport, runHpo } from './hpo/index.js';
+export type { HpoChoices, HpoEvent, HpoResult, HpoScheduler, HpoSettings, LoadHpoSettingsOptions, Objective, RunHpoOptions, SearchDimension, SearchSpace, TrialConfig, TrialRecord } from './hpo/index.js';
 export * from './emulator/index.js';
 export * from './comm/index.js';
 export { evaluateTask, scoreCompletions, TASK_TYPES } from './eval/index.js';

@@ -4,12 +4,14 @@ import { FsllmError } from '../errors/index.js';
 import { demoCommand, DEMO_USAGE } from './demoCommand.js';
 import { evalCommand, EVAL_USAGE } from './evalCommand.js';
 import { generateCommand, GENERATE_USAGE } from './generateCommand.js';
+import { hpoCommand, HPO_USAGE } from './hpoCommand.js';
 import { runCommand, RUN_USAGE } from './runCommand.js';
 import { serverCommand, SERVER_USAGE } from './serverCommand.js';
 import { clientCommand, CLIENT_USAGE } from './clientCommand.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   run: { run: runCommand, usage: RUN_USAGE },
+  hpo: { run: hpoCommand, usage: HPO_USAGE },
   server: { run: serverCommand, usage: SERVER_USAGE },
   client: { run: clientCommand, usage: CLIENT_USAGE },
   generate: { run: generateCommand, usage: GENERATE_USAGE },

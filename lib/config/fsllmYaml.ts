@@ -38,7 +38,7 @@ const FS_RULES: Rules = {
   trainer: noteIf((v) => isPlainObject(v) && v.type !== undefined && v.type !== 'llmtrainer', 'ignored (there is one LLM trainer)'),
   wandb: noteIf((v) => isPlainObject(v) && v.use === true, 'ignored (metrics go to output.dir/metrics.jsonl)'),
   personalization: noteIf(notEmpty, 'ignored (personalised FL methods are not available yet)'),
-  hpo: noteIf(notEmpty, 'ignored (hyper-parameter search is run separately)'),
+  hpo: noteIf(notEmpty, 'ignored by fsllm run (run the search with `fsllm hpo --cfg FILE`, which reads this section)'),
   distribute: plugin("FS-LLM's gRPC settings (distribute.*)"),
   fedopt: plugin('FedOpt (server optimisers)'),
   fedswa: plugin('FedSWA'),

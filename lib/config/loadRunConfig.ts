@@ -2,14 +2,11 @@
  * `loadRunConfig`: a run config file (YAML or JSON, ours or FS-LLM's) plus `key=value` overrides
  * → resolved options, with every problem of file, translation, overrides and values in one error.
  */
-import { readFile } from 'node:fs/promises';
-
-import { parseDocument } from 'yaml';
-
 import { configError, type ConfigIssue } from './configError.js';
 import { looksLikeFsllm, translateFsllm, type FsllmTranslation } from './fsllmYaml.js';
-import { isPlainObject, mergeOptions, setPath, deletePath, type PlainObject } from './objectPath.js';
+import { mergeOptions, setPath, deletePath, type PlainObject } from './objectPath.js';
 import { applyOverride, clearPartners, parseOverrides, unknownOverride, vocabularyOf, type Override } from './overrides.js';
+import { readDocument } from './readDocument.js';
 import { checkOptions } from './resolveOptions.js';
 import type { ResolvedOptions } from './types.js';
 
@@ -102,28 +99,4 @@ function renamer(origins: Map<string, string>): (p: string) => string {
     const k = keys.find((k) => p === k || p.startsWith(`${k}.`) || p.startsWith(`${k}[`));
     return k === undefined ? p : `${origins.get(k) ?? k}${p.slice(k.length)}`;
   };
-}
-
-async function readDocument(file: string): Promise<PlainObject> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw configError([{ path: file, message: `cannot read the file (${reason})` }], `config file ${file}`, file);
-  }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      const reason = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      return { path: pos ? `${file}:${pos.line}:${pos.col}` : file, message: `invalid YAML: ${reason}` };
-    });
-    throw configError(issues, `config file ${file}`, file);
-  }
-  const value: unknown = doc.toJS();
-  if (!isPlainObject(value)) {
-    throw configError([{ path: '', message: `expected a mapping of options, got ${value === null ? 'an empty document' : typeof value}` }], `config file ${file}`, file);
-  }
-  return value;
 }

@@ -58,3 +58,8 @@ export function formatValue(v: number): string {
   if (Math.abs(v) >= 1000) return formatFixed(v, 1);
   return String(Number(v.toPrecision(4)));
 }
+
+/** `2024-05-01 14:03 UTC` (the report headers' date); an invalid date reads "unknown date". */
+export function formatDate(date: Date): string {
+  return Number.isFinite(date.getTime()) ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'unknown date';
+}

@@ -5,7 +5,7 @@
 import { invalidArg } from '../errors/index.js';
 import type { CostSummary, EvalRecord, RunRecord } from './records.js';
 import { escapeHtml, escapeJson } from './html.js';
-import { formatBytes, formatDuration, formatInt, formatMs, formatValue } from './format.js';
+import { formatBytes, formatDate, formatDuration, formatInt, formatMs, formatValue } from './format.js';
 import { lineChart, type LineChartOptions } from './lineChart.js';
 import { PAGE_STYLE } from './pageStyle.js';
 import { bytesChart, emptySplits, evalCharts, isMeasured, runData, trainLossChart, type RunData } from './runCharts.js';
@@ -92,11 +92,6 @@ function figure(chart: LineChartOptions): string {
 
 function section(title: string, body: string, className = ''): string {
   return `<section${className ? ` class="${className}"` : ''}><h2>${escapeHtml(title)}</h2>${body}</section>`;
-}
-
-/** `2024-05-01 14:03 UTC`. */
-function formatDate(date: Date): string {
-  return Number.isFinite(date.getTime()) ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'unknown date';
 }
 
 /**

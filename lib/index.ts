@@ -8,6 +8,7 @@ export * from './data/index.js';
 export * from './trainer/index.js';
 export * from './parallel/index.js';
 export * from './fl/index.js';
+export * from './aggregate/index.js';
 export * from './config/index.js';
 export { renderReport, writeReport } from './report/index.js';
 export { loadHpoSettings, parseSearchSpace, renderHpoReport, runHpo } from './hpo/index.js';

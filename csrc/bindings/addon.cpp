@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "bindings/addon_data.h"
+#include "bindings/aggregate_wrap.h"
 #include "bindings/codec_wrap.h"
 #include "bindings/errors.h"
 #include "bindings/jobs/function_job.h"
@@ -166,6 +167,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuCache", Napi::Function::New<CpuCache>(env, "cpuCache"));
   exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env, "manualSeed"));
   register_codec(env, exports);
+  register_aggregate(env, exports);
   register_kernel_probes(env, exports);
   return exports;
 }

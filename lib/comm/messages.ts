@@ -37,6 +37,7 @@ export type ClientMessage =
   | { type: 'join'; clientId: number; trainSamples: number }
   /** The local update: `sampleSize` examples trained this round (the FedAvg weight). */
   | { type: 'modelPara'; round: number; sampleSize: number; adapter: Uint8Array; train: TrainSummary }
-  | { type: 'metrics'; round: number; results: SplitLoss[] };
+  /** `personal`: the same splits on the client's own adapter (personalised FL: Ditto, pFedMe), once it has one. */
+  | { type: 'metrics'; round: number; results: SplitLoss[]; personal?: SplitLoss[] };
 
 export type AnyMessage = ServerMessage | ClientMessage;

@@ -12,20 +12,22 @@ import {
   type FsContext, type Rule, type Rules,
 } from './fsllmContext.js';
 import { adapterArgs } from './fsllmAdapterRules.js';
+import { personalizedMethod } from './fsllmAggregationRules.js';
 import { nearestKey } from './nearestKey.js';
 import { getPath, isPlainObject } from './objectPath.js';
 
 // --- federate.*
 
 const SAME_RESULT_EVAL = "ignored (the global adapter is evaluated on every client's held-out splits)";
-const PFL_METHODS = ['pfedme', 'ditto', 'fedem', 'fedrep', 'fedbn', 'fedsageplus', 'gcflplus', 'flitplus'];
+const PFL_METHODS = ['fedem', 'fedrep', 'fedbn', 'fedsageplus', 'gcflplus', 'flitplus'];
 
 const method: Rule = (v, c, at) => {
   const m = typeof v === 'string' ? v.toLowerCase() : '';
   if (m === 'fedavg') c.set('federate.scenario', 'fed', at.path);
   else if (m === 'local' || m === 'global') c.set('federate.scenario', m, at.path);
-  else if (PFL_METHODS.includes(m)) c.unsupported(at.path, `personalised FL method ${show(v)} is not available yet (use FedAvg, local or global)`, 'federate.scenario');
-  else choice(v, c, at.path, ['FedAvg', 'local', 'global']);
+  else if (m === 'ditto' || m === 'pfedme') personalizedMethod(m, c, at.path);
+  else if (PFL_METHODS.includes(m)) c.unsupported(at.path, `personalised FL method ${show(v)} is not available (use FedAvg, Ditto, pFedMe, local or global)`, 'federate.scenario');
+  else choice(v, c, at.path, ['FedAvg', 'Ditto', 'pFedMe', 'local', 'global']);
 };
 
 

@@ -10,6 +10,7 @@ import {
   accept, applyRules, FsContext, isRulePath, notEmpty, noteIf, plugin, ruleKeys, isTrue, to,
   type Rule, type Rules,
 } from './fsllmContext.js';
+import { aggregationRules } from './fsllmAggregationRules.js';
 import { flRules } from './fsllmRules.js';
 import { trainRules } from './fsllmTrainRules.js';
 import { getPath, isPlainObject, type PlainObject } from './objectPath.js';
@@ -28,6 +29,7 @@ const expname: Rule = (v, c, at) => {
 const FS_RULES: Rules = {
   ...flRules,
   ...trainRules,
+  ...aggregationRules,
   seed: to('federate.seed'),
   outdir,
   expname,
@@ -37,17 +39,11 @@ const FS_RULES: Rules = {
   regularizer: noteIf((v) => isPlainObject(v) && notEmpty(v.type), 'ignored (no regularizer plugins)'),
   trainer: noteIf((v) => isPlainObject(v) && v.type !== undefined && v.type !== 'llmtrainer', 'ignored (there is one LLM trainer)'),
   wandb: noteIf((v) => isPlainObject(v) && v.use === true, 'ignored (metrics go to output.dir/metrics.jsonl)'),
-  personalization: noteIf(notEmpty, 'ignored (personalised FL methods are not available yet)'),
   hpo: noteIf(notEmpty, 'ignored by fsllm run (run the search with `fsllm hpo --cfg FILE`, which reads this section)'),
   distribute: plugin("FS-LLM's gRPC settings (distribute.*)"),
-  fedopt: plugin('FedOpt (server optimisers)'),
   fedswa: plugin('FedSWA'),
   nbafl: plugin('NbAFL differential privacy'),
   asyn: plugin('asynchronous FL'),
-  aggregator: (v, c, at) => {
-    const rule = isPlainObject(v) ? v.robust_rule : undefined;
-    if (rule !== undefined && rule !== 'fedavg') c.unsupported(`${at.path}.robust_rule`, `robust aggregation ${JSON.stringify(rule)} is not available yet (use fedavg)`);
-  },
   quantization: (v, c, at) => {
     const m = isPlainObject(v) ? v.method : undefined;
     if (m !== undefined && m !== 'none') c.unsupported(`${at.path}.method`, 'FS-LLM message quantisation is not mapped (set none; our transport has its own codecs)');

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 
+import { aggregationCheck, fillAggregation } from './aggregationOptions.js';
 import { configError, joinPath, show, type ConfigIssue } from './configError.js';
 import { nearestKey } from './nearestKey.js';
 import { getPath } from './objectPath.js';
@@ -187,7 +188,7 @@ const tlsFilesCheck: Check = (get, push) => {
 const CHECKS: readonly Check[] = [
   exclusive('federate.sampleClients', 'federate.sampleRate'),
   exclusive('train.localSteps', 'train.localEpochs'),
-  dataChecks, samplingCheck, trainChecks, bestKeyCheck, evalTaskCheck, adapterCheck, tlsFilesCheck,
+  dataChecks, samplingCheck, trainChecks, bestKeyCheck, evalTaskCheck, adapterCheck, tlsFilesCheck, aggregationCheck,
 ];
 
 function crossCheck(raw: unknown): ConfigIssue[] {
@@ -235,5 +236,6 @@ function fillDerived(p: ParsedOptions): ResolvedOptions {
     federate: { ...p.federate, ...(clientNum === undefined ? {} : { clientNum }) },
     train: { ...train, ...local },
     eval: { ...p.eval, bestKey: p.eval.bestKey ?? (valEvaluated ? 'val_loss' : 'test_loss'), tasksEvery: p.eval.tasksEvery ?? p.eval.every },
+    ...fillAggregation(p),
   };
 }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 import {
-  DATASET_TYPES, EVAL_SPLITS, OPTIMIZERS, PRECISIONS, SCHEDULERS, SPLITTERS,
+  AGGREGATION_RULES, DATASET_TYPES, EVAL_SPLITS, OPTIMIZERS, PRECISIONS, SCHEDULERS, SERVER_OPTIMIZERS, SPLITTERS,
   type FedTrainerOptions,
 } from './types.js';
 import { BASE_DTYPES } from '../native/baseDtype.js';
@@ -265,8 +265,35 @@ const comm = section({
   fp32Below: int(0, 256).default(0),
 });
 
+// Per-optimiser defaults of lr and tau are filled by resolveOptions.
+const aggregator = section({
+  rule: oneOf(AGGREGATION_RULES).default('fedavg'),
+  trimRatio: num({ gte: 0, lt: 0.5 }, '0.1').default(0.1),
+  byzantine: int(0, 1).default(1),
+  krumSelect: int(1, 3).optional(),
+  normBound: num({ gte: 0 }, '1.0').default(0),
+  serverOptimizer: section({
+    type: oneOf(SERVER_OPTIMIZERS).default('none'),
+    lr: num({ gt: 0 }, '0.1').optional(),
+    momentum: num({ gte: 0, lt: 1 }, '0.9').default(0.9),
+    beta1: num({ gte: 0, lt: 1 }, '0.9').default(0.9),
+    beta2: num({ gte: 0, lt: 1 }, '0.99').default(0.99),
+    tau: num({ gt: 0 }, '1e-3').optional(),
+  }),
+});
+
+// Per-method lambda defaults and the train.* fallbacks are filled by resolveOptions.
+const personalization = section({
+  method: oneOf(['none', 'ditto', 'pfedme']).default('none'),
+  lambda: num({ gte: 0 }, '0.1').optional(),
+  localSteps: int(1, 10).optional(),
+  innerSteps: int(1, 5).default(5),
+  beta: num({ gt: 0, lte: 2 }, '1').default(1),
+  personalLr: num({ gt: 0 }, '3e-4').optional(),
+});
+
 /** The options schema. Parse with `resolveOptions`, which maps its issues to readable messages. */
-export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional(), distribute, comm });
+export const optionsSchema = z.strictObject({ model, data, federate, adapter, train, eval: evaluation, output, offsite: offsite.optional(), distribute, comm, aggregator, personalization });
 
 /** What the schema alone yields, before the data-dependent defaults of resolveOptions. */
 export type ParsedOptions = z.output<typeof optionsSchema>;

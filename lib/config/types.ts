@@ -297,6 +297,63 @@ export interface OffsiteOptions {
   align?: AlignOptions;
 }
 
+/** How the server combines the round's updates: a rule, then (optionally) a server optimiser step. */
+export const AGGREGATION_RULES = ['fedavg', 'median', 'trimmedMean', 'krum', 'multiKrum'] as const;
+/** Server optimisers of Reddi et al. 2021 ("Adaptive Federated Optimization"), or none (the rule's result is the new global). */
+export const SERVER_OPTIMIZERS = ['none', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi'] as const;
+export type AggregationRuleName = (typeof AGGREGATION_RULES)[number];
+export type ServerOptimizerName = (typeof SERVER_OPTIMIZERS)[number];
+
+export interface ServerOptimizerOptions {
+  /** Default 'none'. */
+  type?: ServerOptimizerName;
+  /** Server learning rate eta (> 0). Default 1 (fedavgm), 0.1 (fedadagrad, fedadam), 0.01 (fedyogi). */
+  lr?: number;
+  /** FedAvgM momentum, in [0, 1). Default 0.9. */
+  momentum?: number;
+  /** First-moment decay of fedadam/fedyogi, in [0, 1). Default 0.9. */
+  beta1?: number;
+  /** Second-moment decay of fedadam/fedyogi, in [0, 1). Default 0.99. */
+  beta2?: number;
+  /** Adaptivity tau (> 0): the denominator's floor, and v's start tau². Default 1e-9 (fedadagrad, fedadam), 1e-3 (fedyogi). */
+  tau?: number;
+}
+
+/** Server-side aggregation (FS-LLM `aggregator.*` and `fedopt.*`). */
+export interface AggregatorOptions {
+  /**
+   * `fedavg` (weighted mean, default), coordinate-wise `median`, `trimmedMean` (drop `trimRatio` of the values
+   * at each end of every coordinate), `krum` (the update closest to its K − f − 2 nearest others) or
+   * `multiKrum` (the mean of the `krumSelect` best by Krum's score).
+   */
+  rule?: AggregationRuleName;
+  /** trimmedMean: share of the clients' values cut at each end of each coordinate, in [0, 0.5). Default 0.1. */
+  trimRatio?: number;
+  /** krum / multiKrum: how many clients may be Byzantine (f ≥ 0); a round needs more than 2f + 2 updates. Default 1. */
+  byzantine?: number;
+  /** multiKrum: updates averaged (m ≥ 1). Default K − f. */
+  krumSelect?: number;
+  /** Clip each client's delta (update − global) to this L2 norm before the rule (> 0; 0 = off). Default 0. */
+  normBound?: number;
+  serverOptimizer?: ServerOptimizerOptions;
+}
+
+/** Personalised FL on adapters (FS-LLM `personalization.*`, `federate.method: ditto | pfedme`). */
+export interface PersonalizationOptions {
+  /** `none` (default), `ditto` (Li et al. 2021) or `pfedme` (T. Dinh et al. 2020). */
+  method?: 'none' | 'ditto' | 'pfedme';
+  /** lambda (≥ 0): weight of the proximal term between the personal and the global adapter. Default 0.1 (ditto), 15 (pfedme). */
+  lambda?: number;
+  /** Ditto: personal optimizer steps per round; pFedMe: outer steps per round. Default train.localSteps. */
+  localSteps?: number;
+  /** pFedMe: K inner steps on each batch to approximate the personal adapter. Default 5. */
+  innerSteps?: number;
+  /** pFedMe: the server's mixing weight beta, in (0, 2]; 1 = plain averaging. Default 1. */
+  beta?: number;
+  /** Learning rate of the personal adapter (Ditto) or of the inner steps (pFedMe). Default train.optimizer.lr. */
+  personalLr?: number;
+}
+
 /** Distributed mode (federate.mode 'distributed'): where the server listens and how peers authenticate. */
 export interface DistributeOptions {
   /** Server address to listen on (server) or connect to (client). Default '127.0.0.1'. */
@@ -354,6 +411,8 @@ export interface FedTrainerOptions {
   offsite?: OffsiteOptions;
   distribute?: DistributeOptions;
   comm?: CommOptions;
+  aggregator?: AggregatorOptions;
+  personalization?: PersonalizationOptions;
 }
 
 /** `FedTrainerOptions` after `resolveOptions`: every default filled in. */
@@ -378,6 +437,10 @@ export interface ResolvedOptions {
   offsite?: ResolvedOffsite;
   distribute: Required<Pick<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds' | 'maxMessageMiB'>> & Omit<DistributeOptions, 'host' | 'port' | 'insecure' | 'reconnectSeconds' | 'maxMessageMiB'>;
   comm: Required<CommOptions>;
+  aggregator: Required<Omit<AggregatorOptions, 'krumSelect' | 'serverOptimizer'>> & Pick<AggregatorOptions, 'krumSelect'> & {
+    serverOptimizer: Required<ServerOptimizerOptions>;
+  };
+  personalization: Required<Omit<PersonalizationOptions, 'localSteps'>> & Pick<PersonalizationOptions, 'localSteps'>;
 }
 
 /** OffsiteOptions with the per-algorithm defaults filled in (layer counts wait for the model). */

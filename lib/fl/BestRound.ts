@@ -11,7 +11,7 @@ export type BestKey = string;
 
 export interface BestRoundOptions {
   bestKey: BestKey;
-  /** Which variant's merged loss decides, when records carry several. */
+  /** Which variant's merged loss decides, when records carry several (default: the records without one, e.g. not Ditto's 'personal'). */
   bestVariant?: string;
   /** Stop after `patience` evaluations without an improvement larger than `delta` (patience 0: never). */
   earlyStop: { patience: number; delta: number };
@@ -53,7 +53,7 @@ export class BestRound {
   /** Takes the evaluation of `round` into account; returns true when early stopping ends the run. */
   update(round: number, records: EvalRecord[]): boolean {
     const { bestKey, bestVariant } = this.#options;
-    const globals = records.filter((r) => r.target === 'global' && r.count > 0 && (bestVariant === undefined || r.variant === bestVariant));
+    const globals = records.filter((r) => r.target === 'global' && r.count > 0 && r.variant === bestVariant);
     if (bestKey !== 'val_loss' && bestKey !== 'test_loss') {
       const score = globals.find((r) => r.metric === bestKey);
       return score ? this.#consider(round, score.value, 'higher') : false;

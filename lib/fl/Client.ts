@@ -22,6 +22,7 @@ import type { AsyncLock } from '../util/lock.js';
 import { mixSeed } from '../util/random.js';
 import { partOf } from './adapterParts.js';
 import type { FedReporter } from './events.js';
+import type { PersonalTraining } from './personalTraining.js';
 
 /** The shared base model and the lock that gives one client at a time its turn on it. */
 export interface SharedModel {
@@ -63,6 +64,8 @@ export interface ClientOptions {
    * it to the parent here, so the checkpoint of the round the update counts in holds it).
    */
   beforeUpload?: (snapshot: ClientSnapshot) => Promise<void>;
+  /** Personalised FL (Ditto, pFedMe): the client's own adapter and how it is trained (personalTraining.ts). */
+  personal?: PersonalTraining;
 }
 
 /** A client's state between rounds (checkpointed so a resumed run draws the same batches). */
@@ -71,6 +74,8 @@ export interface ClientSnapshot {
   optimizer: Float32Array | null;
   /** The upload's error-feedback residual (absent without errorFeedback, before the first upload, or in old checkpoints). */
   residual?: Float32Array;
+  /** Personalised FL: the client's own adapter (absent before its first personal fit). */
+  personal?: Float32Array;
 }
 
 export class Client {
@@ -105,13 +110,15 @@ export class Client {
 
   get snapshot(): ClientSnapshot {
     const residual = this.#feedback?.residual;
-    return { cursor: { ...this.#options.data.cursor }, optimizer: this.#optimizer, ...(residual ? { residual } : {}) };
+    const personal = this.#options.personal?.slot.data;
+    return { cursor: { ...this.#options.data.cursor }, optimizer: this.#optimizer, ...(residual ? { residual } : {}), ...(personal ? { personal } : {}) };
   }
 
   restore(snapshot: ClientSnapshot): void {
     this.#options.data.cursor = { ...snapshot.cursor };
     this.#optimizer = snapshot.optimizer;
     this.#feedback?.restore(snapshot.residual);
+    if (this.#options.personal) this.#options.personal.slot.data = snapshot.personal ?? null;
   }
 
   /** Resolves when the server sends `finish`. */
@@ -158,7 +165,8 @@ export class Client {
     const { model, session, turn } = this.#shared;
     return turn.run(async () => {
       this.#events.emit('clientStart', { round, client: this.id });
-      await model.importAdapter(await decodeAdapterFrame(frame));
+      const start = await decodeAdapterFrame(frame);
+      await model.importAdapter(start);
       if (o.keepOptimizerState && this.#optimizer) await session.importOptimizerState(this.#optimizer);
       else await session.resetOptimizer();
       // Dropout draws from the native generator: seeding each turn makes any round replayable.
@@ -170,19 +178,49 @@ export class Client {
       const offloaded = this.#offloaded!;
       this.#offloaded = null;
       this.#optimizer = offloaded.optimizer;
+      if (o.personal?.ditto) await this.#dittoFit(round, start);
       return { fit, adapter: offloaded.adapter };
     });
   }
 
+  /**
+   * Ditto's personal fit, in the same turn: the personal adapter (the global one the first time) trained
+   * `steps` more steps toward the round's global adapter, with an optimizer of its own each round.
+   */
+  async #dittoFit(round: number, global: AdapterState): Promise<void> {
+    const o = this.#options;
+    const { slot, ditto } = o.personal!;
+    const { model, session } = this.#shared;
+    ditto!.anchor.data = global.data;
+    await model.importAdapter(slot.data ? { data: slot.data, manifest: global.manifest } : global);
+    await session.resetOptimizer();
+    // Another stream than the global fit's: Ditto's two fits draw their own dropout masks.
+    await manualSeed(mixSeed(o.seed, round, this.id, 1));
+    await ditto!.trainer.fit({
+      model, session, data: o.data, steps: ditto!.steps, lr: ditto!.lr, precision: o.precision, maxGradNorm: o.maxGradNorm, checkpointActivations: o.checkpointActivations, round, clientId: this.id, signal: o.signal,
+    });
+    slot.data = (await model.exportAdapter()).data;
+    ditto!.anchor.data = null;
+  }
+
   async #evaluate(round: number, frame: Uint8Array, splits: EvalSplit[]): Promise<void> {
     const { model, turn } = this.#shared;
-    const results = await turn.run(async () => {
-      await model.importAdapter(await decodeAdapterFrame(frame));
-      const out: SplitLoss[] = [];
-      for (const split of splits) out.push({ split, ...(await this.#heldOutLoss(this.#options.heldOut[split])) });
-      return out;
+    const personal = this.#options.personal?.slot.data;
+    const { results, own } = await turn.run(async () => {
+      const shared = await decodeAdapterFrame(frame);
+      await model.importAdapter(shared);
+      const results = await this.#splitLosses(splits);
+      if (!personal) return { results, own: null };
+      await model.importAdapter({ data: personal, manifest: shared.manifest });
+      return { results, own: await this.#splitLosses(splits) };
     });
-    await this.#endpoint.send('server', { type: 'metrics', round, results });
+    await this.#endpoint.send('server', { type: 'metrics', round, results, ...(own ? { personal: own } : {}) });
+  }
+
+  async #splitLosses(splits: EvalSplit[]): Promise<SplitLoss[]> {
+    const out: SplitLoss[] = [];
+    for (const split of splits) out.push({ split, ...(await this.#heldOutLoss(this.#options.heldOut[split])) });
+    return out;
   }
 
   /** The upload frame under the run's codec; error feedback carries this client's residual across rounds. */

@@ -5,6 +5,8 @@
  * those jobs lives in its own module; this file puts them in order.
  */
 import { EventEmitter } from 'node:events';
+import type { Aggregator } from '../aggregate/aggregator.js';
+import { buildAggregator } from '../aggregate/buildAggregator.js';
 import { resolveOptions, type FedTrainerOptions, type ResolvedOptions } from '../config/index.js';
 import { fsllmError } from '../errors/index.js';
 import { setNumThreads } from '../native/index.js';
@@ -24,6 +26,15 @@ import { RunRecorder } from './RunRecorder.js';
 import { finishRun, type FedResults } from './runResults.js';
 import { Server, type ServerOptions } from './Server.js';
 
+/** What a run takes besides its options: parts given as code. */
+export interface FedTrainerSetup {
+  /**
+   * The server's aggregation, replacing the one `options.aggregator` describes (e.g. a rule of your own; see
+   * lib/aggregate for the interface and the built-in rules to wrap). Its `state()` is checkpointed.
+   */
+  aggregator?: Aggregator;
+}
+
 /**
  * A federated fine-tuning run.
  * @example
@@ -35,11 +46,13 @@ import { Server, type ServerOptions } from './Server.js';
  */
 export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
   readonly options: ResolvedOptions;
+  readonly #setup: FedTrainerSetup;
   #running = false;
 
-  constructor(options: FedTrainerOptions | ResolvedOptions) {
+  constructor(options: FedTrainerOptions | ResolvedOptions, setup: FedTrainerSetup = {}) {
     super();
     this.options = resolveOptions(options);
+    this.#setup = setup;
   }
 
   /** Runs every round (or resumes from the output folder's checkpoint when output.resume is set). */
@@ -87,6 +100,7 @@ export class FedTrainer extends (EventEmitter as new () => FedEmitter) {
       const clientIds = prepared.map((p) => p.id);
       const server: Server = new Server(clients.transport.endpoint('server'), initial, {
         ...this.#serverOptions(prepared),
+        aggregator: this.#setup.aggregator ?? buildAggregator(o, (pick) => recorder.emit('krum', pick)),
         afterRound: (round) => checkpoints.afterRound(round, server),
         ...offsiteOptions,
         serverEval: async (round, global, personal) => [

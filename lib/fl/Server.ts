@@ -1,11 +1,13 @@
 /**
- * The federated server: samples clients, broadcasts the global adapter, folds their updates into FedAvg
- * as they arrive, evaluates every N rounds, tracks the best round and stops early. It talks to clients
+ * The federated server: samples clients, broadcasts the global adapter, hands their updates to the aggregator
+ * (FedAvg by default) as they arrive, evaluates every N rounds, tracks the best round and stops early. It talks to clients
  * only through an Endpoint, so the same code runs in-process and over a network transport. Waiting,
  * message checks, evaluation merging and best-round tracking each live in their own module.
  * Longer than 300 lines on purpose: what remains is the round loop itself (sample, broadcast, fold, evaluate,
  * stop), one control flow that reads best in one place.
  */
+import type { Aggregator } from '../aggregate/aggregator.js';
+import { fedAvg } from '../aggregate/fedAvg.js';
 import type { CodecOptions } from '../comm/codecOptions.js';
 import { encodeForWire, ErrorFeedbackEncoder } from '../comm/errorFeedback.js';
 import type { Address, AnyMessage, ClientMessage, EvalSplit, ServerMessage, SplitLoss } from '../comm/messages.js';
@@ -33,6 +35,8 @@ export interface ServerOptions extends BestRoundOptions {
   weighting: 'samples' | 'uniform';
   /** `local` scenario: no averaging, each client continues from its own adapter. */
   personalized: boolean;
+  /** How the round's updates become the next global adapter (default FedAvg). */
+  aggregator?: Aggregator;
   evalEvery: number;
   evalSplits: EvalSplit[];
   seed: number;
@@ -75,8 +79,11 @@ export class Server {
   #round = 0;
   readonly #best: BestRound;
   readonly #waiter: ClientWaiter;
-  #updates = new RoundUpdates(0);
+  #updates: RoundUpdates;
+  readonly #aggregator: Aggregator;
   #answers = new Map<number, SplitLoss[]>();
+  /** Personalised FL: each client's losses on its own adapter in the current evaluation. */
+  #personalAnswers = new Map<number, SplitLoss[]>();
   /** Updates are decoded asynchronously; folding them one at a time keeps the average's order (and bits) stable. */
   readonly #receiving = new AsyncLock();
   /** Error feedback of the training broadcast (one residual: every client gets the same frame). */
@@ -89,6 +96,8 @@ export class Server {
     this.#global = global;
     this.#options = options;
     this.#events = events;
+    this.#aggregator = options.aggregator ?? fedAvg;
+    this.#updates = new RoundUpdates(0, this.#aggregator, global);
     this.#best = new BestRound(options, (m) => this.#warnOnce(m));
     this.#waiter = new ClientWaiter((m) => events.emit('warning', m));
     this.#broadcastFeedback = options.codec?.errorFeedback ? new ErrorFeedbackEncoder(options.codec) : null;
@@ -114,17 +123,24 @@ export class Server {
     return { round: this.#round, ...this.#best.state };
   }
 
+  /** The aggregator's state across rounds (a server optimiser's moments; empty when it keeps none). */
+  get aggregatorState(): Record<string, Float32Array> {
+    return this.#aggregator.state?.() ?? {};
+  }
+
   /** The broadcast's error-feedback residual (undefined without errorFeedback or before the first broadcast). */
   get broadcastResidual(): Float32Array | undefined {
     return this.#broadcastFeedback?.residual;
   }
 
   /**
-   * Continues from a checkpoint: state, global adapter, (local scenario) each client's adapter and the
-   * broadcast residual (absent in checkpoints written before it was saved: it starts empty).
+   * Continues from a checkpoint: state, global adapter, (local scenario) each client's adapter, the
+   * broadcast residual (absent in checkpoints written before it was saved: it starts empty) and the
+   * aggregator's state.
    */
-  restore(snapshot: ServerSnapshot, global: Float32Array, personal: Map<number, Float32Array>, broadcastResidual?: Float32Array): void {
+  restore(snapshot: ServerSnapshot, global: Float32Array, personal: Map<number, Float32Array>, broadcastResidual?: Float32Array, aggregatorState: Record<string, Float32Array> = {}): void {
     this.#round = snapshot.round;
+    if (Object.keys(aggregatorState).length > 0) this.#aggregator.restore?.(aggregatorState);
     this.#broadcastFeedback?.restore(broadcastResidual);
     this.#best.restore(snapshot);
     this.#global = { data: global, manifest: this.#global.manifest };
@@ -182,11 +198,11 @@ export class Server {
     this.#events.emit('roundStart', { round, clients });
 
     const updates = await this.#train(round, clients, signal);
-    const mean = this.#options.personalized ? null : updates.mean(this.#global);
+    const mean = this.#options.personalized ? null : await updates.result();
     if (mean) this.#global = { data: mean, manifest: this.#global.manifest };
     if (this.#options.afterAggregate) this.#global = await this.#options.afterAggregate(round, this.#global);
     const weights = updates.train.map((t) => (this.#options.weighting === 'samples' ? t.samples : 1));
-    this.#events.emit('aggregate', { round, clients: updates.train.map((t) => t.client), weights });
+    this.#events.emit('aggregate', { round, clients: updates.train.map((t) => t.client), weights, rule: this.#aggregator.name });
 
     const { evalEvery, totalRounds } = this.#options;
     let stop = false;
@@ -212,7 +228,7 @@ export class Server {
   async #train(round: number, clients: number[], signal: AbortSignal | undefined): Promise<RoundUpdates> {
     const needed = Math.min(clients.length, this.#options.minClients ?? clients.length);
     for (let attempt = 0; ; attempt++) {
-      this.#updates = new RoundUpdates(round);
+      this.#updates = new RoundUpdates(round, this.#aggregator, this.#global);
       const shared = this.#options.personalized ? null : await this.#encode(this.#global, this.#broadcastFeedback);
       const waiting = this.#waiter.wait('modelPara', round, clients, this.#options.deadlineMs ?? 0, signal);
       for (const id of clients) await this.#send(id, { type: 'modelPara', round, adapter: shared ?? await this.#ownAdapter(id) });
@@ -234,11 +250,13 @@ export class Server {
   async #evaluate(round: number, signal: AbortSignal | undefined): Promise<boolean> {
     const { clientIds, evalSplits } = this.#options;
     this.#answers = new Map();
+    this.#personalAnswers = new Map();
     const waiting = this.#waiter.wait('metrics', round, clientIds, this.#options.deadlineMs ?? 0, signal);
     const shared = this.#options.personalized ? null : await this.#encode(this.#global);
     for (const id of clientIds) await this.#send(id, { type: 'evaluate', round, adapter: shared ?? await this.#ownAdapter(id), splits: evalSplits });
     await waiting;
     const merged = mergeEvaluation(round, clientIds, this.#answers, this.#options.variant);
+    if (this.#personalAnswers.size > 0) merged.push(...mergeEvaluation(round, clientIds, this.#personalAnswers, 'personal'));
     if (this.#options.serverEval) merged.push(...(await this.#options.serverEval(round, this.#global, this.#personal)));
     const { kept, empty } = dropEmptySplits(withPerplexity(merged));
     for (const split of empty) {
@@ -292,7 +310,10 @@ export class Server {
     } else {
       const metrics = checkMetrics(msg, this.#options.evalSplits);
       if ('refused' in metrics) this.#drop(from, msg, metrics.refused);
-      else this.#answers.set(from, metrics.value);
+      else {
+        this.#answers.set(from, metrics.value.global);
+        if (metrics.value.personal) this.#personalAnswers.set(from, metrics.value.personal);
+      }
     }
     this.#waiter.settle(from);
   }
@@ -305,7 +326,7 @@ export class Server {
     if (this.#options.personalized) {
       this.#personal.set(from, withPart(this.#personal.get(from) ?? this.#global.data, this.#global.manifest, state));
     } else {
-      const refused = this.#updates.average(state, this.#options.weighting === 'samples' ? msg.sampleSize : 1);
+      const refused = await this.#updates.aggregate(from, state, this.#options.weighting === 'samples' ? msg.sampleSize : 1);
       if (refused) return refused;
     }
     this.#events.emit('clientEnd', this.#updates.take(from, msg));

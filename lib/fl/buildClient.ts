@@ -15,6 +15,7 @@ import { Client, type ClientOptions } from './Client.js';
 import type { ClientModel } from './clientModel.js';
 import type { FedReporter } from './events.js';
 import { offsiteClientTerm } from './offsite/clientTerm.js';
+import { personalTraining } from './personalTraining.js';
 import type { PreparedClient } from './prepareClients.js';
 
 export interface ClientWiring {
@@ -47,8 +48,10 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
   });
   const trainer = new Trainer();
   const epochs = o.train.localEpochs;
-  const local = epochs !== undefined ? { epochs } : { steps: o.train.localSteps ?? 10 };
   const stepsPerFit = epochs !== undefined ? epochs * data.stepsPerEpoch : (o.train.localSteps ?? 10);
+  // pFedMe: personalization.localSteps outer steps (default the usual local work) of K inner steps each.
+  const pfedme = o.personalization.method === 'pfedme' ? o.personalization : null;
+  const local = pfedme ? { steps: (pfedme.localSteps ?? stepsPerFit) * pfedme.innerSteps } : epochs !== undefined ? { epochs } : { steps: stepsPerFit };
   const { scheduler } = o.train;
   if (scheduler.type !== 'constant' || scheduler.warmupSteps > 0 || (scheduler.warmupRatio ?? 0) > 0) {
     const runSteps = stepsPerFit * o.federate.totalRounds;
@@ -59,13 +62,15 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
   const mu = o.train.fedprox.mu + fedProxMu;
   if (mu > 0) addFedProx(trainer.hooks, mu);
   if (mergedProxWeight > 0) addFedProx(trainer.hooks, mergedProxWeight, 'merged');
+  const personal = personalTraining(o, trainer, stepsPerFit);
   return new Client(w.endpoint, w.model, {
     id: p.id,
     trainer,
     data,
     heldOut: { val: p.val, test: p.test },
     local,
-    lr: o.train.optimizer.lr,
+    // pFedMe's steps are its inner steps on the personal adapter; the outer rate is train.optimizer.lr.
+    lr: pfedme ? pfedme.personalLr : o.train.optimizer.lr,
     precision: o.train.precision,
     maxGradNorm: o.train.maxGradNorm,
     checkpointActivations: o.train.checkpointActivations,
@@ -77,5 +82,6 @@ export function buildClient(o: ResolvedOptions, p: PreparedClient, w: ClientWiri
     ...(w.beforeUpload ? { beforeUpload: w.beforeUpload } : {}),
     ...(w.model.uploadNames ? { uploadNames: w.model.uploadNames } : {}),
     ...(codecOf(o) ? { codec: codecOf(o)! } : {}),
+    ...(personal ? { personal } : {}),
   }, w.events);
 }

@@ -2,7 +2,8 @@
  * Run checkpoints: `<out>/checkpoints/round-NNNNN/` holds the global adapter (PEFT format), `state.json`
  * (server state, client cursors) and `clients.safetensors` (client optimizer moments, per-client adapters
  * of the local scenario, error-feedback residuals: `residual.server` for the broadcast, `residual.<id>` for
- * each client's uploads). Client states are saved for clients in this process and in child processes (a
+ * each client's uploads, the aggregator's state as `aggregator.<name>`: a server optimiser's moments, and the
+ * clients' own adapters of personalised FL as `clientPersonal.<id>`). Client states are saved for clients in this process and in child processes (a
  * child sends its state to the parent with every update), so resume is bit-identical there, errorFeedback
  * included. Clients on other machines (distributed mode) keep theirs in memory, since they outlive a server
  * restart; the server's residual is saved in every mode. `<out>/checkpoint.json` names the newest complete
@@ -33,6 +34,8 @@ export interface RunCheckpoint {
   personal: Map<number, Float32Array>;
   /** The server's broadcast residual (undefined without errorFeedback and in older checkpoints). */
   serverResidual: Float32Array | undefined;
+  /** The aggregator's state (empty for a stateless one). */
+  aggregatorState: Record<string, Float32Array>;
   /** The options fingerprint of the run that wrote it (resuming with other options is refused). */
   fingerprint: string;
 }
@@ -42,6 +45,7 @@ export interface CheckpointInput {
   global: AdapterState;
   personal: ReadonlyMap<number, Float32Array>;
   serverResidual: Float32Array | undefined;
+  aggregatorState: Record<string, Float32Array>;
   clients: ReadonlyMap<number, ClientSnapshot>;
   /** The global adapter's file configuration (peftAdapter's adapterFileConfig). */
   adapter: AdapterFileConfig;
@@ -66,9 +70,11 @@ export async function writeCheckpoint(outDir: string, input: CheckpointInput): P
     clients[id] = { cursor: snap.cursor };
     add(`optimizer.${id}`, snap.optimizer);
     add(`residual.${id}`, snap.residual);
+    add(`clientPersonal.${id}`, snap.personal);
   }
   for (const [id, data] of input.personal) add(`personal.${id}`, data);
   add('residual.server', input.serverResidual);
+  for (const [name, data] of Object.entries(input.aggregatorState)) add(`aggregator.${name}`, data);
   await writeSafetensors(path.join(dir, 'clients.safetensors'), tensors, { format: 'pt' });
   const state = { round, server: input.server, clients, fingerprint: input.fingerprint };
   await atomicWrite(path.join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
@@ -95,12 +101,17 @@ export async function readCheckpoint(outDir: string): Promise<RunCheckpoint | nu
   const clients = new Map<number, ClientSnapshot>();
   for (const [id, c] of Object.entries(state.clients)) {
     const residual = decoded[`residual.${id}`];
-    clients.set(Number(id), { cursor: c.cursor, optimizer: decoded[`optimizer.${id}`] ?? null, ...(residual ? { residual } : {}) });
+    const own = decoded[`clientPersonal.${id}`];
+    clients.set(Number(id), { cursor: c.cursor, optimizer: decoded[`optimizer.${id}`] ?? null, ...(residual ? { residual } : {}), ...(own ? { personal: own } : {}) });
   }
   const personal = new Map<number, Float32Array>();
-  for (const [name, data] of Object.entries(decoded)) if (name.startsWith('personal.')) personal.set(Number(name.slice(9)), data);
+  const aggregatorState: Record<string, Float32Array> = {};
+  for (const [name, data] of Object.entries(decoded)) {
+    if (name.startsWith('personal.')) personal.set(Number(name.slice(9)), data);
+    else if (name.startsWith('aggregator.')) aggregatorState[name.slice(11)] = data;
+  }
   const serverResidual = decoded['residual.server'];
-  return { round: state.round, server: state.server, adapterDir: path.join(dir, 'adapter'), clients, personal, serverResidual, fingerprint: state.fingerprint };
+  return { round: state.round, server: state.server, adapterDir: path.join(dir, 'adapter'), clients, personal, serverResidual, aggregatorState, fingerprint: state.fingerprint };
 }
 
 async function currentPointer(outDir: string): Promise<{ round: number; dir: string } | null> {

@@ -58,20 +58,29 @@ export async function checkUpdate(msg: UpdateMessage, global: AdapterState): Pro
  * count that a cross-entropy can produce (finite, never negative; nothing summed over no tokens). These
  * numbers drive the best round and early stopping, so a client's wild value must not reach them.
  */
-export function checkMetrics(msg: MetricsMessage, asked: readonly EvalSplit[]): Checked<SplitLoss[]> {
-  if (!Array.isArray(msg.results)) return { refused: 'its results are not a list of split losses' };
+export function checkMetrics(msg: MetricsMessage, asked: readonly EvalSplit[]): Checked<{ global: SplitLoss[]; personal: SplitLoss[] | null }> {
+  const global = checkSplitLosses(msg.results, asked, '');
+  if (global) return { refused: global };
+  if (msg.personal === undefined) return { value: { global: msg.results, personal: null } };
+  const personal = checkSplitLosses(msg.personal, asked, 'personal ');
+  return personal ? { refused: personal } : { value: { global: msg.results, personal: msg.personal } };
+}
+
+/** Why `results` (`which`: '' or 'personal ') is no list of the asked splits' losses, or null. */
+function checkSplitLosses(results: unknown, asked: readonly EvalSplit[], which: string): string | null {
+  if (!Array.isArray(results)) return `its ${which}results are not a list of split losses`;
   const seen = new Set<unknown>();
-  for (const r of msg.results as unknown[]) {
-    if (typeof r !== 'object' || r === null) return { refused: `a result is ${String(r)}, not a split loss` };
+  for (const r of results as unknown[]) {
+    if (typeof r !== 'object' || r === null) return `a ${which}result is ${String(r)}, not a split loss`;
     const { split, lossSum, tokens } = r as Partial<SplitLoss>;
-    if (!asked.includes(split as EvalSplit)) return { refused: `it reports split ${String(split)}, which was not asked for (${asked.join(', ')})` };
-    if (seen.has(split)) return { refused: `it reports the ${split} split twice` };
+    if (!asked.includes(split as EvalSplit)) return `it reports ${which}split ${String(split)}, which was not asked for (${asked.join(', ')})`;
+    if (seen.has(split)) return `it reports the ${which}${split} split twice`;
     seen.add(split);
-    if (!Number.isInteger(tokens) || tokens! < 0) return { refused: `its ${split} token count ${String(tokens)} is not a non-negative integer` };
-    if (typeof lossSum !== 'number' || !Number.isFinite(lossSum) || lossSum < 0) return { refused: `its ${split} loss sum ${String(lossSum)} is not a finite non-negative number` };
-    if (tokens === 0 && lossSum !== 0) return { refused: `its ${split} loss sum is ${lossSum} over no tokens` };
+    if (!Number.isInteger(tokens) || tokens! < 0) return `its ${which}${split} token count ${String(tokens)} is not a non-negative integer`;
+    if (typeof lossSum !== 'number' || !Number.isFinite(lossSum) || lossSum < 0) return `its ${which}${split} loss sum ${String(lossSum)} is not a finite non-negative number`;
+    if (tokens === 0 && lossSum !== 0) return `its ${which}${split} loss sum is ${lossSum} over no tokens`;
   }
-  return { value: msg.results };
+  return null;
 }
 
 /**

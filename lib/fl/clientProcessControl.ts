@@ -41,6 +41,7 @@ const control = z.discriminatedUnion('kind', [
       cursor: z.object({ epoch: count, offset: count }),
       optimizer: z.instanceof(Float32Array).nullable(),
       residual: z.instanceof(Float32Array).optional(),
+      personal: z.instanceof(Float32Array).optional(),
     }),
   }),
   z.object({

@@ -1,5 +1,6 @@
 /** The events of a federated run, in the order they fire within a round. */
 import type TypedEmitterModule from 'typed-emitter';
+import type { KrumPick } from '../aggregate/robustRules.js';
 import type { StepLog } from '../trainer/hooks/logging.js';
 import type { EvalRecord, RoundRecord, TrainRecord } from '../report/records.js';
 
@@ -12,8 +13,10 @@ export type FedEvents = {
   step: (e: StepLog) => void;
   /** A client finished its local update (what it reported). */
   clientEnd: (e: TrainRecord) => void;
-  /** The server averaged the round's updates. */
-  aggregate: (e: { round: number; clients: number[]; weights: number[] }) => void;
+  /** The server aggregated the round's updates with `rule` (the aggregator's name, e.g. 'fedavg', 'median+fedadam'). */
+  aggregate: (e: { round: number; clients: number[]; weights: number[]; rule: string }) => void;
+  /** Krum / Multi-Krum kept these clients' updates this round (the others were left out as outliers). */
+  krum: (e: KrumPick) => void;
   /** Evaluation results of a round (per client and for the merged splits). */
   eval: (e: { round: number; records: EvalRecord[] }) => void;
   /** Closed-model tuning: the owner aligned the emulator (round 0: before the first round). Means over its steps. */

@@ -1,5 +1,5 @@
 /** Federated orchestration: FedTrainer, the server and client workers, run records. */
-export { FedTrainer } from './FedTrainer.js';
+export { FedTrainer, type FedTrainerSetup } from './FedTrainer.js';
 export type { FedResults, FinalAdapter } from './runResults.js';
 export { Server, type ServerOptions, type ServerSnapshot } from './Server.js';
 export { Client, type ClientOptions, type ClientSnapshot, type SharedModel } from './Client.js';

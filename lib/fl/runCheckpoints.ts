@@ -18,12 +18,16 @@ import type { Server } from './Server.js';
 
 /**
  * Options that change results: everything but the output switches, the round budget and the phase deadline
- * (a resumed server may be given more time to wait for its clients).
+ * (a resumed server may be given more time to wait for its clients). Plain FedAvg without personalisation
+ * leaves the aggregator and personalization sections out, so checkpoints written before those sections
+ * existed still resume.
  */
 function fingerprintOf(o: ResolvedOptions): string {
-  const { output: _output, ...rest } = o;
+  const { output: _output, aggregator, personalization, ...rest } = o;
   const { totalRounds: _rounds, deadlineSeconds: _deadline, ...federate } = rest.federate;
-  return createHash('sha256').update(JSON.stringify({ ...rest, federate })).digest('hex').slice(0, 16);
+  const plain = aggregator.rule === 'fedavg' && aggregator.normBound === 0 && aggregator.serverOptimizer.type === 'none' && personalization.method === 'none';
+  const hashed = plain ? { ...rest, federate } : { ...rest, federate, aggregator, personalization };
+  return createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
 }
 
 export interface RunCheckpointsContext {
@@ -56,6 +60,7 @@ export class RunCheckpoints {
       global: server.global,
       personal: server.personal,
       serverResidual: server.broadcastResidual,
+      aggregatorState: server.aggregatorState,
       clients: clients.snapshots(),
       adapter: await model.turn.run(() => adapterFileConfig(model.model, server.global)),
       model: model.model.config,
@@ -76,7 +81,7 @@ export class RunCheckpoints {
       throw fsllmError('ERR_FSLLM_CONFIG', `${output.dir}: the checkpoint was written by a run with other options; resume with the same options (only federate.totalRounds may change) or use another output.dir`);
     }
     await loadAdapter(model.model, checkpoint.adapterDir);
-    server.restore(checkpoint.server, (await model.model.exportAdapter()).data, checkpoint.personal, checkpoint.serverResidual);
+    server.restore(checkpoint.server, (await model.model.exportAdapter()).data, checkpoint.personal, checkpoint.serverResidual, checkpoint.aggregatorState);
     clients.restore(checkpoint.clients);
   }
 }

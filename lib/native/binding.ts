@@ -124,6 +124,33 @@ export interface RuntimeInfo {
 }
 
 /** One tensor's worth of codec work (lib/comm/codecOptions.ts gives each codec's byte layout). */
+/** aggregateRule's options: `trim` values cut at each coordinate's ends (trimmedMean), `byzantine` f and `select` m (Krum). */
+export interface RawAggregateRule {
+  rule: 'mean' | 'median' | 'trimmedMean' | 'krum' | 'multiKrum';
+  updates: Float32Array[];
+  /** One positive weight per update (mean and Krum's average); default 1 each. */
+  weights?: number[];
+  trim?: number;
+  byzantine?: number;
+  select?: number;
+  out: Float32Array;
+}
+
+/** serverOptimizerStep's options (csrc/aggregate/server_optimizer.h). */
+export interface RawServerOptimizerStep {
+  type: 'fedavgm' | 'fedadagrad' | 'fedadam' | 'fedyogi';
+  global: Float32Array;
+  aggregate: Float32Array;
+  m: Float32Array;
+  /** Second moments (not used by fedavgm). */
+  v?: Float32Array;
+  lr: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  tau: number;
+}
+
 export interface RawCodecTask {
   codec: 'fp32' | 'fp16' | 'bf16' | 'int8' | 'int4';
   /** Values per scale for int8/int4 (even for int4); ignored by the others. */
@@ -204,6 +231,16 @@ export interface NativeBinding {
   codecDecode(tasks: RawCodecTask[]): Promise<void>;
   /** Encoded size in bytes of `count` values under `codec`. */
   codecBytes(codec: RawCodecTask['codec'], count: number, groupSize: number): number;
+  /** sum += weight · update (fp64 accumulator) on the executor thread. */
+  aggregateAccumulate(sum: Float64Array, update: Float32Array, weight: number): Promise<void>;
+  /** out = sum / total on the executor thread. */
+  aggregateFinishMean(sum: Float64Array, total: number, out: Float32Array): Promise<void>;
+  /** One aggregation rule over the updates into `out`; Krum resolves with every score and the picked indices. */
+  aggregateRule(options: RawAggregateRule): Promise<{ scores?: number[]; selected?: number[] }>;
+  /** Clips each update's delta from `global` to L2 norm ≤ bound, in place; resolves with the norms before. */
+  aggregateNormBound(options: { updates: Float32Array[]; global: Float32Array; bound: number }): Promise<number[]>;
+  /** One server-optimiser step, updating global, m and v in place. */
+  serverOptimizerStep(options: RawServerOptimizerStep): Promise<void>;
   /** @internal Runs the small-head causal attention kernel or the libtorch formula it replaces (tests). */
   attentionProbe(options: RawAttentionProbe): Promise<RawAttentionProbeResult>;
 }
@@ -226,6 +263,11 @@ export const NATIVE_BINDING_KEYS: readonly (keyof NativeBinding)[] = [
   'codecEncode',
   'codecDecode',
   'codecBytes',
+  'aggregateAccumulate',
+  'aggregateFinishMean',
+  'aggregateRule',
+  'aggregateNormBound',
+  'serverOptimizerStep',
   'attentionProbe',
 ];
 

@@ -7,6 +7,7 @@ export { scheduledLr, type ScheduleOptions, type ScheduleType } from './schedule
 export { lrScheduleHook } from './hooks/lrSchedule.js';
 export { loggingHook, type StepLog } from './hooks/logging.js';
 export { addFedProx } from './hooks/fedProx.js';
+export { addPFedMe, type PFedMeOptions } from './hooks/pfedme.js';
 export { addCheckpointing } from './hooks/checkpoint.js';
 export { earlyStopHook } from './hooks/earlyStop.js';
 export { offloadHook, type OffloadedState } from './hooks/offload.js';

@@ -251,14 +251,15 @@ errors('should reject values it cannot translate, naming the FS-LLM key', () => 
 errors('should refuse valid FS-LLM features we do not have as unsupported', () => {
   throws(() => fromFsllmConfig(fsConfig({ llm: { adapter: { use: true, args: [{ adapter_package: 'peft', adapter_method: 'prompt', modules_to_save: ['lm_head'] }] } } })),
     [/llm\.adapter\.args\[0\]\.modules_to_save: training extra whole modules is not available/], 'ERR_FSLLM_UNSUPPORTED');
-  throws(() => fromFsllmConfig(fsConfig({ federate: { method: 'Ditto' } })), [/federate\.method: personalised FL method "Ditto" is not available yet/], 'ERR_FSLLM_UNSUPPORTED');
+  throws(() => fromFsllmConfig(fsConfig({ federate: { method: 'FedEM' } })), [/federate\.method: personalised FL method "FedEM" is not available \(use FedAvg, Ditto, pFedMe/], 'ERR_FSLLM_UNSUPPORTED');
   throws(() => fromFsllmConfig(fsConfig({ train: { optimizer: { type: 'RMSprop' } } })), [/train\.optimizer\.type: optimizer "RMSprop" is not available/], 'ERR_FSLLM_UNSUPPORTED');
-  throws(() => fromFsllmConfig(fsConfig({ fedopt: { use: true } })), [/fedopt\.use: FedOpt .*is not available yet/], 'ERR_FSLLM_UNSUPPORTED');
+  throws(() => fromFsllmConfig(fsConfig({ fedopt: { use: true, optimizer: { type: 'RMSprop' } } })), [/fedopt\.optimizer\.type: server optimizer "RMSprop" is not available \(use SGD, Adagrad or Adam/], 'ERR_FSLLM_UNSUPPORTED');
+  throws(() => fromFsllmConfig(fsConfig({ aggregator: { robust_rule: 'bulyan' } })), [/aggregator\.robust_rule: Bulyan is not available/], 'ERR_FSLLM_UNSUPPORTED');
   throws(() => fromFsllmConfig(fsConfig({ data: { type: 'code_search_net@llm' } })), [/data\.type: dataset "code_search_net@llm" is not available yet/], 'ERR_FSLLM_UNSUPPORTED');
 });
 
 errors('should use ERR_FSLLM_CONFIG when unsupported and invalid problems mix', () => {
-  const e = throws(() => fromFsllmConfig(fsConfig({ federate: { method: 'Ditto', client_nun: 1 } })), [/\(2 problems\)/]);
+  const e = throws(() => fromFsllmConfig(fsConfig({ federate: { method: 'FedEM', client_nun: 1 } })), [/\(2 problems\)/]);
   assert.is(e.issues.length, 2);
 });
 

@@ -157,7 +157,7 @@ keys('should point to the right section for a key in the wrong place', () => {
 });
 
 keys('should list the valid keys when nothing is close', () => {
-  throws(() => resolveOptions({ ...MINIMAL, zzzzzz: 1 }), [/zzzzzz: unknown option \(options here: model, data, federate, adapter, train, eval, output, offsite, distribute, comm\)/]);
+  throws(() => resolveOptions({ ...MINIMAL, zzzzzz: 1 }), [/zzzzzz: unknown option \(options here: model, data, federate, adapter, train, eval, output, offsite, distribute, comm, aggregator, personalization\)/]);
 });
 
 keys.run();

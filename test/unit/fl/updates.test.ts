@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import type { Aggregator } from '../../../lib/aggregate/aggregator.js';
+import { fedAvg } from '../../../lib/aggregate/fedAvg.js';
 import { encodeAdapter } from '../../../lib/comm/adapterFrame.js';
 import { isPartOf, partOf, withPart } from '../../../lib/fl/adapterParts.js';
 import { checkMetrics, checkSender, checkUpdate, refusalWarning, type UpdateMessage } from '../../../lib/fl/clientMessageChecks.js';
@@ -48,7 +50,7 @@ for (const [name, message, reason] of [
 
 checks('should refuse metrics that are not a list, and a sender that is not a client', () => {
   assert.ok('refused' in checkMetrics({ type: 'metrics', round: 1, results: 'none' as never }, ['val']));
-  assert.equal(checkMetrics({ type: 'metrics', round: 1, results: [] }, ['val']), { value: [] });
+  assert.equal(checkMetrics({ type: 'metrics', round: 1, results: [] }, ['val']), { value: { global: [], personal: null } });
   assert.equal(checkSender('server'), { refused: 'it does not come from a client' });
   assert.equal(checkSender(3), { value: 3 });
 });
@@ -56,7 +58,12 @@ checks('should refuse metrics that are not a list, and a sender that is not a cl
 checks('should accept split losses a cross-entropy can produce and refuse the rest, naming why', () => {
   const metrics = (results: unknown[]) => checkMetrics({ type: 'metrics', round: 1, results: results as never }, ['val', 'test']);
   const honest = [{ split: 'val', lossSum: 12.5, tokens: 5 }, { split: 'test', lossSum: 0, tokens: 0 }];
-  assert.equal(metrics(honest), { value: honest });
+  assert.equal(metrics(honest), { value: { global: honest, personal: null } });
+  // Personalised FL: the same checks on the client's own adapter's losses, named as such.
+  const both = checkMetrics({ type: 'metrics', round: 1, results: honest as never, personal: honest as never }, ['val', 'test']);
+  assert.equal(both, { value: { global: honest, personal: honest } });
+  const badPersonal = checkMetrics({ type: 'metrics', round: 1, results: honest as never, personal: [{ split: 'val', lossSum: -1, tokens: 2 }] }, ['val', 'test']);
+  assert.ok('refused' in badPersonal && /its personal val loss sum -1 is not a finite non-negative number/.test(badPersonal.refused), JSON.stringify(badPersonal));
   for (const [results, reason] of [
     [[{ split: 'val', lossSum: -1e12, tokens: 100 }], /val loss sum -1000000000000 is not a finite non-negative number/],
     [[{ split: 'val', lossSum: Infinity, tokens: 1 }], /loss sum Infinity/],
@@ -114,18 +121,26 @@ parts.run();
 
 const rounds = suite('RoundUpdates');
 
-rounds('should average weighted updates over the global adapter', () => {
-  const updates = new RoundUpdates(2);
-  assert.is(updates.mean(global), null);
-  assert.is(updates.average(onlyB, 1), null);
-  assert.is(updates.average({ ...onlyB, data: Float32Array.from([10, 20, 30]) }, 3), null);
-  assert.equal(Array.from(updates.mean(global)!), [1, 2, 3, 4, 25, 35, 45]);
+rounds('should average weighted updates over the global adapter', async () => {
+  const updates = new RoundUpdates(2, fedAvg, global);
+  assert.is(await updates.result(), null);
+  assert.is(await updates.aggregate(1, onlyB, 1), null);
+  assert.is(await updates.aggregate(2, { ...onlyB, data: Float32Array.from([10, 20, 30]) }, 3), null);
+  assert.equal(Array.from((await updates.result())!), [1, 2, 3, 4, 25, 35, 45]);
 });
 
-rounds('should refuse an update with another tensor set than the round\'s first', () => {
-  const updates = new RoundUpdates(2);
-  updates.average(onlyB, 1);
-  assert.is(updates.average(global, 1), 'it holds another set of adapter tensors than the other clients of round 2');
+rounds('should hand a part\'s rule the global values of that part', async () => {
+  const seen: Float32Array[] = [];
+  const recording: Aggregator = { name: 'recording', begin: (_r, start) => (seen.push(start.slice()), fedAvg.begin(_r, start)) };
+  const updates = new RoundUpdates(3, recording, global);
+  await updates.aggregate(1, onlyB, 1);
+  assert.equal(seen.map((s) => Array.from(s)), [[5, 6, 7]]);
+});
+
+rounds('should refuse an update with another tensor set than the round\'s first', async () => {
+  const updates = new RoundUpdates(2, fedAvg, global);
+  await updates.aggregate(1, onlyB, 1);
+  assert.is(await updates.aggregate(2, global, 1), 'it holds another set of adapter tensors than the other clients of round 2');
 });
 
 rounds.run();

@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- simulate-clients [--clients N]`: memory of a simulated federation per extra client.
- * Two child processes run the same local-scenario round with optimizer state kept (the most a simulated
- * client can hold: its own adapter and its AdamW moments), one with 10 clients and one with N; the
- * difference of their JS heap + external memory after a full GC, divided by N − 10, is the measured
- * cost of one client. Ends with one JSON line.
+ * `npm run bench -- simulate-clients [--clients N] [--scenario local|ditto]`: memory of a simulated federation
+ * per extra client. Two child processes run the same round with optimizer state kept, one with 10 clients and
+ * one with N; the difference of their JS heap + external memory after a full GC, divided by N − 10, is the
+ * measured cost of one client. `local` (default): each client's own adapter, held by the server, and its AdamW
+ * moments. `ditto`: a federated round of Ditto clients, each holding its personal adapter (personalised FL's
+ * state, which lives with the client) and its moments. Ends with one JSON line.
  */
 import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -19,11 +20,14 @@ import type { FedEmitter } from '../../lib/fl/events.js';
 import { Server } from '../../lib/fl/Server.js';
 import { Model } from '../../lib/native/Model.js';
 import { TrainSession } from '../../lib/native/TrainSession.js';
-import { BatchSource, Trainer } from '../../lib/trainer/index.js';
+import { addFedProx, BatchSource, Trainer } from '../../lib/trainer/index.js';
+import type { PersonalTraining } from '../../lib/fl/personalTraining.js';
 import { AsyncLock } from '../../lib/util/lock.js';
 import { embedded } from '../../lib/cli/assets.js';
 
 const BASELINE = 10;
+
+type Scenario = 'local' | 'ditto';
 
 interface Measurement {
   clients: number;
@@ -32,6 +36,8 @@ interface Measurement {
   rss: number;
   adapterBytes: number;
   optimizerBytes: number;
+  /** Ditto: the personal adapter one client holds. */
+  personalBytes: number;
   frameBytes: number;
   seconds: number;
 }
@@ -41,8 +47,16 @@ function gc(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/** Ditto's personal fit of one step, pulled toward the round's global adapter. */
+function dittoTraining(): PersonalTraining {
+  const anchor = { data: null as Float32Array | null };
+  const trainer = new Trainer();
+  addFedProx(trainer.hooks, 0.1, 'params', () => anchor.data!);
+  return { slot: { data: null }, ditto: { trainer, steps: 1, lr: 1e-3, anchor } };
+}
+
 /** One simulated round of `clients` clients; runs in a child process. */
-async function measure(clients: number): Promise<Measurement> {
+async function measure(clients: number, scenario: Scenario): Promise<Measurement> {
   const started = Date.now();
   const model = await Model.load(embedded.model);
   const records = await readInstructions(embedded.dollySample, { input: 'context', output: 'response' });
@@ -66,13 +80,14 @@ async function measure(clients: number): Promise<Measurement> {
     keepOptimizerState: true,
     evalBatchSize: 1,
     seed: 0,
+    ...(scenario === 'ditto' ? { personal: dittoTraining() } : {}),
   }, events));
   const server = new Server(transport.endpoint('server'), initial, {
     clientIds: workers.map((w) => w.id),
     totalRounds: 1,
     sampling: {},
     weighting: 'samples',
-    personalized: true,
+    personalized: scenario === 'local',
     evalEvery: 0,
     evalSplits: [],
     bestKey: 'val_loss',
@@ -97,17 +112,19 @@ async function measure(clients: number): Promise<Measurement> {
     rss: usage.rss,
     adapterBytes: initial.data.byteLength,
     optimizerBytes: snapshot.optimizer?.byteLength ?? 0,
+    personalBytes: snapshot.personal?.byteLength ?? 0,
     frameBytes: encodeAdapter(initial).byteLength,
     seconds: (Date.now() - started) / 1000,
   };
-  if (server.personal.size !== clients) throw new Error(`expected ${clients} client adapters, found ${server.personal.size}`);
+  const holding = scenario === 'local' ? server.personal.size : workers.filter((w) => w.snapshot.personal).length;
+  if (holding !== clients) throw new Error(`expected ${clients} ${scenario === 'local' ? 'client' : 'personal'} adapters, found ${holding}`);
   await session.dispose();
   await model.dispose();
   return result;
 }
 
-function child(clients: number): Measurement {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', String(clients)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function child(clients: number, scenario: Scenario): Measurement {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', String(clients), scenario], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').at(-1)!) as Measurement;
 }
 
@@ -115,17 +132,23 @@ export async function run(argv: string[]): Promise<void> {
   const at = argv.indexOf('--clients');
   const clients = at >= 0 ? Number(argv[at + 1]) : 1000;
   if (!Number.isInteger(clients) || clients <= BASELINE) throw new Error(`--clients must be an integer above ${BASELINE}`);
-  const small = child(BASELINE);
-  const large = child(clients);
+  const named = argv.indexOf('--scenario');
+  const scenario = (named >= 0 ? argv[named + 1] : 'local') as Scenario;
+  if (scenario !== 'local' && scenario !== 'ditto') throw new Error('--scenario must be local or ditto');
+  const small = child(BASELINE, scenario);
+  const large = child(clients, scenario);
   console.log(`baseline ${BASELINE} clients: ${(small.bytes / 2 ** 20).toFixed(1)} MiB JS+buffers, rss ${(small.rss / 2 ** 20).toFixed(1)} MiB, ${small.seconds.toFixed(1)} s`);
   console.log(`${clients} clients: ${(large.bytes / 2 ** 20).toFixed(1)} MiB JS+buffers, rss ${(large.rss / 2 ** 20).toFixed(1)} MiB, ${large.seconds.toFixed(1)} s`);
   const extraBytesPerClient = Math.round((large.bytes - small.bytes) / (clients - BASELINE));
+  // What a client must hold: its adapter (local: kept by the server; ditto: its personal one) and its moments.
   const expected = large.adapterBytes + large.optimizerBytes;
   console.log(JSON.stringify({
     name: 'simulate-clients',
+    scenario,
     clients,
     adapterBytes: large.adapterBytes,
     optimizerBytes: large.optimizerBytes,
+    personalBytes: large.personalBytes,
     extraBytesPerClient,
     extraOverAdapterPlusOptimizer: Number((extraBytesPerClient / expected).toFixed(3)),
     rssPerClient: Math.round((large.rss - small.rss) / (clients - BASELINE)),
@@ -134,6 +157,6 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 if (process.argv[2] === '--measure') {
-  const result = await measure(Number(process.argv[3]));
+  const result = await measure(Number(process.argv[3]), process.argv[4] as Scenario);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -2,6 +2,7 @@
  * One client of a distributed run (`fsllm client --cfg ... --id k`): loads the model and its own share of
  * the data (the same seeded split every participant computes), connects to the server over gRPC, and
  * trains and evaluates as the server asks until it sends `finish`. It rejoins by itself after a reconnect.
+ * It keeps its own state in a file beside its output (clientStateFile.ts) and reads it back with --resume.
  * Its end is always explicit: `finish` resolves; the server ending the session without `finish`, or staying
  * unreachable past `distribute.reconnectSeconds`, rejects (a process whose loop runs dry would exit 0 unheard).
  */
@@ -10,6 +11,7 @@ import { GrpcClientTransport } from '../comm/grpc/index.js';
 import type { ResolvedOptions } from '../config/index.js';
 import { fsllmError, invalidArg } from '../errors/index.js';
 import { buildClient } from './buildClient.js';
+import { clientStateFile, readClientState, writeClientState } from './clientStateFile.js';
 import { openClientModel } from './clientModel.js';
 import type { FedEmitter } from './events.js';
 import { checkAdapterFitsMessages, maxMessageBytes } from './messageLimit.js';
@@ -60,12 +62,20 @@ export async function runDistributedClient(o: ResolvedOptions, clientId: number,
     transport = await connect(o, clientId, options, events);
     const failed = endOfSession(transport, o, clientId, events);
     failed.catch(() => {}); // raced below; it may reject while join() is still awaited
+    const stateFile = clientStateFile(o.output.dir, clientId);
     const client = buildClient(o, prepared, {
       endpoint: transport.endpoint(clientId),
       model: clientModel,
       events,
       ...(options.signal ? { signal: options.signal } : {}),
+      // Written before the update is sent: a server checkpoint that counts the update never outruns it.
+      beforeUpload: (snapshot) => writeClientState(stateFile, snapshot),
     });
+    const saved = o.output.resume ? await readClientState(stateFile) : null;
+    if (saved) {
+      client.restore(saved);
+      events.emit('warning', `client ${clientId}: resumed from ${stateFile} (data cursor${saved.optimizer ? ', optimizer moments' : ''}${saved.personal ? ', personal adapter' : ''})`);
+    }
     // After a reconnect (e.g. the server restarted from its checkpoint) the server must hear from us again.
     transport.onConnection((connected) => {
       if (connected) client.join().catch((error: unknown) => events.emit('warning', `rejoin failed: ${(error as Error).message}`));

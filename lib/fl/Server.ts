@@ -1,8 +1,8 @@
 /**
- * The federated server: samples clients, broadcasts the global adapter, hands their updates to the aggregator
- * (FedAvg by default) as they arrive, evaluates every N rounds, tracks the best round and stops early. It talks to clients
- * only through an Endpoint, so the same code runs in-process and over a network transport. Waiting,
- * message checks, evaluation merging and best-round tracking each live in their own module.
+ * The federated server: samples clients, broadcasts the global adapter, hands their updates to the
+ * aggregator (FedAvg by default) as they arrive, evaluates every N rounds, tracks the best round and stops
+ * early. It talks to clients only through an Endpoint, so the same code runs in-process and over a network
+ * transport. Waiting, message checks, evaluation merging and best-round tracking each live in their own module.
  * Longer than 300 lines on purpose: what remains is the round loop itself (sample, broadcast, fold, evaluate,
  * stop), one control flow that reads best in one place.
  */

@@ -66,5 +66,9 @@ export function showFedProgress(run: FedTrainer, stream: NodeJS.WriteStream = pr
   run.on('taskProgress', (e) => {
     if (tty) draw(`round ${e.round}/${total}  scoring ${e.task} on ${e.target} ${bar(e.done, e.total)} ${e.done}/${e.total}`);
   });
+  run.on('krum', (p) => {
+    const left = [...p.scores.keys()].filter((id) => !p.kept.includes(id));
+    stream.write(`${tty ? '\r\x1b[K' : ''}round ${p.round}: Krum kept clients ${p.kept.join(', ')}${left.length ? ` (left out ${left.join(', ')})` : ''}\n`);
+  });
   run.on('warning', (m) => stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${m}\n`));
 }

@@ -75,6 +75,16 @@ when(chromiumRequirement(), run)('report.html of that run renders its charts in 
   assert.match(dom, /mean \(sample-weighted\)/);
 });
 
+run('FS-LLM robust aggregation and Ditto keys: the clients Krum kept and the personal adapters\' losses are shown', async () => {
+  const fsKeys = ['aggregator.robust_rule=krum', 'aggregator.byzantine_node_num=0', 'aggregator.BFT_args.krum_agg_num=2', 'federate.method=Ditto', 'personalization.regular_weight=0.1'];
+  const { stdout, stderr, code } = await fsllm(['run', '--cfg', gsmYaml, ...shrink, ...fsKeys, 'eval.freq=2']);
+  assert.is(code, 0, stderr);
+  assert.match(stderr, /round 1: Krum kept clients \d, \d \(left out \d\)/);
+  assert.match(stdout, /done after 2 rounds \(completed\): val loss \d+\.\d{4}, test loss \d+\.\d{4}, personal val loss \d+\.\d{4}, personal test loss \d+\.\d{4}/);
+  const config = JSON.parse(readFileSync(path.join(/wrote (.+) \(metrics/.exec(stdout)![1]!, 'config.json'), 'utf8'));
+  assert.equal([config.aggregator.rule, config.aggregator.krumSelect, config.personalization.method], ['multiKrum', 2, 'ditto']);
+});
+
 run('a misspelt key fails with the nearest valid one and exit code 1', async () => {
   const { stderr, code } = await fsllm(['run', '--cfg', gsmYaml, ...shrink, 'federate.clinet_num=3']);
   assert.is(code, 1);

@@ -4,6 +4,7 @@ import { FedTrainer } from '../fl/FedTrainer.js';
 import { formatFixed } from '../report/format.js';
 import { formatGlobalFigures, showFedProgress } from './fedProgress.js';
 import { parseRunArgs } from './runArgs.js';
+import { stopWithParent } from './stopWithParent.js';
 
 export const RUN_USAGE = `fsllm run --cfg FILE [key=value ...] [--resume]
   Runs federated fine-tuning from a YAML or JSON config: our options (model, data, federate, adapter,
@@ -20,6 +21,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   showFedProgress(run);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  stopWithParent(controller);
   const result = await run.run({ signal: controller.signal });
   const global = formatGlobalFigures(result.final, 4);
   console.log(`done after ${result.rounds} rounds (${result.reason})${global ? `: ${global}` : ''}`);

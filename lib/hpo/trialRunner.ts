@@ -2,7 +2,9 @@
  * One trial-rung as a real `fsllm run` process: `node <cli> run --cfg <cfg> <overrides> output.dir=<dir>
  * output.resume=true [federate.totalRounds=N]`, its output appended to `<dir>/trial.log`. Each process leads its
  * own process group, so aborting the search (Ctrl-C, an AbortSignal) stops the trial and anything it forked:
- * SIGINT first (the run stops between steps), SIGKILL after a grace period. Resuming is always on: a fresh
+ * SIGINT first (the run stops between steps), SIGKILL after a grace period. A search killed outright (SIGKILL)
+ * cannot signal anyone: each trial's stdin is then a pipe from the search, whose end the trial watches
+ * (FSLLM_STOP_WITH_PARENT, see lib/cli/stopWithParent.ts), so trials stop with it. Resuming is always on: a fresh
  * folder starts at round 0, an interrupted or promoted trial continues from its last checkpoint.
  */
 import { spawn } from 'node:child_process';
@@ -90,7 +92,7 @@ export async function runTrialProcess(o: TrialProcessOptions): Promise<TrialProc
   const started = Date.now();
   let child;
   try {
-    child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...o.env } });
+    child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', fd, fd], env: { ...process.env, ...o.env, FSLLM_STOP_WITH_PARENT: '1' } });
   } finally {
     closeSync(fd);   // the child holds its own copy
   }

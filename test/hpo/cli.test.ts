@@ -70,6 +70,24 @@ cli('should stop its trials on Ctrl-C and resume when run again', async ({ dir }
   assert.is(best.totalRounds, 16);
 });
 
+cli('should leave no trial running when the search itself is SIGKILLed', async ({ dir }) => {
+  const cfg = tinyRunConfig(dir);
+  const space = path.join(dir, 'space-kill.yaml');
+  writeFileSync(space, 'train.optimizer.lr: [1.0e-2, 1.0e-3]\n');
+  const out = path.join(dir, 'killed');
+  const child = spawn(process.execPath, [CLI, 'hpo', '--cfg', cfg, '--space', space, '--out', out, 'federate.totalRounds=500'], { cwd: REPO, stdio: 'ignore' });
+  const exited = new Promise<unknown>((resolve) => child.once('exit', resolve));
+  await waitFor('the first trial to checkpoint a round', () => existsSync(path.join(out, 'trials', 't0', 'checkpoint.json')));
+  assert.is((await processesUsing(out)).length, 1, 'one trial running');
+  child.kill('SIGKILL');
+  await exited;
+  // The trial sees its stdin (a pipe from the search) close and stops between steps.
+  const until = Date.now() + 30_000;
+  while ((await processesUsing(out)).length > 0 && Date.now() < until) await sleep(200);
+  assert.equal(await processesUsing(out), [], 'the trial stopped with the search');
+  assert.match(readFileSync(path.join(out, 'trials', 't0', 'trial.log'), 'utf8'), /ERR_FSLLM_ABORTED/);
+});
+
 cli('should run an FS-LLM config\'s hpo section with an FS-LLM space file (wrap_rs as rs)', async ({ dir }) => {
   const ss = path.join(dir, 'fs_ss.yaml');
   writeFileSync(ss, 'train.optimizer.lr:\n  type: float\n  lower: 0.001\n  upper: 0.05\n  log: True\ntrain.local_update_steps:\n  type: cate\n  choices: [1, 2]\n');

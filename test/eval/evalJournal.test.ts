@@ -92,17 +92,16 @@ resume.after(async (ctx) => {
 
 resume('gsm8k :: the finished problems are not generated again; the score equals an uninterrupted run', ({ model }) =>
   withTempDir(async (dir) => {
-    // One prompt per batch, so that the stop falls between problems rather than after one batch of all.
     const spec: TaskSpec = { type: 'gsm8k', style: 'alpaca', limit: 5, maxNewTokens: 16 };
     const whole = await evaluateTask(model, spec, { sample: true });
     const file = path.join(dir, 'journal.jsonl');
-    const controller = new AbortController();
-    const first = countingModel(model);
-    const onProgress = (done: number) => done >= 2 && controller.abort();
-    await fails(() => evaluateTask(first, spec, { sample: true, batchSize: 1, journal: file, signal: controller.signal, onProgress }), 'ERR_FSLLM_ABORTED');
+    // A signal from onProgress raced generation (rows are journaled while the next ones generate): on a busy
+    // machine all five could finish first. The stand-in stops after exactly two problems instead.
+    const first = countingModel(model, 2);
+    await fails(() => evaluateTask(first, spec, { sample: true, batchSize: 1, journal: file }), 'ERR_FSLLM_ABORTED');
     const finished = (await lines(file)).filter((l) => l['index'] !== undefined).length;
-    assert.ok(finished >= 2 && finished < 5, `${finished} problems journaled before the stop`);
-    assert.is(first.generatedRows, finished, 'every problem finished before the stop is journaled');
+    assert.is(finished, 2, 'the problems finished before the stop are journaled');
+    assert.is(first.generatedRows, finished);
     const second = countingModel(model);
     const score = await evaluateTask(second, spec, { sample: true, batchSize: 1, journal: file });
     assert.is(second.generatedRows, 5 - finished);

@@ -13,6 +13,9 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<v
   'data-parallel': () => import('./data-parallel/dataParallel.bench.ts'),
   'big-model': () => import('./big-model/bigModel.bench.ts'),
   'peft-methods': () => import('./peft-methods/peftMethods.bench.ts'),
+  robust: () => import('./robust/robust.bench.ts'),
+  pfl: () => import('./pfl/pfl.bench.ts'),
+  aggregate: () => import('./aggregate/aggregate.bench.ts'),
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -45,7 +45,8 @@ loop.after(async (ctx) => {
 });
 
 loop('should keep ticking while trainStep runs', async ({ session }) => {
-  const batches = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((seed) => batchOf(randomRows(seed, 4, 128, 512)));
+  // 48 micro-batches: a quiet machine ran 12 in under 150 ms, too short to tell a blocked loop from a busy one.
+  const batches = Array.from({ length: 48 }, (_, seed) => batchOf(randomRows(seed, 4, 128, 512)));
   const r = await watchLoop(() => session.trainStep(batches, { lr: 1e-3 }));
   assert.ok(r.ms > 150, `trainStep took only ${r.ms} ms; make it longer`);
   assert.ok(r.ticks >= Math.min(50, r.ms / 10), `${r.ticks} ticks in ${r.ms} ms`);

@@ -3,7 +3,8 @@
  * the clients' adapter buffers stay off the JS thread and out of JS loops. lib/aggregate builds the rules
  * users choose on top of them.
  */
-import { binding, type RawAggregateRule, type RawServerOptimizerStep } from './binding.js';
+import { binding } from './binding.js';
+import type { RawAggregateRule, RawServerOptimizerStep } from './rawAggregate.js';
 import { callNative } from './callNative.js';
 
 export type { RawAggregateRule, RawServerOptimizerStep };

@@ -1,12 +1,14 @@
 /**
  * Loads the native addon once (a prebuild or build/Release, resolved from the package root) and declares
- * its raw surface (the session's in rawSession.ts, data parallelism's in rawReplicaGroup.ts). Nothing else
+ * its raw surface (the session's in rawSession.ts, data parallelism's in rawReplicaGroup.ts, the aggregation
+ * kernels' options in rawAggregate.ts). Nothing else
  * imports the addon directly.
  */
 import { createRequire } from 'node:module';
 import { FsllmError, fsllmError } from '../errors/index.js';
 import type { ModelConfig, TensorSource } from '../formats/types.js';
 import { packageRoot } from './packageRoot.js';
+import type { RawAggregateRule, RawServerOptimizerStep } from './rawAggregate.js';
 import type { RawReplicaGroup, RawReplicaGroupOptions } from './rawReplicaGroup.js';
 import type { RawLossScaleOptions, RawOptimizerOptions, RawTrainSession } from './rawSession.js';
 
@@ -124,33 +126,6 @@ export interface RuntimeInfo {
 }
 
 /** One tensor's worth of codec work (lib/comm/codecOptions.ts gives each codec's byte layout). */
-/** aggregateRule's options: `trim` values cut at each coordinate's ends (trimmedMean), `byzantine` f and `select` m (Krum). */
-export interface RawAggregateRule {
-  rule: 'mean' | 'median' | 'trimmedMean' | 'krum' | 'multiKrum';
-  updates: Float32Array[];
-  /** One positive weight per update (mean and Krum's average); default 1 each. */
-  weights?: number[];
-  trim?: number;
-  byzantine?: number;
-  select?: number;
-  out: Float32Array;
-}
-
-/** serverOptimizerStep's options (csrc/aggregate/server_optimizer.h). */
-export interface RawServerOptimizerStep {
-  type: 'fedavgm' | 'fedadagrad' | 'fedadam' | 'fedyogi';
-  global: Float32Array;
-  aggregate: Float32Array;
-  m: Float32Array;
-  /** Second moments (not used by fedavgm). */
-  v?: Float32Array;
-  lr: number;
-  momentum: number;
-  beta1: number;
-  beta2: number;
-  tau: number;
-}
-
 export interface RawCodecTask {
   codec: 'fp32' | 'fp16' | 'bf16' | 'int8' | 'int4';
   /** Values per scale for int8/int4 (even for int4); ignored by the others. */
